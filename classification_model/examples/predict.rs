@@ -1,0 +1,65 @@
+//! Scores a CSV file with the dataset's columns and prints
+//! `row,prediction,probability` (probabilities with 17 significant digits).
+//!
+//! ```text
+//! cargo run -p classification_model --example predict -- [--model FILE] INPUT.csv
+//! ```
+
+use std::process::ExitCode;
+
+use classification_model::{Model, Passenger};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let (mut model_path, mut input) = (None, None);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--model" => model_path = Some(args.next().ok_or("--model needs a file")?),
+            "-h" | "--help" => {
+                println!("usage: predict [--model FILE] INPUT.csv");
+                return Ok(());
+            }
+            _ if input.is_none() => input = Some(a),
+            _ => return Err(format!("unexpected argument {a:?}").into()),
+        }
+    }
+    let input = input.ok_or("usage: predict [--model FILE] INPUT.csv")?;
+    let owned;
+    let model = match model_path {
+        Some(path) => {
+            owned = Model::load(path)?;
+            &owned
+        }
+        None => Model::embedded()?,
+    };
+    let mut reader = csv::Reader::from_path(&input).map_err(|e| format!("{input}: {e}"))?;
+    let passengers = reader
+        .deserialize()
+        .enumerate()
+        .map(|(row, r)| r.map_err(|e| format!("{input}: row {row}: {e}")))
+        .collect::<Result<Vec<Passenger>, _>>()?;
+    let result = model.predict(&passengers)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    use std::io::Write;
+    writeln!(out, "row,prediction,probability")?;
+    for (row, (pred, p)) in result
+        .predictions
+        .iter()
+        .zip(&result.probabilities)
+        .enumerate()
+    {
+        writeln!(out, "{row},{pred},{p:.16e}")?;
+    }
+    out.flush()?;
+    Ok(())
+}

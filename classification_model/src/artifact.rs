@@ -1,0 +1,258 @@
+//! The trained artifact: a JSON file holding the model version, the config,
+//! a hash of the training data, every fitted parameter and the metrics.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data_preparation::{CATEGORICAL_FEATURES, NUMERIC_WITH_MISSING};
+use crate::errors::{Error, Result};
+use crate::metrics::Scores;
+use crate::pipeline::{Pipeline, PipelineConfig};
+
+/// The artifact format this build reads and writes.
+pub const FORMAT_REVISION: u32 = 1;
+
+/// The model's name.
+pub const MODEL_NAME: &str = "titanic_classification_model";
+
+/// The artifact's file name for a model version:
+/// `titanic_classification_model_output_v{version}.json`.
+pub fn artifact_file_name(version: &str) -> String {
+    format!("{MODEL_NAME}_output_v{version}.json")
+}
+
+/// How a model was trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingConfig {
+    /// Share of rows held out for testing (0 = fit on all rows in file order).
+    pub test_size: f64,
+    /// Seed of the scikit-learn-compatible split (`random_state`).
+    pub seed: u32,
+    /// How the pipeline is fitted.
+    pub pipeline: PipelineConfig,
+}
+
+impl Default for TrainingConfig {
+    fn default() -> Self {
+        Self {
+            test_size: 0.2,
+            seed: 0,
+            pipeline: PipelineConfig::default(),
+        }
+    }
+}
+
+/// What the model was trained on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingData {
+    /// SHA-256 of the training CSV file, lowercase hex.
+    pub sha256: String,
+    /// Rows in the file.
+    pub rows: usize,
+    /// Rows the pipeline was fitted on.
+    pub train_rows: usize,
+    /// Rows held out for testing.
+    pub test_rows: usize,
+}
+
+/// Evaluation metrics from training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    /// On the training rows.
+    pub train: Scores,
+    /// On the held-out rows (`None` when there were none).
+    pub test: Option<Scores>,
+}
+
+/// A trained model as stored on disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Artifact {
+    /// The artifact format ([`FORMAT_REVISION`]).
+    pub format_revision: u32,
+    /// [`MODEL_NAME`].
+    pub model_name: String,
+    /// The model version (semver), equal to the crate's `VERSION`.
+    pub model_version: String,
+    /// How it was trained.
+    pub config: TrainingConfig,
+    /// What it was trained on.
+    pub training_data: TrainingData,
+    /// Every fitted step.
+    pub pipeline: Pipeline,
+    /// How well it does.
+    pub metrics: Metrics,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    format_revision: u32,
+}
+
+impl Artifact {
+    /// The artifact as pretty JSON with a final newline; the same artifact
+    /// always gives the same bytes, and floats read back exactly.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Parses and checks an artifact: its format revision, its structure and
+    /// the consistency of its parameters. The model version is not checked
+    /// here (see [`Model::from_artifact`](crate::Model::from_artifact)).
+    pub fn from_json(text: &str) -> Result<Self> {
+        let header: Header = serde_json::from_str(text).map_err(|e| {
+            Error::Artifact(format!("not a model artifact (corrupt or truncated?): {e}"))
+        })?;
+        if header.format_revision != FORMAT_REVISION {
+            return Err(Error::Artifact(format!(
+                "format revision {} is not the one this build reads ({FORMAT_REVISION}): \
+                 retrain with `cargo xtask train` or use a matching crate version",
+                header.format_revision
+            )));
+        }
+        let artifact: Artifact = serde_json::from_str(text)
+            .map_err(|e| Error::Artifact(format!("invalid artifact: {e}")))?;
+        artifact.check()?;
+        Ok(artifact)
+    }
+
+    /// Reads an artifact file (see [`from_json`](Self::from_json)).
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_json(&text)
+    }
+
+    /// Checks that the parameters fit together and are finite.
+    fn check(&self) -> Result<()> {
+        fn names(v: &[String]) -> Vec<&str> {
+            v.iter().map(String::as_str).collect()
+        }
+        let fail = |what: String| Err(Error::Artifact(format!("inconsistent artifact: {what}")));
+        let p = &self.pipeline;
+        if self.model_name != MODEL_NAME {
+            return fail(format!(
+                "model name {:?}, expected {MODEL_NAME:?}",
+                self.model_name
+            ));
+        }
+        if let Err(e) = semver::Version::parse(&self.model_version) {
+            return fail(format!("model version {:?}: {e}", self.model_version));
+        }
+        let expect = |names: Vec<&str>, wanted: &[&str], step: &str| {
+            if names == wanted {
+                Ok(())
+            } else {
+                Err(Error::Artifact(format!(
+                    "inconsistent artifact: {step} has variables {names:?}, expected {wanted:?}"
+                )))
+            }
+        };
+        expect(
+            names(&p.categorical_imputer.variables),
+            &CATEGORICAL_FEATURES,
+            "categorical_imputer",
+        )?;
+        expect(
+            names(&p.missing_indicator.variables),
+            &NUMERIC_WITH_MISSING,
+            "missing_indicator",
+        )?;
+        expect(
+            p.median_imputer
+                .medians
+                .iter()
+                .map(|m| m.variable.as_str())
+                .collect(),
+            &NUMERIC_WITH_MISSING,
+            "median_imputer",
+        )?;
+        expect(
+            vec![p.cabin_letter.variable.as_str()],
+            &["cabin"],
+            "cabin_letter",
+        )?;
+        expect(
+            p.rare_label_encoder
+                .frequent
+                .iter()
+                .map(|v| v.variable.as_str())
+                .collect(),
+            &CATEGORICAL_FEATURES,
+            "rare_label_encoder",
+        )?;
+        expect(
+            p.one_hot_encoder
+                .categories
+                .iter()
+                .map(|v| v.variable.as_str())
+                .collect(),
+            &CATEGORICAL_FEATURES,
+            "one_hot_encoder",
+        )?;
+        let width = p.n_columns();
+        if p.scaler.columns != p.column_names() {
+            return fail(format!(
+                "scaler columns {:?} differ from the encoder's {:?}",
+                p.scaler.columns,
+                p.column_names()
+            ));
+        }
+        for (name, len) in [
+            ("scaler.mean", p.scaler.mean.len()),
+            ("scaler.scale", p.scaler.scale.len()),
+            ("classifier.coefficients", p.classifier.coefficients.len()),
+        ] {
+            if len != width {
+                return fail(format!("{name} has {len} values, expected {width}"));
+            }
+        }
+        let numbers = p
+            .median_imputer
+            .medians
+            .iter()
+            .map(|m| m.value)
+            .chain(p.scaler.mean.iter().copied())
+            .chain(p.scaler.scale.iter().copied())
+            .chain(p.classifier.coefficients.iter().copied())
+            .chain([p.classifier.intercept]);
+        if numbers.into_iter().any(|v| !v.is_finite()) {
+            return fail("a fitted parameter is not a finite number".into());
+        }
+        if p.scaler.scale.iter().any(|s| *s <= 0.0) {
+            return fail("a scale is not positive".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_name_carries_the_version() {
+        assert_eq!(
+            artifact_file_name("1.2.3"),
+            "titanic_classification_model_output_v1.2.3.json"
+        );
+    }
+
+    #[test]
+    fn rejects_garbage_truncation_and_other_revisions() {
+        assert!(Artifact::from_json("").is_err());
+        assert!(Artifact::from_json("{\"format_revision\": 1").is_err());
+        let e = Artifact::from_json("{\"format_revision\": 99}").unwrap_err();
+        assert!(e.to_string().contains("format revision 99"), "{e}");
+        let e = Artifact::from_json("{\"format_revision\": 1}").unwrap_err();
+        assert!(e.to_string().contains("invalid artifact"), "{e}");
+    }
+}

@@ -1,0 +1,68 @@
+//! Training: read the data, prepare it, split it, fit the pipeline, score it.
+
+use crate::artifact::{
+    Artifact, FORMAT_REVISION, MODEL_NAME, Metrics, TrainingConfig, TrainingData,
+};
+use crate::data_preparation::{read_dataset, sha256_hex};
+use crate::errors::{Error, Result};
+use crate::metrics::Scores;
+use crate::pipeline::Pipeline;
+use crate::split::train_test_split;
+use crate::validation::validate;
+
+/// Trains the model on a labelled CSV file's bytes and returns the artifact
+/// for model version `version`. Deterministic: the same bytes, config and
+/// version give the same artifact.
+pub fn train(
+    csv_bytes: &[u8],
+    config: &TrainingConfig,
+    version: &semver::Version,
+) -> Result<Artifact> {
+    if !(0.0..1.0).contains(&config.test_size) {
+        return Err(Error::Training(format!(
+            "test size must be at least 0 and below 1, got {}",
+            config.test_size
+        )));
+    }
+    let data = read_dataset(csv_bytes)?;
+    let records = validate(&data.passengers).map_err(Error::Invalid)?;
+    let (train_rows, test_rows) = train_test_split(records.len(), config.test_size, config.seed);
+    if train_rows.is_empty() {
+        return Err(Error::Training("the split leaves no training rows".into()));
+    }
+    let pick = |rows: &[usize]| {
+        (
+            rows.iter().map(|&i| records[i].clone()).collect::<Vec<_>>(),
+            rows.iter().map(|&i| data.survived[i]).collect::<Vec<_>>(),
+        )
+    };
+    let (train_x, train_y) = pick(&train_rows);
+    let pipeline = Pipeline::fit(&train_x, &train_y, &config.pipeline)?;
+    let mut buf = Vec::new();
+    let mut score = |rows: &[usize]| {
+        let p: Vec<f64> = rows
+            .iter()
+            .map(|&i| pipeline.probability(&records[i], &mut buf))
+            .collect();
+        let y: Vec<u8> = rows.iter().map(|&i| data.survived[i]).collect();
+        Scores::compute(&y, &p)
+    };
+    let metrics = Metrics {
+        train: score(&train_rows),
+        test: (!test_rows.is_empty()).then(|| score(&test_rows)),
+    };
+    Ok(Artifact {
+        format_revision: FORMAT_REVISION,
+        model_name: MODEL_NAME.into(),
+        model_version: version.to_string(),
+        config: config.clone(),
+        training_data: TrainingData {
+            sha256: sha256_hex(csv_bytes),
+            rows: records.len(),
+            train_rows: train_rows.len(),
+            test_rows: test_rows.len(),
+        },
+        pipeline,
+        metrics,
+    })
+}

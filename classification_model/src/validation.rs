@@ -1,0 +1,450 @@
+//! Validation: raw [`Passenger`]s to prepared [`Record`]s, or every problem
+//! with its row and field. Stricter than the reference (PIPELINE.md section 6).
+
+use std::borrow::Cow;
+
+use crate::data_preparation::{Record, cabin_token, title};
+use crate::errors::{FieldError, FieldErrors};
+use crate::passenger::{FieldValue, Passenger};
+
+/// Inclusive bound on `age`, in years.
+pub const MAX_AGE: f64 = 120.0;
+/// Inclusive bound on `sibsp` and `parch`.
+pub const MAX_RELATIVES: f64 = 20.0;
+
+/// Validates and prepares every passenger; on failure lists every invalid field.
+pub fn validate(passengers: &[Passenger]) -> Result<Vec<Record<'_>>, FieldErrors> {
+    let mut records = Vec::with_capacity(passengers.len());
+    let mut errors = Vec::new();
+    for (row, p) in passengers.iter().enumerate() {
+        match validate_one(row, p, &mut errors) {
+            Some(r) if errors.is_empty() => records.push(r),
+            _ => {}
+        }
+    }
+    if errors.is_empty() {
+        Ok(records)
+    } else {
+        Err(FieldErrors(errors))
+    }
+}
+
+/// Validates one passenger (row `row`), pushing its problems to `errors`.
+/// Returns the prepared record when the passenger is valid.
+pub fn validate_one<'a>(
+    row: usize,
+    p: &'a Passenger,
+    errors: &mut Vec<FieldError>,
+) -> Option<Record<'a>> {
+    let before = errors.len();
+    let mut check = |field: &'static str, r: Result<(), String>| {
+        if let Err(message) = r {
+            errors.push(FieldError::new(row, field, message));
+        }
+    };
+    let mut pclass = 0.0;
+    check(
+        "pclass",
+        required_number(&p.pclass).and_then(|v| match v {
+            1.0 | 2.0 | 3.0 => {
+                pclass = v;
+                Ok(())
+            }
+            _ => Err(format!("must be 1, 2 or 3, got {v}")),
+        }),
+    );
+    let mut sex = None;
+    check(
+        "sex",
+        match &p.sex {
+            FieldValue::Text(t) if t.trim().eq_ignore_ascii_case("male") => {
+                sex = Some("male");
+                Ok(())
+            }
+            FieldValue::Text(t) if t.trim().eq_ignore_ascii_case("female") => {
+                sex = Some("female");
+                Ok(())
+            }
+            FieldValue::Text(t) if !t.trim().is_empty() => Err(format!(
+                "must be \"male\" or \"female\", got {:?}",
+                shorten(t)
+            )),
+            FieldValue::Text(_) | FieldValue::Missing => {
+                Err("is required: \"male\" or \"female\"".into())
+            }
+            other => Err(format!(
+                "must be \"male\" or \"female\", got {}",
+                kind(other)
+            )),
+        },
+    );
+    let mut age = None;
+    check(
+        "age",
+        optional_number(&p.age).and_then(|v| match v {
+            Some(a) if !(0.0..=MAX_AGE).contains(&a) => {
+                Err(format!("must be between 0 and {MAX_AGE} years, got {a}"))
+            }
+            _ => {
+                age = v;
+                Ok(())
+            }
+        }),
+    );
+    let mut relatives = [0.0; 2];
+    for (i, (field, value)) in [("sibsp", &p.sibsp), ("parch", &p.parch)]
+        .into_iter()
+        .enumerate()
+    {
+        check(
+            field,
+            required_number(value).and_then(|v| {
+                if v.fract() == 0.0 && (0.0..=MAX_RELATIVES).contains(&v) {
+                    relatives[i] = v;
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "must be a whole number from 0 to {MAX_RELATIVES}, got {v}"
+                    ))
+                }
+            }),
+        );
+    }
+    let mut fare = None;
+    check(
+        "fare",
+        optional_number(&p.fare).and_then(|v| match v {
+            Some(f) if f < 0.0 => Err(format!("must be 0 or more, got {f}")),
+            _ => {
+                fare = v;
+                Ok(())
+            }
+        }),
+    );
+    let mut cabin = None;
+    check(
+        "cabin",
+        match &p.cabin {
+            FieldValue::Missing => Ok(()),
+            FieldValue::Text(t) => {
+                cabin = cabin_token(t).map(Cow::Borrowed);
+                Ok(())
+            }
+            FieldValue::Number(n) => {
+                cabin = Some(Cow::Owned(n.to_string()));
+                Ok(())
+            }
+            other => Err(format!("must be text, got {}", kind(other))),
+        },
+    );
+    let mut embarked = None;
+    check(
+        "embarked",
+        match &p.embarked {
+            FieldValue::Missing => Ok(()),
+            FieldValue::Text(t) => match t.trim() {
+                "" => Ok(()),
+                e if e.eq_ignore_ascii_case("c") => {
+                    embarked = Some("C");
+                    Ok(())
+                }
+                e if e.eq_ignore_ascii_case("q") => {
+                    embarked = Some("Q");
+                    Ok(())
+                }
+                e if e.eq_ignore_ascii_case("s") => {
+                    embarked = Some("S");
+                    Ok(())
+                }
+                e => Err(format!(
+                    "must be \"C\", \"Q\" or \"S\", got {:?}",
+                    shorten(e)
+                )),
+            },
+            other => Err(format!(
+                "must be \"C\", \"Q\" or \"S\", got {}",
+                kind(other)
+            )),
+        },
+    );
+    let mut name_title = None;
+    check(
+        "name",
+        match &p.name {
+            FieldValue::Missing => Ok(()),
+            FieldValue::Text(t) => {
+                name_title = Some(title(t));
+                Ok(())
+            }
+            FieldValue::Number(_) => {
+                name_title = Some("Other");
+                Ok(())
+            }
+            other => Err(format!("must be text, got {}", kind(other))),
+        },
+    );
+    (errors.len() == before).then_some(Record {
+        pclass,
+        sex,
+        age,
+        sibsp: relatives[0],
+        parch: relatives[1],
+        fare,
+        cabin,
+        embarked,
+        title: name_title,
+    })
+}
+
+fn kind(v: &FieldValue) -> String {
+    match v {
+        FieldValue::Missing => "nothing".into(),
+        FieldValue::Number(n) => format!("the number {n}"),
+        FieldValue::Text(t) => format!("{:?}", shorten(t)),
+        FieldValue::Invalid(k) => (*k).into(),
+    }
+}
+
+/// At most 40 characters of user text, for messages.
+fn shorten(t: &str) -> Cow<'_, str> {
+    match t.char_indices().nth(40) {
+        None => Cow::Borrowed(t),
+        Some((i, _)) => Cow::Owned(format!("{}…", &t[..i])),
+    }
+}
+
+fn optional_number(v: &FieldValue) -> Result<Option<f64>, String> {
+    let n = match v {
+        FieldValue::Missing => return Ok(None),
+        FieldValue::Number(n) => *n,
+        FieldValue::Text(t) => {
+            let t = t.trim();
+            if t.is_empty() {
+                return Ok(None);
+            }
+            t.parse::<f64>()
+                .map_err(|_| format!("must be a number, got {:?}", shorten(t)))?
+        }
+        other => return Err(format!("must be a number, got {}", kind(other))),
+    };
+    if n.is_finite() {
+        Ok(Some(n))
+    } else {
+        Err(format!("must be a finite number, got {n}"))
+    }
+}
+
+fn required_number(v: &FieldValue) -> Result<f64, String> {
+    optional_number(v)?.ok_or_else(|| "is required".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> Passenger {
+        Passenger {
+            pclass: 3.into(),
+            sex: "male".into(),
+            age: 22.into(),
+            sibsp: 1.into(),
+            parch: 0.into(),
+            fare: 7.25.into(),
+            ..Default::default()
+        }
+    }
+
+    fn errors_of(p: Passenger) -> Vec<(usize, String)> {
+        match validate(&[valid(), p]) {
+            Ok(_) => vec![],
+            Err(e) => e.0.into_iter().map(|e| (e.row, e.field)).collect(),
+        }
+    }
+
+    #[test]
+    fn accepts_a_valid_passenger_and_prepares_it() {
+        let p = Passenger {
+            sex: " FeMale ".into(),
+            embarked: "s".into(),
+            cabin: "  C22 C26".into(),
+            name: "Allison, Mrs. X".into(),
+            sibsp: "2".into(),
+            ..valid()
+        };
+        let r = validate(std::slice::from_ref(&p)).unwrap().remove(0);
+        assert_eq!(r.sex, Some("female"));
+        assert_eq!(r.embarked, Some("S"));
+        assert_eq!(r.cabin.as_deref(), Some("C22"));
+        assert_eq!(r.title, Some("Mrs"));
+        assert_eq!(r.sibsp, 2.0);
+    }
+
+    #[test]
+    fn missing_optional_fields_stay_missing() {
+        let p = Passenger {
+            age: "?".into(),
+            fare: FieldValue::Missing,
+            cabin: " ".into(),
+            embarked: "".into(),
+            ..valid()
+        };
+        let r = validate(std::slice::from_ref(&p)).unwrap().remove(0);
+        assert_eq!(
+            (r.age, r.fare, r.cabin, r.embarked, r.title),
+            (None, None, None, None, None)
+        );
+    }
+
+    #[test]
+    fn rejects_each_bad_field_with_row_and_name() {
+        let cases: Vec<(Passenger, &str)> = vec![
+            (
+                Passenger {
+                    pclass: 7.into(),
+                    ..valid()
+                },
+                "pclass",
+            ),
+            (
+                Passenger {
+                    pclass: 1.5.into(),
+                    ..valid()
+                },
+                "pclass",
+            ),
+            (
+                Passenger {
+                    pclass: FieldValue::Missing,
+                    ..valid()
+                },
+                "pclass",
+            ),
+            (
+                Passenger {
+                    sex: "Mal".into(),
+                    ..valid()
+                },
+                "sex",
+            ),
+            (
+                Passenger {
+                    sex: FieldValue::Missing,
+                    ..valid()
+                },
+                "sex",
+            ),
+            (
+                Passenger {
+                    sex: 1.into(),
+                    ..valid()
+                },
+                "sex",
+            ),
+            (
+                Passenger {
+                    age: (-5).into(),
+                    ..valid()
+                },
+                "age",
+            ),
+            (
+                Passenger {
+                    age: 121.into(),
+                    ..valid()
+                },
+                "age",
+            ),
+            (
+                Passenger {
+                    age: f64::NAN.into(),
+                    ..valid()
+                },
+                "age",
+            ),
+            (
+                Passenger {
+                    age: "inf".into(),
+                    ..valid()
+                },
+                "age",
+            ),
+            (
+                Passenger {
+                    age: "twenty".into(),
+                    ..valid()
+                },
+                "age",
+            ),
+            (
+                Passenger {
+                    age: FieldValue::Invalid("a boolean"),
+                    ..valid()
+                },
+                "age",
+            ),
+            (
+                Passenger {
+                    sibsp: 21.into(),
+                    ..valid()
+                },
+                "sibsp",
+            ),
+            (
+                Passenger {
+                    parch: 0.5.into(),
+                    ..valid()
+                },
+                "parch",
+            ),
+            (
+                Passenger {
+                    fare: (-1).into(),
+                    ..valid()
+                },
+                "fare",
+            ),
+            (
+                Passenger {
+                    fare: f64::INFINITY.into(),
+                    ..valid()
+                },
+                "fare",
+            ),
+            (
+                Passenger {
+                    embarked: "X".into(),
+                    ..valid()
+                },
+                "embarked",
+            ),
+            (
+                Passenger {
+                    cabin: FieldValue::Invalid("an array"),
+                    ..valid()
+                },
+                "cabin",
+            ),
+            (
+                Passenger {
+                    name: FieldValue::Invalid("an object"),
+                    ..valid()
+                },
+                "name",
+            ),
+        ];
+        for (p, field) in cases {
+            assert_eq!(errors_of(p.clone()), [(1, field.to_owned())], "{p:?}");
+        }
+    }
+
+    #[test]
+    fn lists_every_problem() {
+        let p = Passenger {
+            pclass: 0.into(),
+            sex: "x".into(),
+            age: (-1).into(),
+            ..valid()
+        };
+        assert_eq!(errors_of(p).len(), 3);
+    }
+}

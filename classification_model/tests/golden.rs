@@ -1,0 +1,214 @@
+//! The port against golden values from an independent reference
+//! implementation (numpy + scikit-learn, Newton-solved to machine precision:
+//! `tools/reference_pipeline.py`), on the committed dataset.
+
+use approx::assert_abs_diff_eq;
+use classification_model::data_preparation::read_dataset;
+use classification_model::{
+    Artifact, Model, TrainingConfig, make_prediction, model_version, train,
+};
+use serde_json::Value;
+
+const DATA: &[u8] = include_bytes!("../datasets/titanic.csv");
+
+fn reference() -> Value {
+    serde_json::from_str(include_str!("golden/reference.json")).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Every fitted parameter of `artifact` equals the reference's `golden`.
+fn assert_matches(artifact: &Artifact, golden: &Value) {
+    let p = &artifact.pipeline;
+    for (m, name) in p.median_imputer.medians.iter().zip(["age", "fare"]) {
+        assert_eq!(m.variable, name);
+        assert_abs_diff_eq!(
+            m.value,
+            golden["medians"][name].as_f64().unwrap(),
+            epsilon = 1e-12
+        );
+    }
+    for v in &p.rare_label_encoder.frequent {
+        assert_eq!(
+            v.labels,
+            strings(&golden["kept"][&v.variable]),
+            "kept labels of {}",
+            v.variable
+        );
+    }
+    for (i, v) in p.one_hot_encoder.categories.iter().enumerate() {
+        assert_eq!(
+            p.one_hot_encoder.dummies(i),
+            strings(&golden["onehot"][&v.variable])
+        );
+    }
+    assert_eq!(p.scaler.columns, strings(&golden["columns"]));
+    for (m, g) in p.scaler.mean.iter().zip(floats(&golden["mean"])) {
+        assert_abs_diff_eq!(*m, g, epsilon = 1e-12);
+    }
+    for (s, g) in p.scaler.scale.iter().zip(floats(&golden["std"])) {
+        assert_abs_diff_eq!(1.0 / s, g, epsilon = 1e-12);
+    }
+    let coefficients = floats(&golden["coefficients"]);
+    assert_eq!(p.classifier.coefficients.len(), coefficients.len());
+    for (w, g) in p.classifier.coefficients.iter().zip(coefficients) {
+        assert_abs_diff_eq!(*w, g, epsilon = 1e-12);
+    }
+    assert_abs_diff_eq!(
+        p.classifier.intercept,
+        golden["intercept"].as_f64().unwrap(),
+        epsilon = 1e-12
+    );
+    assert!(p.classifier.gradient_max_abs < 1e-12, "not at the optimum");
+}
+
+fn assert_probabilities(model: &Model, golden: &Value) {
+    let data = read_dataset(DATA).unwrap();
+    let result = model.predict(&data.passengers).unwrap();
+    let expected = floats(&golden["probabilities"]);
+    assert_eq!(result.probabilities.len(), 1309);
+    for (row, (p, e)) in result.probabilities.iter().zip(&expected).enumerate() {
+        assert_abs_diff_eq!(*p, *e, epsilon = 1e-10);
+        assert_eq!(result.predictions[row], u8::from(*e > 0.5), "row {row}");
+    }
+}
+
+#[test]
+fn committed_artifact_reproduces_the_reference_split_model() {
+    let golden = &reference()["split"];
+    let model = Model::embedded().unwrap();
+    let artifact = model.artifact();
+    assert_eq!(artifact.training_data.train_rows, 1047);
+    assert_eq!(artifact.training_data.test_rows, 262);
+    assert_matches(artifact, golden);
+    assert_probabilities(model, golden);
+    let m = &artifact.metrics;
+    let test = m.test.unwrap();
+    assert_abs_diff_eq!(
+        m.train.roc_auc,
+        golden["train_roc_auc"].as_f64().unwrap(),
+        epsilon = 1e-12
+    );
+    assert_abs_diff_eq!(
+        m.train.accuracy,
+        golden["train_accuracy"].as_f64().unwrap(),
+        epsilon = 1e-12
+    );
+    assert_abs_diff_eq!(
+        test.roc_auc,
+        golden["test_roc_auc"].as_f64().unwrap(),
+        epsilon = 1e-12
+    );
+    assert_abs_diff_eq!(
+        test.accuracy,
+        golden["test_accuracy"].as_f64().unwrap(),
+        epsilon = 1e-12
+    );
+}
+
+#[test]
+fn make_prediction_scores_every_dataset_row_like_the_reference() {
+    let data = read_dataset(DATA).unwrap();
+    let result = make_prediction(&data.passengers).unwrap();
+    let expected = floats(&reference()["split"]["probabilities"]);
+    for (p, e) in result.probabilities.iter().zip(&expected) {
+        assert_abs_diff_eq!(*p, *e, epsilon = 1e-10);
+    }
+    assert_eq!(result.version, model_version());
+}
+
+#[test]
+fn fitting_on_all_rows_reproduces_the_reference_full_model() {
+    let golden = &reference()["full"];
+    let config = TrainingConfig {
+        test_size: 0.0,
+        ..TrainingConfig::default()
+    };
+    let version = semver::Version::parse(model_version()).unwrap();
+    let artifact = train(DATA, &config, &version).unwrap();
+    assert_eq!(artifact.training_data.train_rows, 1309);
+    assert!(artifact.metrics.test.is_none());
+    // PIPELINE.md section 5
+    assert_eq!(
+        &artifact.pipeline.scaler.columns[7..],
+        [
+            "sex_female",
+            "cabin_Rare",
+            "cabin_C",
+            "embarked_S",
+            "embarked_C",
+            "embarked_Rare",
+            "title_Miss",
+            "title_Rare",
+            "title_Mr"
+        ]
+    );
+    assert_matches(&artifact, golden);
+    assert_probabilities(&Model::from_artifact(artifact).unwrap(), golden);
+}
+
+#[test]
+fn training_is_deterministic_and_the_committed_artifact_is_fresh() {
+    let version = semver::Version::parse(model_version()).unwrap();
+    let a = train(DATA, &TrainingConfig::default(), &version)
+        .unwrap()
+        .to_json();
+    let b = train(DATA, &TrainingConfig::default(), &version)
+        .unwrap()
+        .to_json();
+    assert_eq!(a, b);
+    let committed = std::fs::read_to_string(format!(
+        "{}/trained_models/{}",
+        env!("CARGO_MANIFEST_DIR"),
+        classification_model::artifact_file_name(model_version())
+    ))
+    .unwrap();
+    assert_eq!(a, committed, "run `cargo xtask train`");
+    // and it reads back to the same artifact
+    assert_eq!(Artifact::from_json(&a).unwrap().to_json(), a);
+}
+
+#[test]
+fn faulty_artifacts_fail_to_load_with_a_clear_error() {
+    let good = Model::embedded().unwrap().artifact().to_json();
+    let truncated = &good[..good.len() / 2];
+    let e = Model::from_json(truncated).unwrap_err().to_string();
+    assert!(e.contains("corrupt or truncated"), "{e}");
+
+    let revision = good.replacen("\"format_revision\": 1", "\"format_revision\": 2", 1);
+    let e = Model::from_json(&revision).unwrap_err().to_string();
+    assert!(e.contains("format revision 2"), "{e}");
+
+    let other_version = good.replacen(
+        &format!("\"model_version\": \"{}\"", model_version()),
+        "\"model_version\": \"9.9.9\"",
+        1,
+    );
+    let e = Model::from_json(&other_version).unwrap_err().to_string();
+    assert!(e.contains("9.9.9"), "{e}");
+
+    let mut artifact = Artifact::from_json(&good).unwrap();
+    artifact.pipeline.classifier.coefficients.pop();
+    let e = Model::from_json(&artifact.to_json())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("inconsistent"), "{e}");
+
+    let corrupted = good.replacen("\"scale\": [", "\"scale\": [\"x\", ", 1);
+    assert!(Model::from_json(&corrupted).is_err());
+    assert!(Model::load("/nonexistent/artifact.json").is_err());
+}

@@ -1,0 +1,104 @@
+//! Project automation: `cargo xtask <command>` (see `cargo xtask help`).
+
+mod train;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const HELP: &str = "\
+cargo xtask <command>
+
+Commands:
+  train [--data FILE] [--test-size F] [--seed N] [--out DIR] [--check]
+      Retrain the model for the current VERSION and write its artifact
+      (default: the committed dataset, 0.2, 0, classification_model/trained_models).
+      --test-size 0 fits on all rows in file order. --check retrains in memory
+      and fails if the committed artifact differs.
+  help
+      This text.
+";
+
+type Result<T> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("train") => train::run(&args[1..]),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command {other:?}\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The model crate's directory.
+fn model_dir() -> PathBuf {
+    root().join("classification_model")
+}
+
+/// Reads `VERSION` as it is on disk now (it may be newer than the build).
+fn current_version() -> Result<semver::Version> {
+    let path = model_dir().join("VERSION");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    semver::Version::parse(text.trim())
+        .map_err(|e| format!("{}: {:?} is not semver: {e}", path.display(), text.trim()))
+}
+
+/// Parsed `--flag value` options and bare flags.
+struct Options {
+    pairs: Vec<(String, String)>,
+    flags: Vec<String>,
+    positional: Vec<String>,
+}
+
+impl Options {
+    fn parse(args: &[String], with_value: &[&str], bare: &[&str]) -> Result<Self> {
+        let mut o = Options {
+            pairs: Vec::new(),
+            flags: Vec::new(),
+            positional: Vec::new(),
+        };
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            if with_value.contains(&a.as_str()) {
+                let v = it.next().ok_or_else(|| format!("{a} needs a value"))?;
+                o.pairs.push((a.clone(), v.clone()));
+            } else if bare.contains(&a.as_str()) {
+                o.flags.push(a.clone());
+            } else if a.starts_with("--") {
+                return Err(format!("unknown option {a}"));
+            } else {
+                o.positional.push(a.clone());
+            }
+        }
+        Ok(o)
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.flags.iter().any(|f| f == name)
+    }
+}

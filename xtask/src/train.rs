@@ -1,0 +1,120 @@
+//! `cargo xtask train`: retrain and write (or check) the artifact.
+
+use std::path::{Path, PathBuf};
+
+use classification_model::{TrainingConfig, artifact_file_name, train};
+
+use crate::{Options, Result, current_version, model_dir};
+
+pub fn run(args: &[String]) -> Result<()> {
+    let o = Options::parse(
+        args,
+        &["--data", "--test-size", "--seed", "--out"],
+        &["--check"],
+    )?;
+    if let Some(p) = o.positional.first() {
+        return Err(format!("unexpected argument {p:?}"));
+    }
+    let data = o
+        .get("--data")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| model_dir().join("datasets/titanic.csv"));
+    let out = o
+        .get("--out")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| model_dir().join("trained_models"));
+    let mut config = TrainingConfig::default();
+    if let Some(t) = o.get("--test-size") {
+        config.test_size = t
+            .parse()
+            .map_err(|_| format!("--test-size: {t:?} is not a number"))?;
+    }
+    if let Some(s) = o.get("--seed") {
+        config.seed = s
+            .parse()
+            .map_err(|_| format!("--seed: {s:?} is not an integer from 0 to 4294967295"))?;
+    }
+    let version = current_version()?;
+    let bytes = std::fs::read(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let artifact = train(&bytes, &config, &version).map_err(|e| e.to_string())?;
+    let m = &artifact.metrics;
+    println!(
+        "trained model {version} on {} of {} rows of {}",
+        artifact.training_data.train_rows,
+        artifact.training_data.rows,
+        data.display()
+    );
+    println!(
+        "train roc-auc: {:.4}  accuracy: {:.4}",
+        m.train.roc_auc, m.train.accuracy
+    );
+    if let Some(t) = &m.test {
+        println!(
+            "test  roc-auc: {:.4}  accuracy: {:.4}",
+            t.roc_auc, t.accuracy
+        );
+    }
+    let json = artifact.to_json();
+    let target = out.join(artifact_file_name(&version.to_string()));
+    if o.flag("--check") {
+        return check(&out, &target, &json);
+    }
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    for old in artifacts_in(&out)? {
+        if old != target {
+            std::fs::remove_file(&old).map_err(|e| format!("{}: {e}", old.display()))?;
+            println!("removed {}", old.display());
+        }
+    }
+    std::fs::write(&target, json).map_err(|e| format!("{}: {e}", target.display()))?;
+    println!("wrote {}", target.display());
+    Ok(())
+}
+
+/// Fails unless `target` holds exactly `json` and is the only artifact in `dir`.
+fn check(dir: &Path, target: &Path, json: &str) -> Result<()> {
+    let committed = std::fs::read_to_string(target).map_err(|e| {
+        format!(
+            "no artifact to check at {}: {e}; run `cargo xtask train`",
+            target.display()
+        )
+    })?;
+    if committed != json {
+        return Err(format!(
+            "{} is stale: retraining gives a different artifact (data, config or code changed); \
+             run `cargo xtask train` and commit the result",
+            target.display()
+        ));
+    }
+    let others: Vec<_> = artifacts_in(dir)?
+        .into_iter()
+        .filter(|p| p != target)
+        .collect();
+    if !others.is_empty() {
+        return Err(format!(
+            "other artifacts beside the current one: {others:?}; run `cargo xtask train`"
+        ));
+    }
+    println!("{} is up to date", target.display());
+    Ok(())
+}
+
+/// The artifact files in a directory.
+pub fn artifacts_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with("titanic_classification_model_output_v") && name.ends_with(".json") {
+            found.push(path);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
