@@ -58,8 +58,19 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .zip(&result.probabilities)
         .enumerate()
     {
-        writeln!(out, "{row},{pred},{p:.16e}")?;
+        writeln!(out, "{row},{pred},{}", significant_17(*p))?;
     }
     out.flush()?;
     Ok(())
+}
+
+/// `p` with 17 significant digits in plain decimal notation (like `%.17g`
+/// for probabilities), enough to read back the exact f64.
+fn significant_17(p: f64) -> String {
+    if p == 0.0 || !p.is_finite() {
+        return p.to_string();
+    }
+    let exponent = p.abs().log10().floor() as i32;
+    let decimals = (16 - exponent).max(0) as usize;
+    format!("{p:.decimals$}")
 }

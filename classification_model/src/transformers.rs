@@ -110,12 +110,7 @@ pub struct RareLabelEncoder {
 
 impl RareLabelEncoder {
     /// Learns the frequent labels from the training values of each variable.
-    pub fn fit(
-        tol: f64,
-        replace_with: &str,
-        variables: &[&str],
-        columns: &[Vec<&str>],
-    ) -> Self {
+    pub fn fit(tol: f64, replace_with: &str, variables: &[&str], columns: &[Vec<&str>]) -> Self {
         let frequent = variables
             .iter()
             .zip(columns)
