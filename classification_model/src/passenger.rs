@@ -354,41 +354,52 @@ impl<'de> Deserialize<'de> for Passenger {
     }
 }
 
-/// Finds the first key problem in one JSON object, for reporting a row that
-/// failed to deserialise: which key is unknown or repeated.
+/// Explains why one JSON record does not deserialise as a [`Passenger`]:
+/// the field at fault (if there is one) and a message a user can act on.
 ///
-/// Returns `None` when the text is not an object or its keys are all fine.
-pub fn find_key_problem(json: &str) -> Option<KeyProblem> {
-    struct Keys;
-    impl<'de> Visitor<'de> for Keys {
-        type Value = Option<KeyProblem>;
+/// Meant for the error path: call it on a record that
+/// `serde_json::from_str::<Passenger>` rejected.
+pub fn explain_json_record(json: &str) -> (Option<String>, String) {
+    /// Walks the keys, leaving the first problem in `found`.
+    struct Keys<'a>(&'a mut Option<(String, String)>);
+    impl<'de> Visitor<'de> for Keys<'_> {
+        type Value = ();
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an object")
+            f.write_str("an object whose keys are the dataset's column names")
         }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
             let mut seen = 0u16;
-            let mut problem = None;
             while let Some(key) = map.next_key::<KeyName<'de>>()? {
-                map.next_value::<IgnoredAny>()?;
-                if problem.is_some() {
-                    continue;
-                }
                 let key = key.as_str();
-                match ALL_FIELDS.iter().position(|f| *f == key) {
-                    None => problem = Some(KeyProblem::Unknown(key.to_owned())),
-                    Some(i) if seen & (1 << i) != 0 => {
-                        problem = Some(KeyProblem::Duplicate(ALL_FIELDS[i]))
+                let problem = match ALL_FIELDS.iter().position(|f| *f == key) {
+                    None => KeyProblem::Unknown(key.to_owned()),
+                    Some(i) if seen & (1 << i) != 0 => KeyProblem::Duplicate(ALL_FIELDS[i]),
+                    Some(i) => {
+                        seen |= 1 << i;
+                        if let Err(e) = map.next_value::<FieldValue>() {
+                            *self.0 = Some((key.to_owned(), e.to_string()));
+                            return Err(e);
+                        }
+                        continue;
                     }
-                    Some(i) => seen |= 1 << i,
-                }
+                };
+                *self.0 = Some((problem.field().to_owned(), problem.message()));
+                return Err(de::Error::custom("stop"));
             }
-            Ok(problem)
+            Ok(())
         }
     }
+    let mut found = None;
     let mut de = serde_json::Deserializer::from_str(json);
-    de::Deserializer::deserialize_map(&mut de, Keys)
-        .ok()
-        .flatten()
+    let result = de::Deserializer::deserialize_map(&mut de, Keys(&mut found));
+    match (found, result) {
+        (Some((field, message)), _) => (Some(field), message),
+        (None, Err(e)) => (
+            None,
+            format!("must be an object keyed by the dataset's column names: {e}"),
+        ),
+        (None, Ok(())) => (None, "is not a valid passenger record".to_owned()),
+    }
 }
 
 #[cfg(test)]
@@ -429,17 +440,20 @@ mod tests {
     }
 
     #[test]
-    fn finds_the_key_at_fault() {
+    fn explains_the_field_at_fault() {
+        let field = |json| explain_json_record(json).0;
+        assert_eq!(field(r#"{"age": 1, "Sex": "m"}"#).as_deref(), Some("Sex"));
         assert_eq!(
-            find_key_problem(r#"{"age": 1, "Sex": "m"}"#),
-            Some(KeyProblem::Unknown("Sex".into()))
+            field(r#"{"age": 1, "ticket": 2, "ticket": 3}"#).as_deref(),
+            Some("ticket")
         );
         assert_eq!(
-            find_key_problem(r#"{"age": 1, "ticket": 2, "ticket": 3}"#),
-            Some(KeyProblem::Duplicate("ticket"))
+            field(r#"{"sex": "m", "age": 1e999}"#).as_deref(),
+            Some("age")
         );
-        assert_eq!(find_key_problem(r#"{"age": 1}"#), None);
-        assert_eq!(find_key_problem("[]"), None);
+        let (field, message) = explain_json_record("[1]");
+        assert_eq!(field, None);
+        assert!(message.contains("invalid type"), "{message}");
     }
 
     #[test]

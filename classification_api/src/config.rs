@@ -1,0 +1,145 @@
+//! Configuration from the environment.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::errors::ConfigError;
+
+/// Service settings. Every field has a default and an environment variable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `HOST` (default `0.0.0.0`, which Railway needs).
+    pub host: IpAddr,
+    /// `PORT` (default 8002; 0 picks a free port).
+    pub port: u16,
+    /// `MAX_BODY_BYTES`: largest accepted request body (default 1 MiB).
+    pub max_body_bytes: usize,
+    /// `MAX_BATCH`: most records in one request (default 10,000).
+    pub max_batch: usize,
+    /// `SHUTDOWN_GRACE_SECS`: how long in-flight requests may take to finish
+    /// after SIGTERM or Ctrl-C (default 10 s).
+    pub shutdown_grace: Duration,
+    /// `HEADER_TIMEOUT_SECS`: how long a client may take to send its request
+    /// headers (default 10 s).
+    pub header_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port: 8002,
+            max_body_bytes: 1024 * 1024,
+            max_batch: 10_000,
+            shutdown_grace: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the configuration through `lookup` (for tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let d = Config::default();
+        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+        let host = match get("HOST") {
+            None => d.host,
+            Some(h) if h.trim() == "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            Some(h) => h.trim().parse().map_err(|_| {
+                ConfigError::new("HOST", &h, "an IP address such as 0.0.0.0 or 127.0.0.1")
+            })?,
+        };
+        Ok(Config {
+            host,
+            port: parse(get("PORT"), "PORT", d.port, "a port number from 0 to 65535")?,
+            max_body_bytes: positive(get("MAX_BODY_BYTES"), "MAX_BODY_BYTES", d.max_body_bytes)?,
+            max_batch: positive(get("MAX_BATCH"), "MAX_BATCH", d.max_batch)?,
+            shutdown_grace: Duration::from_secs(parse(
+                get("SHUTDOWN_GRACE_SECS"),
+                "SHUTDOWN_GRACE_SECS",
+                d.shutdown_grace.as_secs(),
+                "a whole number of seconds",
+            )?),
+            header_timeout: Duration::from_secs(positive(
+                get("HEADER_TIMEOUT_SECS"),
+                "HEADER_TIMEOUT_SECS",
+                d.header_timeout.as_secs(),
+            )?),
+        })
+    }
+
+    /// The address to listen on.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    value: Option<String>,
+    name: &'static str,
+    default: T,
+    expected: &'static str,
+) -> Result<T, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::new(name, &v, expected)),
+    }
+}
+
+fn positive<T: std::str::FromStr + PartialOrd + Default>(
+    value: Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    let v = parse(value.clone(), name, default, "a positive whole number")?;
+    if v > T::default() {
+        Ok(v)
+    } else {
+        Err(ConfigError::new(
+            name,
+            value.as_deref().unwrap_or(""),
+            "a positive whole number",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults() {
+        let c = from(&[]).unwrap();
+        assert_eq!(c.addr().to_string(), "0.0.0.0:8002");
+        assert_eq!(c.max_body_bytes, 1 << 20);
+        assert_eq!(c.max_batch, 10_000);
+    }
+
+    #[test]
+    fn reads_and_checks_variables() {
+        let c = from(&[("PORT", "8080"), ("HOST", "127.0.0.1"), ("MAX_BATCH", "5")]).unwrap();
+        assert_eq!(c.addr().to_string(), "127.0.0.1:8080");
+        assert_eq!(c.max_batch, 5);
+        let e = from(&[("PORT", "80a")]).unwrap_err().to_string();
+        assert!(e.contains("PORT") && e.contains("80a"), "{e}");
+        assert!(from(&[("PORT", "70000")]).is_err());
+        assert!(from(&[("MAX_BODY_BYTES", "0")]).is_err());
+        assert!(from(&[("HOST", "nowhere")]).is_err());
+    }
+}
