@@ -1,5 +1,6 @@
 //! Project automation: `cargo xtask <command>` (see `cargo xtask help`).
 
+mod release;
 mod train;
 
 use std::path::{Path, PathBuf};
@@ -14,6 +15,12 @@ Commands:
       (default: the committed dataset, 0.2, 0, classification_model/trained_models).
       --test-size 0 fits on all rows in file order. --check retrains in memory
       and fails if the committed artifact differs.
+  bump <major|minor|patch|X.Y.Z>
+      Set a greater model version in VERSION, the model crate's Cargo.toml, the
+      API's dependency on it and Cargo.lock; start its CHANGELOG section; retrain.
+  check-release <TAG>
+      Fail unless TAG is v<VERSION>, the versions agree, the artifact for VERSION
+      is the only one and is fresh, and the model crate packages.
   help
       This text.
 ";
@@ -24,6 +31,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("train") => train::run(&args[1..]),
+        Some("bump") => release::bump(&args[1..]),
+        Some("check-release") => release::check_release(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())

@@ -35,8 +35,29 @@ pub fn run(args: &[String]) -> Result<()> {
             .map_err(|_| format!("--seed: {s:?} is not an integer from 0 to 4294967295"))?;
     }
     let version = current_version()?;
+    train_to(&data, &out, &config, &version, o.flag("--check"))
+}
+
+/// Retrains with the defaults for `version` and writes the artifact.
+pub fn retrain(version: &semver::Version) -> Result<()> {
+    train_to(
+        &model_dir().join("datasets/titanic.csv"),
+        &model_dir().join("trained_models"),
+        &TrainingConfig::default(),
+        version,
+        false,
+    )
+}
+
+fn train_to(
+    data: &Path,
+    out: &Path,
+    config: &TrainingConfig,
+    version: &semver::Version,
+    check_only: bool,
+) -> Result<()> {
     let bytes = std::fs::read(&data).map_err(|e| format!("{}: {e}", data.display()))?;
-    let artifact = train(&bytes, &config, &version).map_err(|e| e.to_string())?;
+    let artifact = train(&bytes, config, version).map_err(|e| e.to_string())?;
     let m = &artifact.metrics;
     println!(
         "trained model {version} on {} of {} rows of {}",
@@ -56,11 +77,11 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     let json = artifact.to_json();
     let target = out.join(artifact_file_name(&version.to_string()));
-    if o.flag("--check") {
-        return check(&out, &target, &json);
+    if check_only {
+        return check(out, &target, &json);
     }
-    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    for old in artifacts_in(&out)? {
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    for old in artifacts_in(out)? {
         if old != target {
             std::fs::remove_file(&old).map_err(|e| format!("{}: {e}", old.display()))?;
             println!("removed {}", old.display());

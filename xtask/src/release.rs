@@ -1,0 +1,193 @@
+//! `cargo xtask bump` and `cargo xtask check-release`.
+
+use std::path::Path;
+use std::process::Command;
+
+use semver::{Version, VersionReq};
+use toml_edit::{DocumentMut, value};
+
+use crate::train::{artifacts_in, retrain};
+use crate::{Result, current_version, model_dir, root};
+
+/// `bump <major|minor|patch|X.Y.Z>`: a new model version everywhere, retrained.
+pub fn bump(args: &[String]) -> Result<()> {
+    let [what] = args else {
+        return Err("usage: cargo xtask bump <major|minor|patch|X.Y.Z>".into());
+    };
+    let old = current_version()?;
+    let new = next_version(&old, what)?;
+    let model_toml = model_dir().join("Cargo.toml");
+    let api_toml = root().join("classification_api/Cargo.toml");
+
+    edit_toml(&model_toml, |doc| {
+        doc["package"]["version"] = value(new.to_string());
+        Ok(())
+    })?;
+    edit_toml(&api_toml, |doc| {
+        let dep = doc
+            .get_mut("dependencies")
+            .and_then(|d| d.get_mut("classification_model"))
+            .ok_or("classification_api has no dependency on classification_model")?;
+        dep["version"] = value(new.to_string());
+        Ok(())
+    })?;
+    write(&model_dir().join("VERSION"), &format!("{new}\n"))?;
+    update_changelog(&new)?;
+    // refresh the workspace's own entries in Cargo.lock (no other crate changes)
+    let status = Command::new(env!("CARGO"))
+        .args(["update", "--workspace", "--offline"])
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cargo update: {e}"))?;
+    if !status.success() {
+        return Err("`cargo update --workspace --offline` failed".into());
+    }
+    retrain(&new)?;
+    println!("bumped {old} -> {new}; review, commit, then tag v{new}");
+    Ok(())
+}
+
+/// The version after `old` for `what`, which must be greater.
+pub fn next_version(old: &Version, what: &str) -> Result<Version> {
+    let new = match what {
+        "major" => Version::new(old.major + 1, 0, 0),
+        "minor" => Version::new(old.major, old.minor + 1, 0),
+        "patch" => Version::new(old.major, old.minor, old.patch + 1),
+        v => Version::parse(v.strip_prefix('v').unwrap_or(v))
+            .map_err(|e| format!("{v:?} is not major, minor, patch or a semver version: {e}"))?,
+    };
+    if new <= *old {
+        return Err(format!(
+            "refusing to go from {old} to {new}: a new version must be greater"
+        ));
+    }
+    Ok(new)
+}
+
+fn edit_toml(path: &Path, f: impl FnOnce(&mut DocumentMut) -> Result<()>) -> Result<()> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f(&mut doc)?;
+    write(path, &doc.to_string())
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Starts a `## [X.Y.Z]` section under `## [Unreleased]`, if there is one.
+fn update_changelog(new: &Version) -> Result<()> {
+    let path = root().join("CHANGELOG.md");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let marker = "## [Unreleased]";
+    if let Some(i) = text.find(marker) {
+        let heading = format!("{marker}\n\n## [{new}]");
+        let updated = format!("{}{}{}", &text[..i], heading, &text[i + marker.len()..]);
+        write(&path, &updated)?;
+    }
+    Ok(())
+}
+
+/// `check-release <TAG>`: fails unless the tree is ready to publish `TAG`.
+pub fn check_release(args: &[String]) -> Result<()> {
+    let [tag] = args else {
+        return Err("usage: cargo xtask check-release <TAG>  (for example v0.1.0)".into());
+    };
+    let version = current_version()?;
+    let mut problems = Vec::new();
+
+    if tag.strip_prefix('v') != Some(version.to_string().as_str()) {
+        problems.push(format!(
+            "tag {tag:?} does not match VERSION {version}: the tag must be v{version} \
+             (bump with `cargo xtask bump`, or tag the right commit)"
+        ));
+    }
+    let model_toml = read_toml(&model_dir().join("Cargo.toml"))?;
+    let crate_version = model_toml["package"]["version"]
+        .as_str()
+        .unwrap_or_default();
+    if crate_version != version.to_string() {
+        problems.push(format!(
+            "classification_model/Cargo.toml has version {crate_version:?} but VERSION is {version}: \
+             use `cargo xtask bump` to change both"
+        ));
+    }
+    let api_toml = read_toml(&root().join("classification_api/Cargo.toml"))?;
+    let requirement = api_toml
+        .get("dependencies")
+        .and_then(|d| d.get("classification_model"))
+        .and_then(|d| d.get("version"))
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    match VersionReq::parse(requirement) {
+        Ok(req) if req.matches(&version) => {}
+        _ => problems.push(format!(
+            "classification_api requires classification_model {requirement:?}, which {version} does not satisfy"
+        )),
+    }
+    let artifacts = artifacts_in(&model_dir().join("trained_models"))?;
+    let expected =
+        model_dir()
+            .join("trained_models")
+            .join(classification_model::artifact_file_name(
+                &version.to_string(),
+            ));
+    if artifacts != [expected.clone()] {
+        problems.push(format!(
+            "trained_models must hold exactly {} (found {:?}): run `cargo xtask train`",
+            expected.display(),
+            artifacts
+                .iter()
+                .filter_map(|p| p.file_name())
+                .collect::<Vec<_>>()
+        ));
+    } else if let Err(e) = crate::train::run(&["--check".into()]) {
+        problems.push(e);
+    }
+    if problems.is_empty() {
+        let status = Command::new(env!("CARGO"))
+            .args(["package", "-p", "classification_model", "--locked"])
+            .current_dir(root())
+            .status()
+            .map_err(|e| format!("cargo package: {e}"))?;
+        if !status.success() {
+            problems
+                .push("`cargo package -p classification_model --locked` failed (see above)".into());
+        }
+    }
+    if problems.is_empty() {
+        println!("ready to release {tag}");
+        Ok(())
+    } else {
+        Err(format!(
+            "not ready to release {tag}:\n  - {}",
+            problems.join("\n  - ")
+        ))
+    }
+}
+
+fn read_toml(path: &Path) -> Result<DocumentMut> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    text.parse().map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_only_go_up() {
+        let v = Version::new(0, 1, 2);
+        assert_eq!(next_version(&v, "patch").unwrap(), Version::new(0, 1, 3));
+        assert_eq!(next_version(&v, "minor").unwrap(), Version::new(0, 2, 0));
+        assert_eq!(next_version(&v, "major").unwrap(), Version::new(1, 0, 0));
+        assert_eq!(next_version(&v, "v0.3.0").unwrap(), Version::new(0, 3, 0));
+        assert!(next_version(&v, "0.1.2").is_err());
+        assert!(next_version(&v, "0.1.1").is_err());
+        assert!(next_version(&v, "bogus").is_err());
+    }
+}
