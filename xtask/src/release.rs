@@ -150,7 +150,15 @@ pub fn check_release(args: &[String]) -> Result<()> {
     }
     if problems.is_empty() {
         let status = Command::new(env!("CARGO"))
-            .args(["package", "-p", "classification_model", "--locked"])
+            // --allow-dirty: the check runs right after `bump`, before the commit;
+            // in CI the checkout is clean anyway
+            .args([
+                "package",
+                "-p",
+                "classification_model",
+                "--locked",
+                "--allow-dirty",
+            ])
             .current_dir(root())
             .status()
             .map_err(|e| format!("cargo package: {e}"))?;
