@@ -56,7 +56,7 @@ fn train_to(
     version: &semver::Version,
     check_only: bool,
 ) -> Result<()> {
-    let bytes = std::fs::read(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let bytes = std::fs::read(data).map_err(|e| format!("{}: {e}", data.display()))?;
     let artifact = train(&bytes, config, version).map_err(|e| e.to_string())?;
     let m = &artifact.metrics;
     println!(
