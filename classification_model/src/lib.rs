@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod passenger;
 pub mod pipeline;
 pub mod prediction;
+pub mod scoring;
 pub mod split;
 pub mod training;
 pub mod transformers;

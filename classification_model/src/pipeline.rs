@@ -30,8 +30,9 @@ pub struct PipelineConfig {
     pub rare_label_tol: f64,
     /// Inverse L2 regularisation strength of the logistic regression.
     pub c: f64,
-    /// The solver stops when the gradient's norm (in linfa-logistic's
-    /// scaling, `1/C` times scikit-learn's) is below this.
+    /// linfa-logistic's L-BFGS stops when the gradient's norm (in its
+    /// scaling, `1/C` times scikit-learn's) is below this; Newton steps then
+    /// take the solution to the exact optimum.
     pub gradient_tolerance: f64,
     /// Iteration bound of each solver run.
     pub max_iterations: u64,
@@ -42,7 +43,7 @@ impl Default for PipelineConfig {
         Self {
             rare_label_tol: 0.05,
             c: 0.0005,
-            gradient_tolerance: 1e-10,
+            gradient_tolerance: 1e-4,
             max_iterations: 1000,
         }
     }
@@ -294,7 +295,7 @@ fn fit_logistic(
             break;
         }
     }
-    let (gradient, _) = gradient_and_hessian(x, survived, config.c, &theta);
+    let gradient = gradient(x, survived, config.c, &theta);
     let intercept = theta.pop().unwrap_or_default();
     Ok(LogisticRegression {
         c: config.c,
@@ -321,13 +322,34 @@ pub fn gradient_and_hessian(
     theta: &[f64],
 ) -> (Vec<f64>, Array2<f64>) {
     let d = x.ncols();
-    let (w, b) = (&theta[..d], theta[d]);
-    let mut gradient: Vec<f64> = w.to_vec();
-    gradient.push(0.0);
+    let mut gradient = Vec::new();
     let mut hessian = Array2::<f64>::zeros((d + 1, d + 1));
-    for i in 0..d {
-        hessian[(i, i)] = 1.0;
-    }
+    accumulate(x, survived, c, theta, &mut gradient, Some(&mut hessian));
+    (gradient, hessian)
+}
+
+/// The gradient alone (see [`gradient_and_hessian`]).
+pub fn gradient(x: &Array2<f64>, survived: &[u8], c: f64, theta: &[f64]) -> Vec<f64> {
+    let mut gradient = Vec::new();
+    accumulate(x, survived, c, theta, &mut gradient, None);
+    gradient
+}
+
+fn accumulate(
+    x: &Array2<f64>,
+    survived: &[u8],
+    c: f64,
+    theta: &[f64],
+    gradient: &mut Vec<f64>,
+    mut hessian: Option<&mut Array2<f64>>,
+) {
+    let d = x.ncols();
+    let (w, b) = (&theta[..d], theta[d]);
+    gradient.clear();
+    gradient.extend_from_slice(w);
+    gradient.push(0.0);
+    // the upper triangle of sum_i q_i a_i a_i^T, with a_i = [x_i, 1]
+    let mut upper = vec![0.0; (d + 1) * (d + 1)];
     let mut a = vec![1.0; d + 1];
     for (row, &label) in x.rows().into_iter().zip(survived) {
         a[..d].iter_mut().zip(row).for_each(|(a, x)| *a = *x);
@@ -335,13 +357,26 @@ pub fn gradient_and_hessian(
         let p = sigmoid(z);
         // d/dz log(1 + exp(-s z)) = p - [s = 1]; d2/dz2 = p (1 - p)
         let r = c * (p - if label == 1 { 1.0 } else { 0.0 });
-        let q = c * p * (1.0 - p);
-        for j in 0..=d {
-            gradient[j] += r * a[j];
-            for k in 0..=d {
-                hessian[(j, k)] += q * a[j] * a[k];
+        for (g, a) in gradient.iter_mut().zip(&a) {
+            *g += r * a;
+        }
+        if hessian.is_some() {
+            let q = c * p * (1.0 - p);
+            for j in 0..=d {
+                let qa = q * a[j];
+                for k in j..=d {
+                    upper[j * (d + 1) + k] += qa * a[k];
+                }
             }
         }
     }
-    (gradient, hessian)
+    if let Some(h) = hessian.as_deref_mut() {
+        for j in 0..=d {
+            for k in j..=d {
+                let v = upper[j * (d + 1) + k] + if j == k && j < d { 1.0 } else { 0.0 };
+                h[(j, k)] = v;
+                h[(k, j)] = v;
+            }
+        }
+    }
 }

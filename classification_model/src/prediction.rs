@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::artifact::{Artifact, artifact_file_name};
 use crate::errors::{Error, FieldErrors, Result};
 use crate::passenger::Passenger;
+use crate::scoring::Scorer;
 use crate::validation::validate_one;
 
 static TRAINED_MODELS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/trained_models");
@@ -33,6 +34,7 @@ pub struct PredictionResult {
 #[derive(Debug, Clone)]
 pub struct Model {
     artifact: Artifact,
+    scorer: Scorer,
 }
 
 impl Model {
@@ -84,7 +86,10 @@ impl Model {
                 model_version()
             )));
         }
-        Ok(Model { artifact })
+        Ok(Model {
+            scorer: Scorer::new(&artifact.pipeline),
+            artifact,
+        })
     }
 
     /// The artifact behind the model.
@@ -100,14 +105,12 @@ impl Model {
     /// Validates every passenger and predicts them all, or lists every
     /// invalid field (with its row) and predicts none.
     pub fn predict(&self, passengers: &[Passenger]) -> Result<PredictionResult> {
-        let pipeline = &self.artifact.pipeline;
         let mut errors = Vec::new();
         let mut probabilities = Vec::with_capacity(passengers.len());
-        let mut buf = Vec::with_capacity(pipeline.n_columns());
         for (row, p) in passengers.iter().enumerate() {
             if let Some(record) = validate_one(row, p, &mut errors) {
                 if errors.is_empty() {
-                    probabilities.push(pipeline.probability(&record, &mut buf));
+                    probabilities.push(self.scorer.probability(&record));
                 }
             }
         }

@@ -99,7 +99,7 @@ pub fn validate_one<'a>(
         check(
             field,
             required_number(value).and_then(|v| {
-                if v.fract() == 0.0 && (0.0..=MAX_RELATIVES).contains(&v) {
+                if (0.0..=MAX_RELATIVES).contains(&v) && v == f64::from(v as u8) {
                     relatives[i] = v;
                     Ok(())
                 } else {
