@@ -370,7 +370,7 @@ fn accumulate(
             }
         }
     }
-    if let Some(h) = hessian.as_deref_mut() {
+    if let Some(h) = hessian {
         for j in 0..=d {
             for k in j..=d {
                 let v = upper[j * (d + 1) + k] + if j == k && j < d { 1.0 } else { 0.0 };

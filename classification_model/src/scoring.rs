@@ -74,7 +74,7 @@ impl Scorer {
             weight: c.coefficients[j] * p.scaler.scale[j],
             mean: p.scaler.mean[j],
         };
-        let numeric = std::array::from_fn(|j| column(j));
+        let numeric = std::array::from_fn(&column);
         let mut first_dummy = NUMERIC_COLUMNS.len();
         let categorical = std::array::from_fn(|var| {
             let dummies = p.one_hot_encoder.dummies(var);
