@@ -341,7 +341,7 @@ fn accumulate(
     c: f64,
     theta: &[f64],
     gradient: &mut Vec<f64>,
-    mut hessian: Option<&mut Array2<f64>>,
+    hessian: Option<&mut Array2<f64>>,
 ) {
     let d = x.ncols();
     let (w, b) = (&theta[..d], theta[d]);
