@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use warp::http::Method;
 use warp::{Filter, Reply};
 
 use crate::handlers::{self, AppState};
@@ -22,14 +23,21 @@ pub fn routes(
         .and(warp::body::stream())
         .and(with_state(state))
         .then(handlers::predict);
-    // a known path with another method: 405 with the allowed one
+    // a known path with a method it does not serve: 405 with the allowed one
     let wrong_method = warp::path!("health")
-        .map(|| "GET")
-        .or(warp::path::end().map(|| "GET"))
+        .map(|| Method::GET)
+        .or(warp::path::end().map(|| Method::GET))
         .unify()
-        .or(warp::path!("predict").map(|| "POST"))
+        .or(warp::path!("predict").map(|| Method::POST))
         .unify()
-        .map(handlers::method_not_allowed);
+        .and(warp::method())
+        .and_then(|allowed: Method, method: Method| async move {
+            if method == allowed {
+                Err(warp::reject::not_found())
+            } else {
+                Ok(handlers::method_not_allowed(allowed.as_str()))
+            }
+        });
     health
         .or(index)
         .or(predict)

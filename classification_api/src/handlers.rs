@@ -97,62 +97,85 @@ pub async fn predict(
         Ok(b) => b,
         Err((status, message)) => return fail(status, vec![ErrorItem::message(message)]),
     };
-    let request: PredictRequest<'_> = match serde_json::from_slice(&bytes) {
-        Ok(r) => r,
-        Err(e) => {
-            return fail(
-                StatusCode::BAD_REQUEST,
-                vec![ErrorItem::message(format!(
-                    "the body must be a JSON object {{\"inputs\": [records]}}: {e}"
-                ))],
-            );
+    let count_problem = |n: usize| {
+        if n == 0 {
+            Some(fail(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec![ErrorItem::field(
+                    "inputs",
+                    "is empty: send at least one record",
+                )],
+            ))
+        } else if n > state.max_batch {
+            Some(fail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                vec![ErrorItem::field(
+                    "inputs",
+                    format!(
+                        "has {n} records, more than the {} one request may carry: split the batch",
+                        state.max_batch
+                    ),
+                )],
+            ))
+        } else {
+            None
         }
     };
-    let n = request.inputs.len();
-    if n == 0 {
-        return fail(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            vec![ErrorItem::field(
-                "inputs",
-                "is empty: send at least one record",
-            )],
-        );
-    }
-    if n > state.max_batch {
-        return fail(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            vec![ErrorItem::field(
-                "inputs",
-                format!(
-                    "has {n} records, more than the {} one request may carry: split the batch",
-                    state.max_batch
-                ),
-            )],
-        );
-    }
-    match parse_records(&request) {
-        Ok(passengers) => match state.model.predict(&passengers) {
-            Ok(result) => reply::json(&PredictResponse {
-                predictions: Some(result.predictions),
-                probabilities: Some(result.probabilities),
-                version: result.version,
-                errors: None,
-            })
-            .into_response(),
-            Err(ModelError::Invalid(errors)) => fail(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                errors.0.into_iter().map(ErrorItem::from).collect(),
-            ),
-            Err(e) => {
-                tracing::error!(error = %e, "prediction failed");
-                fail(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    vec![ErrorItem::message("the model failed; see the server log")],
-                )
+    // Fast path: the body parses straight into passengers. Otherwise parse it
+    // record by record (as raw JSON) to say what is wrong with each.
+    let passengers = match serde_json::from_slice::<FastRequest>(&bytes) {
+        Ok(fast) => fast.inputs,
+        Err(_) => {
+            let request: PredictRequest<'_> = match serde_json::from_slice(&bytes) {
+                Ok(r) => r,
+                Err(e) => {
+                    return fail(
+                        StatusCode::BAD_REQUEST,
+                        vec![ErrorItem::message(format!(
+                            "the body must be a JSON object {{\"inputs\": [records]}}: {e}"
+                        ))],
+                    );
+                }
+            };
+            if let Some(response) = count_problem(request.inputs.len()) {
+                return response;
             }
-        },
-        Err(errors) => fail(StatusCode::UNPROCESSABLE_ENTITY, errors),
+            match parse_records(&request) {
+                Ok(passengers) => passengers,
+                Err(errors) => return fail(StatusCode::UNPROCESSABLE_ENTITY, errors),
+            }
+        }
+    };
+    if let Some(response) = count_problem(passengers.len()) {
+        return response;
     }
+    match state.model.predict(&passengers) {
+        Ok(result) => reply::json(&PredictResponse {
+            predictions: Some(result.predictions),
+            probabilities: Some(result.probabilities),
+            version: result.version,
+            errors: None,
+        })
+        .into_response(),
+        Err(ModelError::Invalid(errors)) => fail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors.0.into_iter().map(ErrorItem::from).collect(),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "prediction failed");
+            fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                vec![ErrorItem::message("the model failed; see the server log")],
+            )
+        }
+    }
+}
+
+/// The request when every record is a well-formed passenger.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FastRequest {
+    inputs: Vec<Passenger>,
 }
 
 /// Deserialises every record; on failure reports every problem of every
@@ -248,7 +271,7 @@ async fn read_body(
 }
 
 /// A known path with a method it does not serve.
-pub fn method_not_allowed(allow: &'static str) -> Response {
+pub fn method_not_allowed(allow: &str) -> Response {
     let body = ErrorResponse {
         errors: vec![ErrorItem::message(format!(
             "method not allowed: use {allow}"
@@ -256,9 +279,9 @@ pub fn method_not_allowed(allow: &'static str) -> Response {
     };
     let mut response =
         reply::with_status(reply::json(&body), StatusCode::METHOD_NOT_ALLOWED).into_response();
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    if let Ok(value) = HeaderValue::from_str(allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
     response
 }
 

@@ -1,5 +1,6 @@
 //! Reads the configuration from the environment and starts the server.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use classification_api::config::Config;
@@ -7,8 +8,14 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Log lines are written by a background thread, off the request path;
+    // nothing is dropped (a full buffer makes the logger wait instead).
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
     tracing_subscriber::fmt()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .with_writer(writer)
+        .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )

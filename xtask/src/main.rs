@@ -1,5 +1,6 @@
 //! Project automation: `cargo xtask <command>` (see `cargo xtask help`).
 
+mod loadtest;
 mod release;
 mod train;
 
@@ -21,6 +22,11 @@ Commands:
   check-release <TAG>
       Fail unless TAG is v<VERSION>, the versions agree, the artifact for VERSION
       is the only one and is fresh, and the model crate packages.
+  loadtest [--duration SECS] [--connections N] [--threads N]
+      Build the API in release mode, start it on 127.0.0.1, drive GET /health and
+      POST /predict (1 and 100 records) with wrk for SECS each (default 10, 32
+      connections, 2 threads), report requests/s, p50/p99, errors, cold start and
+      peak RSS, then stop the server with SIGTERM. Needs wrk.
   help
       This text.
 ";
@@ -31,6 +37,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("train") => train::run(&args[1..]),
+        Some("loadtest") => loadtest::run(&args[1..]),
         Some("bump") => release::bump(&args[1..]),
         Some("check-release") => release::check_release(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
