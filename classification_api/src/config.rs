@@ -1,6 +1,8 @@
 //! Configuration from the environment.
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::errors::ConfigError;
@@ -22,6 +24,29 @@ pub struct Config {
     /// `HEADER_TIMEOUT_SECS`: how long a client may take to send its request
     /// headers (default 10 s).
     pub header_timeout: Duration,
+    /// `REQUEST_TIMEOUT_SECS`: how long a client may take to send its body
+    /// (default 30 s; 408 after that).
+    pub request_timeout: Duration,
+    /// `MAX_IN_FLIGHT`: most `/predict` requests handled at once; more get 503
+    /// with `Retry-After` (default 256).
+    pub max_in_flight: usize,
+    /// `MAX_CONNECTIONS`: most open connections; more get 503 and are closed
+    /// (default 4,096).
+    pub max_connections: usize,
+    /// `API_KEY`: when set, `/predict` requires `Authorization: Bearer <key>`.
+    pub api_key: Option<ApiKey>,
+    /// `MODEL_PATH`: serve this artifact file instead of the embedded model.
+    pub model_path: Option<PathBuf>,
+}
+
+/// A secret that never appears in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(pub String);
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
 }
 
 impl Default for Config {
@@ -33,6 +58,11 @@ impl Default for Config {
             max_batch: 10_000,
             shutdown_grace: Duration::from_secs(10),
             header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_in_flight: 256,
+            max_connections: 4096,
+            api_key: None,
+            model_path: None,
         }
     }
 }
@@ -70,6 +100,29 @@ impl Config {
                 "HEADER_TIMEOUT_SECS",
                 d.header_timeout.as_secs(),
             )?),
+            request_timeout: Duration::from_secs(positive(
+                get("REQUEST_TIMEOUT_SECS"),
+                "REQUEST_TIMEOUT_SECS",
+                d.request_timeout.as_secs(),
+            )?),
+            max_in_flight: positive(get("MAX_IN_FLIGHT"), "MAX_IN_FLIGHT", d.max_in_flight)?,
+            max_connections: positive(
+                get("MAX_CONNECTIONS"),
+                "MAX_CONNECTIONS",
+                d.max_connections,
+            )?,
+            api_key: match lookup("API_KEY") {
+                None => None,
+                Some(k) if k.trim().len() >= 16 && k.trim() == k => Some(ApiKey(k)),
+                Some(_) => {
+                    return Err(ConfigError::new(
+                        "API_KEY",
+                        "<redacted>",
+                        "at least 16 characters, without surrounding spaces (or unset it)",
+                    ));
+                }
+            },
+            model_path: get("MODEL_PATH").map(PathBuf::from),
         })
     }
 
@@ -141,5 +194,16 @@ mod tests {
         assert!(from(&[("PORT", "70000")]).is_err());
         assert!(from(&[("MAX_BODY_BYTES", "0")]).is_err());
         assert!(from(&[("HOST", "nowhere")]).is_err());
+        assert!(from(&[("MAX_IN_FLIGHT", "-1")]).is_err());
+    }
+
+    #[test]
+    fn api_key_is_checked_and_never_printed() {
+        let c = from(&[("API_KEY", "0123456789abcdef-secret")]).unwrap();
+        assert_eq!(c.api_key.as_ref().unwrap().0, "0123456789abcdef-secret");
+        assert!(!format!("{c:?}").contains("secret"));
+        let e = from(&[("API_KEY", "short")]).unwrap_err().to_string();
+        assert!(e.contains("API_KEY") && !e.contains("short"), "{e}");
+        assert_eq!(from(&[]).unwrap().api_key, None);
     }
 }

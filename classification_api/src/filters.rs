@@ -62,12 +62,13 @@ mod tests {
     use super::*;
 
     fn api() -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
-        routes(Arc::new(AppState {
-            model: Model::embedded().unwrap(),
+        let config = crate::config::Config {
             max_body_bytes: 4096,
             max_batch: 2,
-            body_timeout: Duration::from_secs(5),
-        }))
+            request_timeout: Duration::from_secs(5),
+            ..Default::default()
+        };
+        routes(Arc::new(AppState::new(Model::embedded().unwrap(), &config)))
     }
 
     fn json(body: &[u8]) -> serde_json::Value {

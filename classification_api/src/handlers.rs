@@ -12,6 +12,10 @@ use futures_util::{Stream, StreamExt};
 use warp::http::{HeaderMap, HeaderValue, StatusCode, header};
 use warp::reply::{self, Reply, Response};
 
+use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
+
+use crate::config::{ApiKey, Config};
 use crate::errors::ErrorItem;
 use crate::models::{ErrorResponse, HealthResponse, PredictRequest, PredictResponse};
 
@@ -29,6 +33,24 @@ pub struct AppState {
     pub max_batch: usize,
     /// How long a client may take to send its body.
     pub body_timeout: Duration,
+    /// Permits for `/predict` requests in flight.
+    pub in_flight: Arc<Semaphore>,
+    /// The key `/predict` requires, if any.
+    pub api_key: Option<ApiKey>,
+}
+
+impl AppState {
+    /// State for `model` with the limits of `config`.
+    pub fn new(model: &'static Model, config: &Config) -> Self {
+        Self {
+            model,
+            max_body_bytes: config.max_body_bytes,
+            max_batch: config.max_batch,
+            body_timeout: config.request_timeout,
+            in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
+            api_key: config.api_key.clone(),
+        }
+    }
 }
 
 /// `GET /health`.
@@ -85,17 +107,46 @@ pub async fn predict(
         };
         reply::with_status(reply::json(&body), status).into_response()
     };
+    if let Some(key) = &state.api_key {
+        if !authorized(headers.get(header::AUTHORIZATION), key) {
+            let mut response = fail(
+                StatusCode::UNAUTHORIZED,
+                vec![ErrorItem::field(
+                    "Authorization",
+                    "send the API key as `Authorization: Bearer <key>`",
+                )],
+            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return response;
+        }
+    }
+    // a bounded number in flight: excess load is refused at once, not queued
+    let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {
+        let mut response = fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            vec![ErrorItem::message(
+                "the server is at capacity: retry shortly",
+            )],
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    };
     if !is_json(headers.get(header::CONTENT_TYPE)) {
         return fail(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            vec![ErrorItem::message(
+            vec![ErrorItem::field(
+                "Content-Type",
                 "send the request body as JSON, with Content-Type: application/json",
             )],
         );
     }
     let bytes = match read_body(&headers, body, &state).await {
         Ok(b) => b,
-        Err((status, message)) => return fail(status, vec![ErrorItem::message(message)]),
+        Err((status, message)) => return fail(status, vec![ErrorItem::field("body", message)]),
     };
     let count_problem = |n: usize| {
         if n == 0 {
@@ -129,11 +180,16 @@ pub async fn predict(
             let request: PredictRequest<'_> = match serde_json::from_slice(&bytes) {
                 Ok(r) => r,
                 Err(e) => {
+                    // a body that is not JSON at all, or JSON of the wrong shape
+                    let field = if e.is_data() { "inputs" } else { "body" };
                     return fail(
                         StatusCode::BAD_REQUEST,
-                        vec![ErrorItem::message(format!(
-                            "the body must be a JSON object {{\"inputs\": [records]}}: {e}"
-                        ))],
+                        vec![ErrorItem::field(
+                            field,
+                            format!(
+                                "the body must be a JSON object {{\"inputs\": [records]}}: {e}"
+                            ),
+                        )],
                     );
                 }
             };
@@ -208,6 +264,18 @@ fn parse_records(request: &PredictRequest<'_>) -> Result<Vec<Passenger>, Vec<Err
     Err(errors)
 }
 
+/// Whether `Authorization: Bearer <token>` carries the key (compared in
+/// constant time).
+fn authorized(header: Option<&HeaderValue>, key: &ApiKey) -> bool {
+    let Some(value) = header.map(HeaderValue::as_bytes) else {
+        return false;
+    };
+    let Some((scheme, token)) = value.split_at_checked(7) else {
+        return false;
+    };
+    scheme.eq_ignore_ascii_case(b"bearer ") && bool::from(token.ct_eq(key.0.as_bytes()))
+}
+
 fn is_json(content_type: Option<&HeaderValue>) -> bool {
     let Some(value) = content_type.and_then(|v| v.to_str().ok()) else {
         return false;
@@ -273,9 +341,10 @@ async fn read_body(
 /// A known path with a method it does not serve.
 pub fn method_not_allowed(allow: &str) -> Response {
     let body = ErrorResponse {
-        errors: vec![ErrorItem::message(format!(
-            "method not allowed: use {allow}"
-        ))],
+        errors: vec![ErrorItem::field(
+            "method",
+            format!("method not allowed: use {allow}"),
+        )],
     };
     let mut response =
         reply::with_status(reply::json(&body), StatusCode::METHOD_NOT_ALLOWED).into_response();
@@ -287,35 +356,43 @@ pub fn method_not_allowed(allow: &str) -> Response {
 
 /// Turns every rejection into a JSON error.
 pub async fn rejection(err: warp::Rejection) -> Result<Response, Infallible> {
-    let (status, message) = if err.is_not_found() {
+    let (status, field, message) = if err.is_not_found() {
         (
             StatusCode::NOT_FOUND,
+            "path",
             "not found: the endpoints are GET /, GET /health and POST /predict".to_owned(),
         )
     } else if err.find::<warp::reject::MethodNotAllowed>().is_some() {
         (
             StatusCode::METHOD_NOT_ALLOWED,
+            "method",
             "method not allowed".to_owned(),
         )
     } else if let Some(e) = err.find::<warp::reject::InvalidHeader>() {
-        (StatusCode::BAD_REQUEST, e.to_string())
+        (StatusCode::BAD_REQUEST, "headers", e.to_string())
     } else if let Some(e) = err.find::<warp::reject::MissingHeader>() {
-        (StatusCode::BAD_REQUEST, e.to_string())
+        (StatusCode::BAD_REQUEST, "headers", e.to_string())
     } else if let Some(e) = err.find::<warp::reject::PayloadTooLarge>() {
-        (StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+        (StatusCode::PAYLOAD_TOO_LARGE, "body", e.to_string())
     } else if let Some(e) = err.find::<warp::reject::UnsupportedMediaType>() {
-        (StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string())
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type",
+            e.to_string(),
+        )
     } else if let Some(e) = err.find::<warp::reject::LengthRequired>() {
-        (StatusCode::LENGTH_REQUIRED, e.to_string())
+        (StatusCode::LENGTH_REQUIRED, "Content-Length", e.to_string())
     } else {
+        // unreachable from input: every route answers its own errors
         tracing::error!(rejection = ?err, "unhandled rejection");
         (
             StatusCode::INTERNAL_SERVER_ERROR,
+            "request",
             "internal error".to_owned(),
         )
     };
     let body = ErrorResponse {
-        errors: vec![ErrorItem::message(message)],
+        errors: vec![ErrorItem::field(field, message)],
     };
     Ok(reply::with_status(reply::json(&body), status).into_response())
 }

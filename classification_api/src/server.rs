@@ -1,13 +1,17 @@
 //! The HTTP server: binding, connections, limits and graceful shutdown.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 
 use crate::config::Config;
 use crate::errors::ServiceError;
@@ -19,7 +23,11 @@ pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 
 /// Loads the model, binds, and serves until SIGTERM or Ctrl-C.
 pub async fn run(config: Config) -> Result<(), ServiceError> {
-    let model = classification_model::Model::embedded()?;
+    let model: &'static classification_model::Model = match &config.model_path {
+        // loaded once and kept for the life of the process
+        Some(path) => Box::leak(Box::new(classification_model::Model::load(path)?)),
+        None => classification_model::Model::embedded()?,
+    };
     let addr = config.addr();
     let listener = TcpListener::bind(addr)
         .await
@@ -27,12 +35,7 @@ pub async fn run(config: Config) -> Result<(), ServiceError> {
     let local = listener
         .local_addr()
         .map_err(|source| ServiceError::Bind { addr, source })?;
-    let state = Arc::new(AppState {
-        model,
-        max_body_bytes: config.max_body_bytes,
-        max_batch: config.max_batch,
-        body_timeout: config.header_timeout.max(Duration::from_secs(30)),
-    });
+    let state = Arc::new(AppState::new(model, &config));
     tracing::info!(address = %local, model_version = model.version(), "listening on http://{local}");
     let signal = shutdown_signal()?;
     serve(listener, state, &config, signal).await;
@@ -70,27 +73,39 @@ pub async fn serve(
         .header_read_timeout(config.header_timeout)
         .max_buf_size(MAX_HEAD_BYTES);
     let graceful = GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(config.max_connections));
     let mut signal = std::pin::pin!(signal);
+    let serve_one = |stream: TcpStream, peer: SocketAddr| {
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            tokio::spawn(refuse(stream));
+            return;
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = http.serve_connection(
+            TokioIo::new(stream),
+            TowerToHyperService::new(service.clone()),
+        );
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    };
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    let conn = http.serve_connection(
-                        TokioIo::new(stream),
-                        TowerToHyperService::new(service.clone()),
-                    );
-                    let conn = graceful.watch(conn);
-                    tokio::spawn(async move {
-                        if let Err(e) = conn.await {
-                            tracing::debug!(%peer, error = %e, "connection ended with an error");
-                        }
-                    });
-                }
+                Ok((stream, peer)) => serve_one(stream, peer),
                 Err(e) => accept_error(e).await,
             },
             () = &mut signal => break,
         }
+    }
+    // Serve the connections the kernel already accepted for us, so that no
+    // client that got through the handshake is reset, then stop listening.
+    while let Some(Ok((stream, peer))) = listener.accept().now_or_never() {
+        serve_one(stream, peer);
     }
     drop(listener);
     if tokio::time::timeout(config.shutdown_grace, graceful.shutdown())
@@ -100,6 +115,22 @@ pub async fn serve(
         tracing::warn!("grace period over: closing the remaining connections");
     }
     tracing::info!("stopped");
+}
+
+/// Answers 503 on a connection over the limit, then closes it.
+async fn refuse(mut stream: TcpStream) {
+    const BODY: &str = r#"{"errors":[{"message":"too many connections: retry shortly"}]}"#;
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
+         connection: close\r\ncontent-length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let _ = tokio::time::timeout(
+        Duration::from_secs(1),
+        stream.write_all(response.as_bytes()),
+    )
+    .await;
+    tracing::warn!("connection refused: MAX_CONNECTIONS reached");
 }
 
 async fn accept_error(e: std::io::Error) {

@@ -1,0 +1,235 @@
+//! Transport limits, authentication and artifact faults, against the real binary.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::{Server, read_response, send};
+
+const ALLEN: &str =
+    r#"{"pclass": 1, "sex": "female", "age": 29, "sibsp": 0, "parch": 0, "fare": 211.3375}"#;
+
+fn predict_body() -> String {
+    format!(r#"{{"inputs": [{ALLEN}]}}"#)
+}
+
+fn raw_predict(auth: Option<&str>) -> Vec<u8> {
+    let body = predict_body();
+    let auth = auth
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    format!(
+        "POST /predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+#[test]
+fn api_key_guards_predict_but_not_health() {
+    let key = "k3y-0123456789abcdef";
+    let server = Server::start(&[("API_KEY", key)]);
+    for auth in [
+        None,
+        Some("Bearer wrong-key-0123456789"),
+        Some(key),
+        Some("Basic abc"),
+        Some("Bearer"),
+    ] {
+        let r = send(server.addr, &raw_predict(auth));
+        assert_eq!(r.status, 401, "{auth:?}");
+        assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+        assert_eq!(r.json()["errors"][0]["field"], "Authorization");
+    }
+    let r = send(server.addr, &raw_predict(Some(&format!("Bearer {key}"))));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = send(server.addr, &raw_predict(Some(&format!("bearer {key}"))));
+    assert_eq!(r.status, 200);
+    assert_eq!(server.get("/health").status, 200);
+    // the key never reaches the log
+    assert!(!server.log.lock().unwrap().contains(key));
+}
+
+#[test]
+fn excess_requests_in_flight_get_503_with_retry_after() {
+    let server = Server::start(&[("MAX_IN_FLIGHT", "1")]);
+    let body = predict_body();
+    let mut slow = TcpStream::connect(server.addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "POST /predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    slow.write_all(head.as_bytes()).unwrap();
+    slow.write_all(&body.as_bytes()[..5]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let r = send(server.addr, &raw_predict(None));
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert!(
+        r.json()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("capacity")
+    );
+    assert_eq!(server.get("/health").status, 200, "health stays available");
+    slow.write_all(&body.as_bytes()[5..]).unwrap();
+    assert_eq!(read_response(&mut slow).status, 200);
+    assert_eq!(
+        send(server.addr, &raw_predict(None)).status,
+        200,
+        "the permit came back"
+    );
+}
+
+#[test]
+fn connections_over_the_limit_get_503() {
+    let server = Server::start(&[("MAX_CONNECTIONS", "2")]);
+    let _a = TcpStream::connect(server.addr).unwrap();
+    let _b = TcpStream::connect(server.addr).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let r = send(server.addr, &raw_predict(None));
+    assert_eq!(r.status, 503);
+    assert_eq!(r.header("retry-after"), Some("1"));
+}
+
+#[test]
+fn slow_loris_clients_are_cut_off_and_others_served() {
+    let server = Server::start(&[("HEADER_TIMEOUT_SECS", "1")]);
+    let mut lorises: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = TcpStream::connect(server.addr).unwrap();
+            s.write_all(b"POST /predict HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            s
+        })
+        .collect();
+    // meanwhile, a normal client is served at once
+    let start = Instant::now();
+    assert_eq!(send(server.addr, &raw_predict(None)).status, 200);
+    assert!(start.elapsed() < Duration::from_secs(1));
+    // a loris that keeps dribbling header bytes is still cut off
+    for _ in 0..4 {
+        std::thread::sleep(Duration::from_millis(400));
+        for s in &mut lorises {
+            let _ = s.write_all(b"X-A: b\r\n");
+        }
+    }
+    for s in &mut lorises {
+        let mut buf = Vec::new();
+        let started = Instant::now();
+        let _ = s.read_to_end(&mut buf);
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "the connection was not closed"
+        );
+    }
+}
+
+#[test]
+fn oversized_headers_get_431_and_slow_bodies_408() {
+    let server = Server::start(&[("REQUEST_TIMEOUT_SECS", "1")]);
+    let raw = format!(
+        "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(64 * 1024)
+    );
+    assert_eq!(send(server.addr, raw.as_bytes()).status, 431);
+
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"POST /predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"inp").unwrap();
+    let r = read_response(&mut s);
+    assert_eq!(r.status, 408, "{}", r.body);
+}
+
+#[test]
+fn faulty_model_files_stop_the_start_and_a_good_one_is_served() {
+    let dir =
+        std::env::temp_dir().join(format!("classification_api_models_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = classification_model::Model::embedded()
+        .unwrap()
+        .artifact()
+        .to_json();
+    let cases = [
+        (
+            "truncated",
+            good[..good.len() / 3].to_owned(),
+            "corrupt or truncated",
+        ),
+        (
+            "garbage",
+            "\u{0}\u{1}not json".to_owned(),
+            "corrupt or truncated",
+        ),
+        (
+            "revision",
+            good.replacen("\"format_revision\": 1", "\"format_revision\": 7", 1),
+            "format revision 7",
+        ),
+        (
+            "version",
+            good.replacen(
+                &format!(
+                    "\"model_version\": \"{}\"",
+                    classification_model::model_version()
+                ),
+                "\"model_version\": \"99.0.0\"",
+                1,
+            ),
+            "99.0.0",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, text).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_classification_api"))
+            .env("PORT", "0")
+            .env("HOST", "127.0.0.1")
+            .env("MODEL_PATH", &path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("cannot load the model") && stderr.contains(expected),
+            "{name}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"));
+    }
+    let missing = dir.join("missing.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_classification_api"))
+        .env("MODEL_PATH", &missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+
+    // a retrained artifact (all rows) is served instead of the embedded one
+    let version = semver::Version::parse(classification_model::model_version()).unwrap();
+    let config = classification_model::TrainingConfig {
+        test_size: 0.0,
+        ..Default::default()
+    };
+    let data = include_bytes!("../../classification_model/datasets/titanic.csv");
+    let artifact = classification_model::train(data, &config, &version).unwrap();
+    let path = dir.join("retrained.json");
+    std::fs::write(&path, artifact.to_json()).unwrap();
+    let server = Server::start(&[("MODEL_PATH", path.to_str().unwrap())]);
+    let r = server.predict(&predict_body());
+    assert_eq!(r.status, 200);
+    let passengers: Vec<classification_model::Passenger> =
+        serde_json::from_str(&format!("[{ALLEN}]")).unwrap();
+    let expected = classification_model::Model::from_artifact(artifact)
+        .unwrap()
+        .predict(&passengers)
+        .unwrap();
+    assert_eq!(
+        r.json()["probabilities"][0].as_f64().unwrap(),
+        expected.probabilities[0]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
