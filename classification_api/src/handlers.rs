@@ -172,6 +172,16 @@ pub async fn predict(
             None
         }
     };
+    // serde would also read a struct from a JSON array: only an object will do
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            vec![ErrorItem::field(
+                "body",
+                "the body must be a JSON object {\"inputs\": [records]}",
+            )],
+        );
+    }
     // Fast path: the body parses straight into passengers. Otherwise parse it
     // record by record (as raw JSON) to say what is wrong with each.
     let passengers = match serde_json::from_slice::<FastRequest>(&bytes) {
