@@ -1,0 +1,281 @@
+//! Property tests: no input panics; valid input gives probabilities that agree
+//! with an independent computation from the artifact's parameters; invalid
+//! input gives errors naming row and field.
+
+use classification_model::passenger::FEATURE_FIELDS;
+use classification_model::{FieldValue, Model, Passenger, make_prediction};
+use proptest::prelude::*;
+use serde_json::Value;
+
+fn field_value() -> impl Strategy<Value = FieldValue> {
+    prop_oneof![
+        Just(FieldValue::Missing),
+        any::<f64>().prop_map(FieldValue::Number),
+        (-5i64..130).prop_map(FieldValue::from),
+        ".{0,12}".prop_map(FieldValue::Text),
+        prop::sample::select(vec![
+            "male", "female", "FEMALE", "?", "", " ", "1", "2.0", "3", "NaN", "inf", "-1", "1e999",
+            "C", "q", "C22 C26", "Mrs", "Mr. X", "\u{0}", "😀",
+        ])
+        .prop_map(FieldValue::from),
+        prop::sample::select(vec!["a boolean", "an array", "an object"])
+            .prop_map(FieldValue::Invalid),
+    ]
+}
+
+fn any_passenger() -> impl Strategy<Value = Passenger> {
+    (
+        (
+            field_value(),
+            field_value(),
+            field_value(),
+            field_value(),
+            field_value(),
+        ),
+        (field_value(), field_value(), field_value(), field_value()),
+    )
+        .prop_map(
+            |((pclass, name, sex, age, sibsp), (parch, fare, cabin, embarked))| Passenger {
+                pclass,
+                name,
+                sex,
+                age,
+                sibsp,
+                parch,
+                fare,
+                cabin,
+                embarked,
+            },
+        )
+}
+
+fn valid_passenger() -> impl Strategy<Value = Passenger> {
+    let opt_num = |lo: f64, hi: f64| prop::option::of(lo..=hi).prop_map(FieldValue::from);
+    (
+        (
+            1i64..=3,
+            prop::sample::select(vec!["male", "female", "Male", "FEMALE"]),
+            opt_num(0.0, 120.0),
+        ),
+        (0i64..=20, 0i64..=20, opt_num(0.0, 600.0)),
+        (
+            prop::option::of(prop::sample::select(vec![
+                "C85", "B5 B7", "E", "G6", "T", " ", "", "Z1", "É9",
+            ])),
+            prop::option::of(prop::sample::select(vec!["C", "Q", "S", "s", ""])),
+            prop::option::of(
+                prop::sample::select(vec![
+                    "Doe, Mr. J",
+                    "Roe, Mrs. A (B)",
+                    "X, Miss. Y",
+                    "Y, Master. Z",
+                    "Z, Dr. W",
+                ])
+                .prop_map(String::from)
+                .boxed()
+                .prop_union(".{0,20}".boxed()),
+            ),
+        ),
+    )
+        .prop_map(
+            |((pclass, sex, age), (sibsp, parch, fare), (cabin, embarked, name))| Passenger {
+                pclass: pclass.into(),
+                sex: sex.into(),
+                age,
+                sibsp: sibsp.into(),
+                parch: parch.into(),
+                fare,
+                cabin: cabin.into(),
+                embarked: embarked.into(),
+                name: name.into(),
+            },
+        )
+}
+
+/// `P(survived = 1)` computed from the artifact's JSON alone, step by step as
+/// PIPELINE.md describes, without the crate's transformers.
+fn independent_probability(artifact: &Value, p: &Passenger) -> f64 {
+    let pl = &artifact["pipeline"];
+    let num = |v: &FieldValue| match v {
+        FieldValue::Number(n) => Some(*n),
+        FieldValue::Text(t) if !t.trim().is_empty() && t != "?" => {
+            Some(t.trim().parse::<f64>().unwrap())
+        }
+        _ => None,
+    };
+    let text = |v: &FieldValue| match v {
+        FieldValue::Text(t) if !t.trim().is_empty() && t != "?" => Some(t.clone()),
+        _ => None,
+    };
+    let median = |i: usize| {
+        pl["median_imputer"]["medians"][i]["value"]
+            .as_f64()
+            .unwrap()
+    };
+    let (age, fare) = (num(&p.age), num(&p.fare));
+    let mut x = vec![
+        num(&p.pclass).unwrap(),
+        age.unwrap_or(median(0)),
+        num(&p.sibsp).unwrap(),
+        num(&p.parch).unwrap(),
+        fare.unwrap_or(median(1)),
+        if age.is_none() { 1.0 } else { 0.0 },
+        if fare.is_none() { 1.0 } else { 0.0 },
+    ];
+    let title = text(&p.name).map(|n| {
+        if n.contains("Mrs") {
+            "Mrs"
+        } else if n.contains("Mr") {
+            "Mr"
+        } else if n.contains("Miss") {
+            "Miss"
+        } else if n.contains("Master") {
+            "Master"
+        } else {
+            "Other"
+        }
+        .to_string()
+    });
+    let values = [
+        text(&p.sex).map(|s| s.trim().to_lowercase()),
+        text(&p.cabin).map(|c| {
+            c.split_whitespace()
+                .next()
+                .unwrap()
+                .chars()
+                .next()
+                .unwrap()
+                .to_string()
+        }),
+        text(&p.embarked).map(|e| e.trim().to_uppercase()),
+        title,
+    ];
+    for (var, value) in values.into_iter().enumerate() {
+        let mut v = value.unwrap_or_else(|| "Missing".into());
+        if var == 1 {
+            v = v.chars().next().unwrap().to_string();
+        }
+        let kept = pl["rare_label_encoder"]["frequent"][var]["labels"]
+            .as_array()
+            .unwrap();
+        if !kept.iter().any(|k| k == &Value::String(v.clone())) {
+            v = "Rare".into();
+        }
+        let cats = pl["one_hot_encoder"]["categories"][var]["labels"]
+            .as_array()
+            .unwrap();
+        for c in &cats[..cats.len() - 1] {
+            x.push(if c == &Value::String(v.clone()) {
+                1.0
+            } else {
+                0.0
+            });
+        }
+    }
+    let mean = pl["scaler"]["mean"].as_array().unwrap();
+    let scale = pl["scaler"]["scale"].as_array().unwrap();
+    let coef = pl["classifier"]["coefficients"].as_array().unwrap();
+    assert_eq!(x.len(), coef.len());
+    let z: f64 = pl["classifier"]["intercept"].as_f64().unwrap()
+        + x.iter()
+            .enumerate()
+            .map(|(j, v)| {
+                coef[j].as_f64().unwrap()
+                    * ((v - mean[j].as_f64().unwrap()) * scale[j].as_f64().unwrap())
+            })
+            .sum::<f64>();
+    1.0 / (1.0 + (-z).exp())
+}
+
+fn artifact_json() -> Value {
+    serde_json::from_str(&Model::embedded().unwrap().artifact().to_json()).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn arbitrary_passengers_never_panic_and_errors_name_row_and_field(batch in prop::collection::vec(any_passenger(), 1..8)) {
+        match make_prediction(&batch) {
+            Ok(result) => {
+                prop_assert_eq!(result.probabilities.len(), batch.len());
+                for p in &result.probabilities {
+                    prop_assert!((0.0..=1.0).contains(p));
+                }
+            }
+            Err(e) => {
+                let errors = e.field_errors().expect("only validation errors");
+                prop_assert!(!errors.is_empty());
+                for fe in errors {
+                    prop_assert!(fe.row < batch.len());
+                    prop_assert!(FEATURE_FIELDS.contains(&fe.field.as_str()), "{}", fe.field);
+                    prop_assert!(!fe.message.is_empty());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn valid_passengers_agree_with_an_independent_computation(batch in prop::collection::vec(valid_passenger(), 1..8)) {
+        let artifact = artifact_json();
+        let result = make_prediction(&batch).expect("valid input");
+        for (p, got) in batch.iter().zip(&result.probabilities) {
+            let expected = independent_probability(&artifact, p);
+            prop_assert!((0.0..=1.0).contains(got));
+            prop_assert!((got - expected).abs() < 1e-12, "{} vs {}", got, expected);
+        }
+        for (pred, p) in result.predictions.iter().zip(&result.probabilities) {
+            prop_assert_eq!(*pred, u8::from(*p > 0.5));
+        }
+    }
+
+    #[test]
+    fn one_bad_field_is_reported_with_its_row(
+        batch in prop::collection::vec(valid_passenger(), 1..6),
+        row_seed in any::<prop::sample::Index>(),
+        bad in prop::sample::select(vec![
+            ("pclass", FieldValue::Number(4.0)),
+            ("sex", FieldValue::from("unknown")),
+            ("age", FieldValue::Number(-1.0)),
+            ("age", FieldValue::from("NaN")),
+            ("sibsp", FieldValue::Number(0.5)),
+            ("parch", FieldValue::Missing),
+            ("fare", FieldValue::Number(f64::INFINITY)),
+            ("embarked", FieldValue::from("X")),
+            ("cabin", FieldValue::Invalid("an array")),
+            ("name", FieldValue::Invalid("a boolean")),
+        ]),
+    ) {
+        let mut batch = batch;
+        let row = row_seed.index(batch.len());
+        let (field, value) = bad;
+        let p = &mut batch[row];
+        match field {
+            "pclass" => p.pclass = value,
+            "sex" => p.sex = value,
+            "age" => p.age = value,
+            "sibsp" => p.sibsp = value,
+            "parch" => p.parch = value,
+            "fare" => p.fare = value,
+            "embarked" => p.embarked = value,
+            "cabin" => p.cabin = value,
+            _ => p.name = value,
+        }
+        let err = make_prediction(&batch).unwrap_err();
+        let errors = err.field_errors().unwrap();
+        prop_assert_eq!(errors.len(), 1);
+        prop_assert_eq!(errors[0].row, row);
+        prop_assert_eq!(errors[0].field.as_str(), field);
+    }
+
+    #[test]
+    fn arbitrary_json_records_never_panic(json in "\\{(\"[a-z.]{1,9}\": ?(null|true|-?[0-9]{1,4}(\\.[0-9]{1,3})?|\"[^\"\\\\]{0,8}\"|\\[\\]|\\{\\}), ?){0,6}\\}") {
+        let json = json.replace(", }", "}").replace(",}", "}");
+        if let Ok(p) = serde_json::from_str::<Passenger>(&json) {
+            let _ = make_prediction(&[p]);
+        } else {
+            let (_field, message) = classification_model::passenger::explain_json_record(&json);
+            prop_assert!(!message.is_empty());
+        }
+    }
+}
