@@ -1,11 +1,8 @@
 //! `cargo xtask loadtest`: the API in release mode on 127.0.0.1 under `wrk`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
+use crate::service::{Server, build_release};
 use crate::{Options, Result, root};
 
 /// One passenger, as the dataset has them.
@@ -28,7 +25,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 .into(),
         );
     }
-    build()?;
+    build_release()?;
     let dir = root().join("target/loadtest");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
 
@@ -81,132 +78,21 @@ pub fn run(args: &[String]) -> Result<()> {
             r.requests_per_sec, r.p50, r.p99, r.errors
         ));
     }
-    let peak_rss_kib = server.peak_rss_kib()?;
+    let (_, peak_rss_kib) = server.rss_kib()?;
     report.push_str(&format!(
         "\npeak RSS of the server: {:.1} MB\n",
         peak_rss_kib as f64 / 1024.0
     ));
     let exit = server.stop()?;
     report.push_str(&format!("server exit on SIGTERM: {exit}\n"));
+    if !exit.success() {
+        return Err(format!("the server did not exit cleanly: {exit}\n{report}"));
+    }
     println!("{report}");
     let path = dir.join("report.md");
     std::fs::write(&path, &report).map_err(|e| format!("{}: {e}", path.display()))?;
     println!("(written to {})", path.display());
     Ok(())
-}
-
-fn build() -> Result<()> {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--locked", "-p", "classification_api"])
-        .current_dir(root())
-        .status()
-        .map_err(|e| format!("cargo build: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err("building classification_api failed".into())
-    }
-}
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    cold_start: Duration,
-}
-
-impl Server {
-    /// Starts the release binary on a free loopback port and waits for /health.
-    fn start(dir: &Path) -> Result<Server> {
-        let binary = root().join("target/release/classification_api");
-        let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
-        let started = Instant::now();
-        let mut child = Command::new(&binary)
-            .env("HOST", "127.0.0.1")
-            .env("PORT", "0")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("{}: {e}", binary.display()))?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let addr: SocketAddr = loop {
-            let line = lines
-                .next()
-                .ok_or("the server exited before listening")?
-                .map_err(|e| e.to_string())?;
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                let addr = rest.split_whitespace().next().unwrap_or_default();
-                break addr
-                    .parse()
-                    .map_err(|_| format!("cannot parse the address in {line:?}"))?;
-            }
-        };
-        // keep draining the server's output so that it never blocks on a full pipe
-        std::thread::spawn(move || for _ in lines.map_while(|l| l.ok()) {});
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !health_ok(addr) {
-            if Instant::now() > deadline {
-                return Err("the server did not answer /health within 10 s".into());
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        Ok(Server {
-            child,
-            addr,
-            cold_start: started.elapsed(),
-        })
-    }
-
-    fn peak_rss_kib(&self) -> Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .map_err(|e| format!("cannot read the server's memory use: {e}"))?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .ok_or_else(|| "no VmHWM in /proc/PID/status".into())
-    }
-
-    /// SIGTERM by PID, then wait for the exit.
-    fn stop(mut self) -> Result<String> {
-        let pid = self.child.id().to_string();
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .map_err(|e| format!("kill: {e}"))?;
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
-                return Ok(status.to_string());
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                return Err("the server did not exit within 15 s of SIGTERM".into());
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-/// Whether `GET /health` answers 200.
-pub fn health_ok(addr: SocketAddr) -> bool {
-    let Ok(mut s) = TcpStream::connect(addr) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
 }
 
 /// What `wrk --latency` reports.

@@ -2,6 +2,8 @@
 
 mod loadtest;
 mod release;
+mod service;
+mod soak;
 mod train;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +29,12 @@ Commands:
       POST /predict (1 and 100 records) with wrk for SECS each (default 10, 32
       connections, 2 threads), report requests/s, p50/p99, errors, cold start and
       peak RSS, then stop the server with SIGTERM. Needs wrk.
+  soak [--duration SECS] [--clients N]
+      Build the API in release mode and drive it with N keep-alive clients
+      (default 8) of mixed valid and invalid traffic for SECS (default 60), then
+      send SIGTERM under load. Fails on any 5xx, unexpected status, broken
+      connection, request lost at shutdown, RSS growth of 5 MB or more, or an
+      exit code other than 0.
   help
       This text.
 ";
@@ -38,6 +46,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("train") => train::run(&args[1..]),
         Some("loadtest") => loadtest::run(&args[1..]),
+        Some("soak") => soak::run(&args[1..]),
         Some("bump") => release::bump(&args[1..]),
         Some("check-release") => release::check_release(&args[1..]),
         Some("help" | "--help" | "-h") | None => {

@@ -1,0 +1,179 @@
+//! The API's release binary as a child process, for load and soak tests.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::{Result, root};
+
+/// `cargo build --release -p classification_api`.
+pub fn build_release() -> Result<()> {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--locked", "-p", "classification_api"])
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cargo build: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("building classification_api failed".into())
+    }
+}
+
+/// A running server; killed if dropped before [`Server::stop`].
+pub struct Server {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// From exec to the first 200 from `/health`.
+    pub cold_start: Duration,
+    /// Access-log lines seen so far (one per completed request).
+    pub access_lines: Arc<AtomicU64>,
+    /// Requests the start-up itself completed (the `/health` probe).
+    pub probe_requests: u64,
+    log_thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Starts the release binary on a free loopback port (its log goes to
+    /// `dir/server.log`) and waits until `/health` answers.
+    pub fn start(dir: &Path) -> Result<Server> {
+        let binary = root().join("target/release/classification_api");
+        let log_path = dir.join("server.log");
+        let mut log =
+            std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+        let stderr = log.try_clone().map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let mut child = Command::new(&binary)
+            .env("HOST", "127.0.0.1")
+            .env("PORT", "0")
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| format!("{}: {e}", binary.display()))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let addr: SocketAddr = loop {
+            let line = lines
+                .next()
+                .ok_or("the server exited before listening")?
+                .map_err(|e| e.to_string())?;
+            let _ = writeln!(log, "{line}");
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let addr = rest.split_whitespace().next().unwrap_or_default();
+                break addr
+                    .parse()
+                    .map_err(|_| format!("cannot parse the address in {line:?}"))?;
+            }
+        };
+        // keep draining the server's output so that it never blocks on a full pipe
+        let access_lines = Arc::new(AtomicU64::new(0));
+        let counter = access_lines.clone();
+        let log_thread = std::thread::spawn(move || {
+            for line in lines.map_while(|l| l.ok()) {
+                if line.contains("classification_api::access") {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+                let _ = writeln!(log, "{line}");
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !health_ok(addr) {
+            if Instant::now() > deadline {
+                return Err("the server did not answer /health within 10 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(Server {
+            child,
+            addr,
+            cold_start: started.elapsed(),
+            access_lines,
+            probe_requests: 1,
+            log_thread: Some(log_thread),
+        })
+    }
+
+    /// Resident memory now and at its peak, in KiB.
+    pub fn rss_kib(&self) -> Result<(u64, u64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .map_err(|e| format!("cannot read the server's memory use: {e}"))?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .ok_or_else(|| format!("no {name} in /proc/PID/status"))
+        };
+        Ok((field("VmRSS:")?, field("VmHWM:")?))
+    }
+
+    /// Sends SIGTERM by PID.
+    pub fn terminate(&self) -> Result<()> {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .map_err(|e| format!("kill: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("kill -TERM {pid} failed"))
+        }
+    }
+
+    /// Waits for the exit after [`terminate`](Self::terminate) (15 s at most)
+    /// and for the log to be read to its end.
+    pub fn wait(mut self) -> Result<std::process::ExitStatus> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                return Err("the server did not exit within 15 s of SIGTERM".into());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        if let Some(t) = self.log_thread.take() {
+            let _ = t.join();
+        }
+        Ok(status)
+    }
+
+    /// SIGTERM, then wait.
+    pub fn stop(self) -> Result<std::process::ExitStatus> {
+        self.terminate()?;
+        self.wait()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// Whether `GET /health` answers 200.
+pub fn health_ok(addr: SocketAddr) -> bool {
+    let Ok(mut s) = TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+}
