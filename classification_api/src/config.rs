@@ -37,6 +37,9 @@ pub struct Config {
     pub api_key: Option<ApiKey>,
     /// `MODEL_PATH`: serve this artifact file instead of the embedded model.
     pub model_path: Option<PathBuf>,
+    /// `CORS_ORIGINS`: origins allowed to call the API from a browser,
+    /// comma-separated, or `*` for any; unset = no CORS headers (default).
+    pub cors_origins: Option<Vec<String>>,
 }
 
 /// A secret that never appears in logs or `Debug` output.
@@ -63,6 +66,7 @@ impl Default for Config {
             max_connections: 4096,
             api_key: None,
             model_path: None,
+            cors_origins: None,
         }
     }
 }
@@ -123,6 +127,27 @@ impl Config {
                 }
             },
             model_path: get("MODEL_PATH").map(PathBuf::from),
+            cors_origins: match get("CORS_ORIGINS") {
+                None => None,
+                Some(list) => {
+                    let origins: Vec<String> = list
+                        .split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect();
+                    if let Some(bad) = origins.iter().find(|o| {
+                        o.as_str() != "*"
+                            && !(o.starts_with("http://") || o.starts_with("https://"))
+                    }) {
+                        return Err(ConfigError::new(
+                            "CORS_ORIGINS",
+                            bad,
+                            "`*` or comma-separated origins such as https://example.com",
+                        ));
+                    }
+                    Some(origins)
+                }
+            },
         })
     }
 

@@ -54,10 +54,13 @@ impl ConfigError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ErrorItem {
     /// 0-based index of the input record at fault, if there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub row: Option<usize>,
+    /// For CSV input: the 1-based line of the body at fault (the header is line 1).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub line: Option<u64>,
     /// The field at fault, if there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub field: Option<String>,
     /// What is wrong.
     pub message: String,
@@ -68,6 +71,7 @@ impl ErrorItem {
     pub fn message(message: impl Into<String>) -> Self {
         Self {
             row: None,
+            line: None,
             field: None,
             message: message.into(),
         }
@@ -77,6 +81,7 @@ impl ErrorItem {
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             row: None,
+            line: None,
             field: Some(field.into()),
             message: message.into(),
         }
@@ -87,6 +92,7 @@ impl From<classification_model::FieldError> for ErrorItem {
     fn from(e: classification_model::FieldError) -> Self {
         Self {
             row: Some(e.row),
+            line: None,
             field: Some(e.field),
             message: e.message,
         }

@@ -1,34 +1,57 @@
 //! Routing: which request goes to which handler.
 
-use std::convert::Infallible;
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use warp::filters::BoxedFilter;
 use warp::http::Method;
+use warp::reply::Response;
 use warp::{Filter, Reply};
 
 use crate::handlers::{self, AppState};
 
-/// Every route, with errors turned into JSON and every request logged.
-pub fn routes(
-    state: Arc<AppState>,
-) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
-    let health = warp::path!("health")
-        .and(warp::get())
+/// Every route, with CORS (if configured), errors turned into JSON, and
+/// every request logged and counted.
+pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let get = |path: BoxedFilter<()>| path.and(warp::get());
+    let health = get(warp::path!("health").boxed())
         .and(with_state(state.clone()))
         .map(handlers::health);
-    let index = warp::path::end().and(warp::get()).map(handlers::index);
+    let live = get(warp::path!("health" / "live").boxed()).map(handlers::live);
+    let ready = get(warp::path!("health" / "ready").boxed())
+        .and(with_state(state.clone()))
+        .map(handlers::ready);
+    let model = get(warp::path!("model").boxed())
+        .and(with_state(state.clone()))
+        .map(handlers::model_info);
+    let metrics = get(warp::path!("metrics").boxed())
+        .and(with_state(state.clone()))
+        .map(handlers::metrics);
+    let index = get(warp::path::end().boxed()).map(handlers::index);
     let predict = warp::path!("predict")
         .and(warp::post())
+        .and(
+            warp::query::<HashMap<String, String>>()
+                .or(warp::any().map(HashMap::new))
+                .unify(),
+        )
         .and(warp::header::headers_cloned())
         .and(warp::body::stream())
-        .and(with_state(state))
+        .and(with_state(state.clone()))
         .then(handlers::predict);
     // a known path with a method it does not serve: 405 with the allowed one
-    let wrong_method = warp::path!("health")
-        .map(|| Method::GET)
+    let wrong_method = known_path("health", Method::GET)
+        .or(warp::path!("health" / "live").map(|| Method::GET))
+        .unify()
+        .or(warp::path!("health" / "ready").map(|| Method::GET))
+        .unify()
+        .or(known_path("model", Method::GET))
+        .unify()
+        .or(known_path("metrics", Method::GET))
+        .unify()
         .or(warp::path::end().map(|| Method::GET))
         .unify()
-        .or(warp::path!("predict").map(|| Method::POST))
+        .or(known_path("predict", Method::POST))
         .unify()
         .and(warp::method())
         .and_then(|allowed: Method, method: Method| async move {
@@ -38,20 +61,59 @@ pub fn routes(
                 Ok(handlers::method_not_allowed(allowed.as_str()))
             }
         });
-    health
+    let api = health
+        .or(live)
+        .unify()
+        .or(ready)
+        .unify()
+        .or(model)
+        .unify()
+        .or(metrics)
+        .unify()
         .or(index)
+        .unify()
         .or(predict)
+        .unify()
         .or(wrong_method)
-        .recover(handlers::rejection)
-        .with(warp::log::custom(handlers::log_request))
+        .unify()
+        .boxed();
+    let api = match &state.cors_origins {
+        None => api,
+        Some(origins) => {
+            let cors = warp::cors()
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers(["content-type", "authorization", "accept"])
+                .max_age(3600);
+            let cors = if origins.iter().any(|o| o == "*") {
+                cors.allow_any_origin()
+            } else {
+                cors.allow_origins(origins.iter().map(String::as_str))
+            };
+            api.with(cors).map(Reply::into_response).boxed()
+        }
+    };
+    let log_state = state;
+    api.recover(handlers::rejection)
+        .unify()
+        .with(warp::log::custom(move |info| {
+            handlers::log_request(&log_state, info)
+        }))
+        .map(Reply::into_response)
+        .boxed()
+}
+
+fn known_path(name: &'static str, method: Method) -> BoxedFilter<(Method,)> {
+    warp::path(name)
+        .and(warp::path::end())
+        .map(move || method.clone())
+        .boxed()
 }
 
 fn with_state(
     state: Arc<AppState>,
-) -> impl Filter<Extract = (Arc<AppState>,), Error = Infallible> + Clone {
+) -> impl Filter<Extract = (Arc<AppState>,), Error = std::convert::Infallible> + Clone {
     warp::any().map(move || state.clone())
 }
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -61,7 +123,7 @@ mod tests {
 
     use super::*;
 
-    fn api() -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
+    fn api() -> BoxedFilter<(Response,)> {
         let config = crate::config::Config {
             max_body_bytes: 4096,
             max_batch: 2,

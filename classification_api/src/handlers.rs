@@ -1,13 +1,17 @@
 //! Handlers: what each route answers.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::fmt::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
+use classification_model::passenger::ALL_FIELDS;
 use classification_model::passenger::explain_json_record;
 use classification_model::validation::validate_one;
-use classification_model::{Error as ModelError, Model, Passenger};
+use classification_model::{Error as ModelError, Explanation, Model, Passenger, PredictionResult};
 use futures_util::{Stream, StreamExt};
 use warp::http::{HeaderMap, HeaderValue, StatusCode, header};
 use warp::reply::{self, Reply, Response};
@@ -17,7 +21,11 @@ use tokio::sync::Semaphore;
 
 use crate::config::{ApiKey, Config};
 use crate::errors::ErrorItem;
-use crate::models::{ErrorResponse, HealthResponse, PredictRequest, PredictResponse};
+use crate::metrics::Metrics;
+use crate::models::{
+    ColumnSummary, ErrorResponse, HealthResponse, ModelInfo, PipelineSummary, PredictRequest,
+    PredictResponse, StatusResponse,
+};
 
 /// The service's name, as `/health` reports it.
 pub const SERVICE_NAME: &str = "Titanic Survival Classification API";
@@ -37,6 +45,12 @@ pub struct AppState {
     pub in_flight: Arc<Semaphore>,
     /// The key `/predict` requires, if any.
     pub api_key: Option<ApiKey>,
+    /// What `/metrics` reports.
+    pub metrics: Metrics,
+    /// False once shutdown has begun (`/health/ready` then answers 503).
+    pub ready: AtomicBool,
+    /// Origins allowed by CORS, if CORS is on.
+    pub cors_origins: Option<Vec<String>>,
 }
 
 impl AppState {
@@ -49,6 +63,9 @@ impl AppState {
             body_timeout: config.request_timeout,
             in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
             api_key: config.api_key.clone(),
+            metrics: Metrics::new(classification_model::artifact::MODEL_NAME, model.version()),
+            ready: AtomicBool::new(true),
+            cors_origins: config.cors_origins.clone(),
         }
     }
 }
@@ -61,6 +78,87 @@ pub fn health(state: Arc<AppState>) -> Response {
         model_version: state.model.version().into(),
     })
     .into_response()
+}
+
+/// `GET /health/live`: the process is up.
+pub fn live() -> Response {
+    reply::json(&StatusResponse {
+        status: "alive".into(),
+    })
+    .into_response()
+}
+
+/// `GET /health/ready`: 200 while serving, 503 once shutdown has begun.
+pub fn ready(state: Arc<AppState>) -> Response {
+    if state.ready.load(Ordering::Relaxed) {
+        reply::json(&StatusResponse {
+            status: "ready".into(),
+        })
+        .into_response()
+    } else {
+        reply::with_status(
+            reply::json(&StatusResponse {
+                status: "shutting down".into(),
+            }),
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .into_response()
+    }
+}
+
+/// `GET /model`: the model's metadata and fitted parameters.
+pub fn model_info(state: Arc<AppState>) -> Response {
+    let a = state.model.artifact();
+    let p = &a.pipeline;
+    let columns = p
+        .scaler
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(j, column)| ColumnSummary {
+            column: column.clone(),
+            mean: p.scaler.mean[j],
+            std: 1.0 / p.scaler.scale[j],
+            coefficient: p.classifier.coefficients[j],
+        })
+        .collect();
+    reply::json(&ModelInfo {
+        name: a.model_name.clone(),
+        version: a.model_version.clone(),
+        format_revision: a.format_revision,
+        features: classification_model::validation::feature_specs(),
+        training_data: a.training_data.clone(),
+        config: a.config.clone(),
+        metrics: a.metrics.clone(),
+        pipeline: PipelineSummary {
+            medians: p
+                .median_imputer
+                .medians
+                .iter()
+                .map(|m| (m.variable.clone(), m.value))
+                .collect(),
+            frequent_labels: p
+                .rare_label_encoder
+                .frequent
+                .iter()
+                .map(|v| (v.variable.clone(), v.labels.clone()))
+                .collect(),
+            columns,
+            intercept: p.classifier.intercept,
+            c: p.classifier.c,
+        },
+    })
+    .into_response()
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub fn metrics(state: Arc<AppState>) -> Response {
+    let mut response = Response::new(state.metrics.render().into());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    response
 }
 
 /// `GET /`: what the service is, its endpoints and an example.
@@ -91,8 +189,10 @@ version, and on invalid input (HTTP 422) every problem with its row and field.</
 </html>
 "#;
 
-/// `POST /predict`.
+/// `POST /predict`: JSON (`{"inputs": [...]}`) or CSV in; JSON or CSV out
+/// (by `Accept`); `?explain=true` adds per-feature explanations.
 pub async fn predict(
+    query: HashMap<String, String>,
     headers: HeaderMap,
     body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
     state: Arc<AppState>,
@@ -104,6 +204,7 @@ pub async fn predict(
             probabilities: None,
             version: version.to_owned(),
             errors: Some(errors),
+            explanations: None,
         };
         reply::with_status(reply::json(&body), status).into_response()
     };
@@ -135,98 +236,94 @@ pub async fn predict(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return response;
     };
-    if !is_json(headers.get(header::CONTENT_TYPE)) {
+    let explain = match parse_query(&query) {
+        Ok(explain) => explain,
+        Err(e) => return fail(StatusCode::BAD_REQUEST, vec![e]),
+    };
+    let Some(format) = input_format(headers.get(header::CONTENT_TYPE)) else {
         return fail(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             vec![ErrorItem::field(
                 "Content-Type",
-                "send the request body as JSON, with Content-Type: application/json",
+                "send JSON (Content-Type: application/json) or CSV (Content-Type: text/csv)",
             )],
         );
-    }
+    };
     let bytes = match read_body(&headers, body, &state).await {
         Ok(b) => b,
         Err((status, message)) => return fail(status, vec![ErrorItem::field("body", message)]),
     };
-    let count_problem = |n: usize| {
-        if n == 0 {
-            Some(fail(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                vec![ErrorItem::field(
-                    "inputs",
-                    "is empty: send at least one record",
-                )],
-            ))
-        } else if n > state.max_batch {
-            Some(fail(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                vec![ErrorItem::field(
-                    "inputs",
-                    format!(
-                        "has {n} records, more than the {} one request may carry: split the batch",
-                        state.max_batch
-                    ),
-                )],
-            ))
-        } else {
-            None
+    let passengers = match format {
+        InputFormat::Json => parse_json_body(&bytes),
+        InputFormat::Csv => parse_csv_body(&bytes),
+    };
+    let passengers = match passengers {
+        Ok(p) => p,
+        Err((status, errors)) => {
+            if status == StatusCode::UNPROCESSABLE_ENTITY {
+                state
+                    .metrics
+                    .record_validation_failure(errors.iter().filter_map(|e| e.field.as_deref()));
+            }
+            return fail(status, errors);
         }
     };
-    // serde would also read a struct from a JSON array: only an object will do
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    let n = passengers.len();
+    if n == 0 {
         return fail(
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             vec![ErrorItem::field(
-                "body",
-                "the body must be a JSON object {\"inputs\": [records]}",
+                "inputs",
+                "is empty: send at least one record",
             )],
         );
     }
-    // Fast path: the body parses straight into passengers. Otherwise parse it
-    // record by record (as raw JSON) to say what is wrong with each.
-    let passengers = match serde_json::from_slice::<FastRequest>(&bytes) {
-        Ok(fast) => fast.inputs,
-        Err(_) => {
-            let request: PredictRequest<'_> = match serde_json::from_slice(&bytes) {
-                Ok(r) => r,
-                Err(e) => {
-                    // a body that is not JSON at all, or JSON of the wrong shape
-                    let field = if e.is_data() { "inputs" } else { "body" };
-                    return fail(
-                        StatusCode::BAD_REQUEST,
-                        vec![ErrorItem::field(
-                            field,
-                            format!(
-                                "the body must be a JSON object {{\"inputs\": [records]}}: {e}"
-                            ),
-                        )],
-                    );
-                }
-            };
-            if let Some(response) = count_problem(request.inputs.len()) {
-                return response;
-            }
-            match parse_records(&request) {
-                Ok(passengers) => passengers,
-                Err(errors) => return fail(StatusCode::UNPROCESSABLE_ENTITY, errors),
+    if n > state.max_batch {
+        return fail(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            vec![ErrorItem::field(
+                "inputs",
+                format!(
+                    "has {n} records, more than the {} one request may carry: split the batch",
+                    state.max_batch
+                ),
+            )],
+        );
+    }
+    let outcome = if explain {
+        state
+            .model
+            .predict_explained(&passengers)
+            .map(|(r, e)| (r, Some(e)))
+    } else {
+        state.model.predict(&passengers).map(|r| (r, None))
+    };
+    match outcome {
+        Ok((result, explanations)) => {
+            state.metrics.record_predictions(&result.predictions);
+            if wants_csv(headers.get(header::ACCEPT)) {
+                csv_reply(&result, explanations.as_deref())
+            } else {
+                reply::json(&PredictResponse {
+                    predictions: Some(result.predictions),
+                    probabilities: Some(result.probabilities),
+                    version: result.version,
+                    errors: None,
+                    explanations,
+                })
+                .into_response()
             }
         }
-    };
-    if let Some(response) = count_problem(passengers.len()) {
-        return response;
-    }
-    match state.model.predict(&passengers) {
-        Ok(result) => reply::json(&PredictResponse {
-            predictions: Some(result.predictions),
-            probabilities: Some(result.probabilities),
-            version: result.version,
-            errors: None,
-        })
-        .into_response(),
-        Err(ModelError::Invalid(errors)) => fail(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors.0.into_iter().map(ErrorItem::from).collect(),
-        ),
+        Err(ModelError::Invalid(errors)) => {
+            let mut items: Vec<ErrorItem> = errors.0.into_iter().map(ErrorItem::from).collect();
+            if format == InputFormat::Csv {
+                items.iter_mut().for_each(add_csv_line);
+            }
+            state
+                .metrics
+                .record_validation_failure(items.iter().filter_map(|e| e.field.as_deref()));
+            fail(StatusCode::UNPROCESSABLE_ENTITY, items)
+        }
         Err(e) => {
             tracing::error!(error = %e, "prediction failed");
             fail(
@@ -234,6 +331,208 @@ pub async fn predict(
                 vec![ErrorItem::message("the model failed; see the server log")],
             )
         }
+    }
+}
+
+/// The query string: only `explain` (`true`/`false`, `1`/`0`).
+fn parse_query(query: &HashMap<String, String>) -> Result<bool, ErrorItem> {
+    if let Some(other) = query.keys().find(|k| k.as_str() != "explain") {
+        return Err(ErrorItem::field(
+            other.clone(),
+            "unknown query parameter: the only one is `explain`",
+        ));
+    }
+    match query.get("explain").map(String::as_str) {
+        None | Some("false" | "0") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(v) => Err(ErrorItem::field(
+            "explain",
+            format!(
+                "must be true or false, got {:?}",
+                v.chars().take(40).collect::<String>()
+            ),
+        )),
+    }
+}
+
+type BodyErrors = (StatusCode, Vec<ErrorItem>);
+
+/// A JSON body: `{"inputs": [records]}`.
+fn parse_json_body(bytes: &[u8]) -> Result<Vec<Passenger>, BodyErrors> {
+    // serde would also read a struct from a JSON array: only an object will do
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            vec![ErrorItem::field(
+                "body",
+                "the body must be a JSON object {\"inputs\": [records]}",
+            )],
+        ));
+    }
+    // Fast path: the body parses straight into passengers. Otherwise parse it
+    // record by record (as raw JSON) to say what is wrong with each.
+    if let Ok(fast) = serde_json::from_slice::<FastRequest>(bytes) {
+        return Ok(fast.inputs);
+    }
+    let request: PredictRequest<'_> = serde_json::from_slice(bytes).map_err(|e| {
+        // a body that is not JSON at all, or JSON of the wrong shape
+        let field = if e.is_data() { "inputs" } else { "body" };
+        (
+            StatusCode::BAD_REQUEST,
+            vec![ErrorItem::field(
+                field,
+                format!("the body must be a JSON object {{\"inputs\": [records]}}: {e}"),
+            )],
+        )
+    })?;
+    if request.inputs.is_empty() {
+        return Ok(Vec::new());
+    }
+    parse_records(&request).map_err(|errors| (StatusCode::UNPROCESSABLE_ENTITY, errors))
+}
+
+/// A CSV body with the dataset's header (any subset of its columns that
+/// includes the required features).
+fn parse_csv_body(bytes: &[u8]) -> Result<Vec<Passenger>, BodyErrors> {
+    let unprocessable = |errors| (StatusCode::UNPROCESSABLE_ENTITY, errors);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::Headers)
+        .from_reader(bytes);
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(unprocessable(vec![csv_error(0, "header", e.to_string())])),
+    };
+    let mut errors = Vec::new();
+    for (column, name) in headers.iter().enumerate() {
+        if !ALL_FIELDS.contains(&name) {
+            errors.push(csv_error(
+                0,
+                name,
+                format!(
+                    "column {} is not a dataset column (expected some of: {})",
+                    column + 1,
+                    ALL_FIELDS.join(", ")
+                ),
+            ));
+        }
+    }
+    for required in ["pclass", "sex", "sibsp", "parch"] {
+        if !headers.iter().any(|h| h == required) {
+            errors.push(csv_error(
+                0,
+                required,
+                "the header has no such column, and it is required".into(),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(unprocessable(errors));
+    }
+    let mut passengers = Vec::new();
+    for (row, record) in reader.records().enumerate() {
+        let parsed = record.map_err(|e| e.to_string()).and_then(|r| {
+            r.deserialize::<Passenger>(Some(&headers))
+                .map_err(|e| e.to_string())
+        });
+        match parsed {
+            Ok(p) => passengers.push(p),
+            Err(message) => errors.push(csv_error(row + 1, "row", message)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(passengers)
+    } else {
+        Err(unprocessable(errors))
+    }
+}
+
+/// An error at a CSV data row (`row` 1-based over data rows; 0 = the header),
+/// naming its line (the header is line 1) and column.
+fn csv_error(row: usize, column: &str, message: String) -> ErrorItem {
+    ErrorItem {
+        row: row.checked_sub(1),
+        line: Some(row as u64 + 1),
+        field: Some(column.to_owned()),
+        message,
+    }
+}
+
+/// A validation error on a CSV body also names its line.
+fn add_csv_line(e: &mut ErrorItem) {
+    e.line = e.row.map(|r| r as u64 + 2);
+}
+
+fn csv_reply(result: &PredictionResult, explanations: Option<&[Explanation]>) -> Response {
+    let mut out = String::with_capacity(32 * result.probabilities.len() + 64);
+    out.push_str("row,prediction,probability");
+    if let Some(first) = explanations.and_then(|e| e.first()) {
+        out.push_str(",baseline");
+        for feature in first.contributions.keys() {
+            out.push(',');
+            out.push_str(feature);
+        }
+    }
+    out.push('\n');
+    for (row, (pred, p)) in result
+        .predictions
+        .iter()
+        .zip(&result.probabilities)
+        .enumerate()
+    {
+        // `{}` prints the shortest text that reads back as the same f64
+        let _ = write!(out, "{row},{pred},{p}");
+        if let Some(e) = explanations.and_then(|e| e.get(row)) {
+            let _ = write!(out, ",{}", e.baseline);
+            for c in e.contributions.values() {
+                let _ = write!(out, ",{c}");
+            }
+        }
+        out.push('\n');
+    }
+    let mut response = Response::new(out.into());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    response
+}
+
+/// Whether the client asked for CSV rather than JSON.
+fn wants_csv(accept: Option<&HeaderValue>) -> bool {
+    let Some(accept) = accept.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let position = |media: &str| {
+        accept.split(',').position(|m| {
+            m.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .eq_ignore_ascii_case(media)
+        })
+    };
+    match (position("text/csv"), position("application/json")) {
+        (Some(csv), Some(json)) => csv < json,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InputFormat {
+    Json,
+    Csv,
+}
+
+fn input_format(content_type: Option<&HeaderValue>) -> Option<InputFormat> {
+    let value = content_type.and_then(|v| v.to_str().ok())?;
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case("application/json") {
+        Some(InputFormat::Json)
+    } else if essence.eq_ignore_ascii_case("text/csv") {
+        Some(InputFormat::Csv)
+    } else {
+        None
     }
 }
 
@@ -256,6 +555,7 @@ fn parse_records(request: &PredictRequest<'_>) -> Result<Vec<Passenger>, Vec<Err
                 let (field, message) = explain_json_record(raw.get());
                 errors.push(ErrorItem {
                     row: Some(row),
+                    line: None,
                     field: Some(field.unwrap_or_else(|| "inputs".into())),
                     message,
                 });
@@ -284,14 +584,6 @@ fn authorized(header: Option<&HeaderValue>, key: &ApiKey) -> bool {
         return false;
     };
     scheme.eq_ignore_ascii_case(b"bearer ") && bool::from(token.ct_eq(key.0.as_bytes()))
-}
-
-fn is_json(content_type: Option<&HeaderValue>) -> bool {
-    let Some(value) = content_type.and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let essence = value.split(';').next().unwrap_or_default().trim();
-    essence.eq_ignore_ascii_case("application/json")
 }
 
 /// Reads the body, enforcing the size limit and the time limit.
@@ -407,13 +699,20 @@ pub async fn rejection(err: warp::Rejection) -> Result<Response, Infallible> {
     Ok(reply::with_status(reply::json(&body), status).into_response())
 }
 
-/// One structured log line per request.
-pub fn log_request(info: warp::log::Info<'_>) {
+/// One structured log line per request, and its metrics.
+pub fn log_request(state: &AppState, info: warp::log::Info<'_>) {
+    let elapsed = info.elapsed();
+    state.metrics.record_request(
+        info.path(),
+        info.method().as_str(),
+        info.status().as_u16(),
+        elapsed.as_secs_f64(),
+    );
     tracing::info!(
         target: "classification_api::access",
         method = %info.method(),
         path = info.path(),
         status = info.status().as_u16(),
-        latency_us = info.elapsed().as_micros() as u64,
+        latency_us = elapsed.as_micros() as u64,
     );
 }

@@ -9,5 +9,6 @@ pub mod config;
 pub mod errors;
 pub mod filters;
 pub mod handlers;
+pub mod metrics;
 pub mod models;
 pub mod server;

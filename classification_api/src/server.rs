@@ -67,7 +67,7 @@ pub async fn serve(
     config: &Config,
     signal: impl Future<Output = ()>,
 ) {
-    let service = warp::service(routes(state));
+    let service = warp::service(routes(state.clone()));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(config.header_timeout)
@@ -102,6 +102,7 @@ pub async fn serve(
             () = &mut signal => break,
         }
     }
+    state.ready.store(false, std::sync::atomic::Ordering::Relaxed);
     // Serve the connections the kernel already accepted for us, so that no
     // client that got through the handshake is reset, then stop listening.
     while let Some(Ok((stream, peer))) = listener.accept().now_or_never() {

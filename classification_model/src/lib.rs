@@ -25,7 +25,9 @@ pub mod validation;
 pub use artifact::{Artifact, TrainingConfig, artifact_file_name};
 pub use errors::{Error, FieldError, FieldErrors, Result};
 pub use passenger::{FieldValue, Passenger};
-pub use prediction::{Model, PredictionResult, make_prediction, model_version};
+pub use prediction::{
+    Explanation, Model, PredictionResult, explain, make_prediction, model_version,
+};
 pub use training::train;
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Prediction: a loaded [`Model`] and the [`make_prediction`] entry point.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -7,9 +8,10 @@ use include_dir::{Dir, include_dir};
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::{Artifact, artifact_file_name};
+use crate::data_preparation::Record;
 use crate::errors::{Error, FieldErrors, Result};
 use crate::passenger::Passenger;
-use crate::scoring::Scorer;
+use crate::scoring::{FEATURES, Scorer};
 use crate::validation::validate_one;
 
 static TRAINED_MODELS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/trained_models");
@@ -28,6 +30,27 @@ pub struct PredictionResult {
     pub probabilities: Vec<f64>,
     /// The model version that made them.
     pub version: String,
+}
+
+/// Why the model scored one passenger as it did, in log-odds.
+///
+/// `baseline + sum(contributions)` is the passenger's log-odds of survival,
+/// `ln(p / (1 - p))`. Each feature's contribution is its coefficient times
+/// its scaled value, summed over its own column, its missing indicator and
+/// its one-hot dummies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// The intercept: the log-odds before any feature's contribution.
+    pub baseline: f64,
+    /// Each original feature's contribution to the log-odds.
+    pub contributions: BTreeMap<String, f64>,
+}
+
+impl Explanation {
+    /// `baseline + sum(contributions)`: the log-odds of survival.
+    pub fn log_odds(&self) -> f64 {
+        self.baseline + self.contributions.values().sum::<f64>()
+    }
 }
 
 /// A trained model, ready to predict.
@@ -105,23 +128,66 @@ impl Model {
     /// Validates every passenger and predicts them all, or lists every
     /// invalid field (with its row) and predicts none.
     pub fn predict(&self, passengers: &[Passenger]) -> Result<PredictionResult> {
-        let mut errors = Vec::new();
         let mut probabilities = Vec::with_capacity(passengers.len());
+        self.each_valid(passengers, |record| {
+            probabilities.push(self.scorer.probability(record));
+        })?;
+        Ok(self.result(probabilities))
+    }
+
+    /// [`predict`](Self::predict), with an [`Explanation`] per passenger whose
+    /// log-odds is the one behind the returned probability.
+    pub fn predict_explained(
+        &self,
+        passengers: &[Passenger],
+    ) -> Result<(PredictionResult, Vec<Explanation>)> {
+        let mut probabilities = Vec::with_capacity(passengers.len());
+        let mut explanations = Vec::with_capacity(passengers.len());
+        self.each_valid(passengers, |record| {
+            let contributions = self.scorer.contributions(record);
+            let log_odds = self.scorer.baseline() + contributions.iter().sum::<f64>();
+            probabilities.push(crate::transformers::sigmoid(log_odds));
+            explanations.push(Explanation {
+                baseline: self.scorer.baseline(),
+                contributions: FEATURES
+                    .iter()
+                    .zip(contributions)
+                    .map(|(f, c)| ((*f).to_owned(), c))
+                    .collect(),
+            });
+        })?;
+        Ok((self.result(probabilities), explanations))
+    }
+
+    /// Explains every passenger (see [`Explanation`]).
+    pub fn explain(&self, passengers: &[Passenger]) -> Result<Vec<Explanation>> {
+        Ok(self.predict_explained(passengers)?.1)
+    }
+
+    /// Calls `f` on each prepared record if every passenger is valid;
+    /// otherwise lists every problem.
+    fn each_valid(&self, passengers: &[Passenger], mut f: impl FnMut(&Record<'_>)) -> Result<()> {
+        let mut errors = Vec::new();
         for (row, p) in passengers.iter().enumerate() {
             if let Some(record) = validate_one(row, p, &mut errors) {
                 if errors.is_empty() {
-                    probabilities.push(self.scorer.probability(&record));
+                    f(&record);
                 }
             }
         }
-        if !errors.is_empty() {
-            return Err(Error::Invalid(FieldErrors(errors)));
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(FieldErrors(errors)))
         }
-        Ok(PredictionResult {
+    }
+
+    fn result(&self, probabilities: Vec<f64>) -> PredictionResult {
+        PredictionResult {
             predictions: probabilities.iter().map(|&p| u8::from(p > 0.5)).collect(),
             probabilities,
             version: self.artifact.model_version.clone(),
-        })
+        }
     }
 }
 
@@ -150,4 +216,22 @@ impl Model {
 /// ```
 pub fn make_prediction(passengers: &[Passenger]) -> Result<PredictionResult> {
     Model::embedded()?.predict(passengers)
+}
+
+/// Explains the embedded model's prediction for each passenger: the
+/// intercept and each feature's contribution to the log-odds.
+///
+/// ```
+/// use classification_model::{explain, make_prediction, Passenger};
+///
+/// let p = Passenger { pclass: 3.into(), sex: "male".into(), age: 22.into(),
+///                     sibsp: 1.into(), parch: 0.into(), ..Default::default() };
+/// let e = &explain(std::slice::from_ref(&p))?[0];
+/// let prob = make_prediction(&[p])?.probabilities[0];
+/// assert!((e.log_odds() - (prob / (1.0 - prob)).ln()).abs() < 1e-9);
+/// assert!(e.contributions["sex"] < 0.0); // being male lowers the odds
+/// # Ok::<(), classification_model::Error>(())
+/// ```
+pub fn explain(passengers: &[Passenger]) -> Result<Vec<Explanation>> {
+    Model::embedded()?.explain(passengers)
 }

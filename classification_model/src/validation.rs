@@ -448,3 +448,115 @@ mod tests {
         assert_eq!(errors_of(p).len(), 3);
     }
 }
+
+/// What one input feature accepts: for documentation and `/model`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FeatureSpec {
+    /// The dataset's column name.
+    pub name: &'static str,
+    /// `integer`, `number` or `string`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Whether a value must be given.
+    pub required: bool,
+    /// The accepted values, where there is a fixed set (strings match any case).
+    pub allowed_values: Option<Vec<serde_json::Value>>,
+    /// Smallest accepted number.
+    pub minimum: Option<f64>,
+    /// Largest accepted number.
+    pub maximum: Option<f64>,
+    /// What it is.
+    pub description: &'static str,
+}
+
+/// The features [`validate`] checks, in the dataset's order.
+pub fn feature_specs() -> Vec<FeatureSpec> {
+    use serde_json::json;
+    let spec =
+        |name, kind, required, allowed: Option<Vec<serde_json::Value>>, min, max, description| {
+            FeatureSpec {
+                name,
+                kind,
+                required,
+                allowed_values: allowed,
+                minimum: min,
+                maximum: max,
+                description,
+            }
+        };
+    vec![
+        spec(
+            "pclass",
+            "integer",
+            true,
+            Some(vec![json!(1), json!(2), json!(3)]),
+            Some(1.0),
+            Some(3.0),
+            "ticket class",
+        ),
+        spec(
+            "name",
+            "string",
+            false,
+            None,
+            None,
+            None,
+            "full name; its title (Mr, Mrs, Miss, Master, other) is a feature",
+        ),
+        spec(
+            "sex",
+            "string",
+            true,
+            Some(vec![json!("male"), json!("female")]),
+            None,
+            None,
+            "sex (any case)",
+        ),
+        spec(
+            "age",
+            "number",
+            false,
+            None,
+            Some(0.0),
+            Some(MAX_AGE),
+            "age in years",
+        ),
+        spec(
+            "sibsp",
+            "integer",
+            true,
+            None,
+            Some(0.0),
+            Some(MAX_RELATIVES),
+            "siblings and spouses aboard",
+        ),
+        spec(
+            "parch",
+            "integer",
+            true,
+            None,
+            Some(0.0),
+            Some(MAX_RELATIVES),
+            "parents and children aboard",
+        ),
+        spec("fare", "number", false, None, Some(0.0), None, "fare paid"),
+        spec(
+            "cabin",
+            "string",
+            false,
+            None,
+            None,
+            None,
+            "cabin; its first letter is a feature; blank means missing",
+        ),
+        spec(
+            "embarked",
+            "string",
+            false,
+            Some(vec![json!("C"), json!("Q"), json!("S")]),
+            None,
+            None,
+            "port of embarkation (any case)",
+        ),
+    ]
+}

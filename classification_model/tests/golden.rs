@@ -212,3 +212,17 @@ fn faulty_artifacts_fail_to_load_with_a_clear_error() {
     assert!(Model::from_json(&corrupted).is_err());
     assert!(Model::load("/nonexistent/artifact.json").is_err());
 }
+
+#[test]
+fn explanations_sum_to_the_log_odds_of_every_dataset_row() {
+    let data = read_dataset(DATA).unwrap();
+    let model = Model::embedded().unwrap();
+    let (result, explanations) = model.predict_explained(&data.passengers).unwrap();
+    assert_eq!(result, make_prediction(&data.passengers).unwrap());
+    let intercept = model.artifact().pipeline.classifier.intercept;
+    for (p, e) in result.probabilities.iter().zip(&explanations) {
+        assert_eq!(e.baseline, intercept);
+        assert_eq!(e.contributions.len(), 9);
+        assert_abs_diff_eq!(e.log_odds(), (p / (1.0 - p)).ln(), epsilon = 1e-9);
+    }
+}

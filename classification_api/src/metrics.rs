@@ -1,0 +1,198 @@
+//! Prometheus metrics: requests by route and status, latency, predictions by
+//! class, validation failures, and the model version.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+
+/// The routes metrics are kept for; anything else counts as `other`, so that
+/// clients cannot create unbounded label values.
+pub const ROUTES: [&str; 9] = [
+    "/",
+    "/health",
+    "/health/live",
+    "/health/ready",
+    "/model",
+    "/metrics",
+    "/predict",
+    "/openapi.json",
+    "/docs",
+];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: &'static str,
+    method: &'static str,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ClassLabels {
+    class: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FieldLabels {
+    field: &'static str,
+}
+
+/// The service's metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    predictions: Family<ClassLabels, Counter>,
+    rejected_requests: Counter,
+    field_errors: Family<FieldLabels, Counter>,
+}
+
+impl Metrics {
+    /// Fresh metrics for a service serving `model_version`.
+    pub fn new(model_name: &str, model_version: &str) -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route, method and status",
+            requests.clone(),
+        );
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            // 25 µs to about 0.8 s
+            Histogram::new(exponential_buckets(0.000_025, 2.0, 16))
+        });
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer, by route",
+            latency.clone(),
+        );
+        let predictions = Family::<ClassLabels, Counter>::default();
+        registry.register(
+            "predictions",
+            "Passengers predicted, by predicted class",
+            predictions.clone(),
+        );
+        let rejected_requests = Counter::default();
+        registry.register(
+            "validation_failures",
+            "Prediction requests rejected because some record was invalid (422)",
+            rejected_requests.clone(),
+        );
+        let field_errors = Family::<FieldLabels, Counter>::default();
+        registry.register(
+            "validation_errors",
+            "Invalid fields, by field",
+            field_errors.clone(),
+        );
+        registry.register(
+            "model",
+            "The model served",
+            Info::new(vec![
+                ("name", model_name.to_owned()),
+                ("version", model_version.to_owned()),
+            ]),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            predictions,
+            rejected_requests,
+            field_errors,
+        }
+    }
+
+    /// Records one answered request.
+    pub fn record_request(&self, path: &str, method: &str, status: u16, seconds: f64) {
+        let route = ROUTES
+            .iter()
+            .find(|r| **r == path)
+            .copied()
+            .unwrap_or("other");
+        let method = ["GET", "POST", "HEAD", "OPTIONS"]
+            .into_iter()
+            .find(|m| *m == method)
+            .unwrap_or("other");
+        self.requests
+            .get_or_create(&RequestLabels {
+                route,
+                method,
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels { route })
+            .observe(seconds);
+    }
+
+    /// Records the predicted classes of a batch.
+    pub fn record_predictions(&self, predictions: &[u8]) {
+        let survived = predictions.iter().filter(|p| **p == 1).count() as u64;
+        self.predictions
+            .get_or_create(&ClassLabels { class: "1" })
+            .inc_by(survived);
+        self.predictions
+            .get_or_create(&ClassLabels { class: "0" })
+            .inc_by(predictions.len() as u64 - survived);
+    }
+
+    /// Records a request rejected for invalid records, with its fields.
+    pub fn record_validation_failure<'a>(&self, fields: impl Iterator<Item = &'a str>) {
+        self.rejected_requests.inc();
+        for field in fields {
+            let field = classification_model::passenger::ALL_FIELDS
+                .iter()
+                .find(|f| **f == field)
+                .copied()
+                .unwrap_or("other");
+            self.field_errors
+                .get_or_create(&FieldLabels { field })
+                .inc();
+        }
+    }
+
+    /// The metrics in Prometheus' text format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // writing to a String cannot fail
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_what_was_recorded() {
+        let m = Metrics::new("titanic", "1.2.3");
+        m.record_request("/predict", "POST", 200, 0.001);
+        m.record_request("/../etc/passwd", "BREW", 404, 0.001);
+        m.record_predictions(&[1, 0, 0]);
+        m.record_validation_failure(["age", "Age"].into_iter());
+        let text = m.render();
+        for line in [
+            r#"http_requests_total{route="/predict",method="POST",status="200"} 1"#,
+            r#"http_requests_total{route="other",method="other",status="404"} 1"#,
+            r#"predictions_total{class="1"} 1"#,
+            r#"predictions_total{class="0"} 2"#,
+            "validation_failures_total 1",
+            r#"validation_errors_total{field="age"} 1"#,
+            r#"validation_errors_total{field="other"} 1"#,
+            r#"model_info{name="titanic",version="1.2.3"} 1"#,
+        ] {
+            assert!(text.contains(line), "{line} not in\n{text}");
+        }
+        assert!(text.contains("http_request_duration_seconds_bucket"));
+        assert!(text.ends_with("# EOF\n"));
+    }
+}
