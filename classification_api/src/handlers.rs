@@ -682,6 +682,8 @@ pub async fn rejection(err: warp::Rejection) -> Result<Response, Infallible> {
             "Content-Type",
             e.to_string(),
         )
+    } else if let Some(e) = err.find::<warp::filters::cors::CorsForbidden>() {
+        (StatusCode::FORBIDDEN, "Origin", e.to_string())
     } else if let Some(e) = err.find::<warp::reject::LengthRequired>() {
         (StatusCode::LENGTH_REQUIRED, "Content-Length", e.to_string())
     } else {

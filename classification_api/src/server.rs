@@ -102,7 +102,9 @@ pub async fn serve(
             () = &mut signal => break,
         }
     }
-    state.ready.store(false, std::sync::atomic::Ordering::Relaxed);
+    state
+        .ready
+        .store(false, std::sync::atomic::Ordering::Relaxed);
     // Serve the connections the kernel already accepted for us, so that no
     // client that got through the handshake is reset, then stop listening.
     while let Some(Ok((stream, peer))) = listener.accept().now_or_never() {
