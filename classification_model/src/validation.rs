@@ -12,6 +12,47 @@ pub const MAX_AGE: f64 = 120.0;
 /// Inclusive bound on `sibsp` and `parch`.
 pub const MAX_RELATIVES: f64 = 20.0;
 
+/// The strings each field accepts, exactly: plain decimals (no sign, no
+/// exponent, no leading zeros) within the field's range, with optional
+/// surrounding spaces; for optional fields also blank or `?` (missing).
+/// The OpenAPI description of the API uses these same patterns.
+pub mod patterns {
+    /// `pclass`: 1, 2 or 3.
+    pub const PCLASS: &str = r"^ *[123](\.0+)? *$";
+    /// `sibsp` and `parch`: a whole number from 0 to 20.
+    pub const RELATIVES: &str = r"^ *([0-9]|1[0-9]|20)(\.0+)? *$";
+    /// `age`: a number from 0 to 120, or missing.
+    pub const AGE: &str =
+        r"^( *(([0-9]|[1-9][0-9]|1[01][0-9])(\.[0-9]{1,30})?|120(\.0{1,30})?)? *|\?)$";
+    /// `fare`: a number of at least 0, or missing.
+    pub const FARE: &str = r"^( *((0|[1-9][0-9]{0,30})(\.[0-9]{1,30})?)? *|\?)$";
+    /// `sex`: male or female, in any case.
+    pub const SEX: &str = r"^ *([Mm][Aa][Ll][Ee]|[Ff][Ee][Mm][Aa][Ll][Ee]) *$";
+    /// `embarked`: C, Q or S, in any case, or missing.
+    pub const EMBARKED: &str = r"^( *[CcQqSs]? *|\?)$";
+}
+
+struct Patterns {
+    pclass: regex_lite::Regex,
+    relatives: regex_lite::Regex,
+    age: regex_lite::Regex,
+    fare: regex_lite::Regex,
+}
+
+fn compiled() -> &'static Patterns {
+    static PATTERNS: std::sync::OnceLock<Patterns> = std::sync::OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        // the patterns are constants, checked by the tests below
+        let re = |p| regex_lite::Regex::new(p).unwrap_or_else(|e| panic!("pattern {p}: {e}"));
+        Patterns {
+            pclass: re(patterns::PCLASS),
+            relatives: re(patterns::RELATIVES),
+            age: re(patterns::AGE),
+            fare: re(patterns::FARE),
+        }
+    })
+}
+
 /// Validates and prepares every passenger; on failure lists every invalid field.
 pub fn validate(passengers: &[Passenger]) -> Result<Vec<Record<'_>>, FieldErrors> {
     let mut records = Vec::with_capacity(passengers.len());
@@ -42,10 +83,11 @@ pub fn validate_one<'a>(
             errors.push(FieldError::new(row, field, message));
         }
     };
+    let re = compiled();
     let mut pclass = 0.0;
     check(
         "pclass",
-        required_number(&p.pclass).and_then(|v| match v {
+        required_number(&p.pclass, &re.pclass, "1, 2 or 3").and_then(|v| match v {
             1.0 | 2.0 | 3.0 => {
                 pclass = v;
                 Ok(())
@@ -57,15 +99,15 @@ pub fn validate_one<'a>(
     check(
         "sex",
         match &p.sex {
-            FieldValue::Text(t) if t.trim().eq_ignore_ascii_case("male") => {
+            FieldValue::Text(t) if t.trim_matches(' ').eq_ignore_ascii_case("male") => {
                 sex = Some("male");
                 Ok(())
             }
-            FieldValue::Text(t) if t.trim().eq_ignore_ascii_case("female") => {
+            FieldValue::Text(t) if t.trim_matches(' ').eq_ignore_ascii_case("female") => {
                 sex = Some("female");
                 Ok(())
             }
-            FieldValue::Text(t) if !t.trim().is_empty() => Err(format!(
+            FieldValue::Text(t) if !t.trim_matches(' ').is_empty() => Err(format!(
                 "must be \"male\" or \"female\", got {:?}",
                 shorten(t)
             )),
@@ -81,7 +123,7 @@ pub fn validate_one<'a>(
     let mut age = None;
     check(
         "age",
-        optional_number(&p.age).and_then(|v| match v {
+        optional_number(&p.age, &re.age, "a number from 0 to 120").and_then(|v| match v {
             Some(a) if !(0.0..=MAX_AGE).contains(&a) => {
                 Err(format!("must be between 0 and {MAX_AGE} years, got {a}"))
             }
@@ -98,7 +140,7 @@ pub fn validate_one<'a>(
     {
         check(
             field,
-            required_number(value).and_then(|v| {
+            required_number(value, &re.relatives, "a whole number from 0 to 20").and_then(|v| {
                 if (0.0..=MAX_RELATIVES).contains(&v) && v == f64::from(v as u8) {
                     relatives[i] = v;
                     Ok(())
@@ -113,7 +155,7 @@ pub fn validate_one<'a>(
     let mut fare = None;
     check(
         "fare",
-        optional_number(&p.fare).and_then(|v| match v {
+        optional_number(&p.fare, &re.fare, "a number of at least 0").and_then(|v| match v {
             Some(f) if f < 0.0 => Err(format!("must be 0 or more, got {f}")),
             _ => {
                 fare = v;
@@ -142,7 +184,7 @@ pub fn validate_one<'a>(
         "embarked",
         match &p.embarked {
             FieldValue::Missing => Ok(()),
-            FieldValue::Text(t) => match t.trim() {
+            FieldValue::Text(t) => match t.trim_matches(' ') {
                 "" => Ok(()),
                 e if e.eq_ignore_ascii_case("c") => {
                     embarked = Some("C");
@@ -213,19 +255,31 @@ fn shorten(t: &str) -> Cow<'_, str> {
     }
 }
 
-fn optional_number(v: &FieldValue) -> Result<Option<f64>, String> {
+/// A number from a JSON number, or from a string matching `pattern`
+/// (`expected` says what it accepts); `None` when missing.
+fn optional_number(
+    v: &FieldValue,
+    pattern: &regex_lite::Regex,
+    expected: &str,
+) -> Result<Option<f64>, String> {
     let n = match v {
         FieldValue::Missing => return Ok(None),
         FieldValue::Number(n) => *n,
         FieldValue::Text(t) => {
-            let t = t.trim();
-            if t.is_empty() {
+            if !pattern.is_match(t) {
+                return Err(format!(
+                    "must be {expected}, as a JSON number or a plain decimal string, got {:?}",
+                    shorten(t)
+                ));
+            }
+            let t = t.trim_matches(' ');
+            if t.is_empty() || t == "?" {
                 return Ok(None);
             }
             t.parse::<f64>()
-                .map_err(|_| format!("must be a number, got {:?}", shorten(t)))?
+                .map_err(|_| format!("must be {expected}, got {:?}", shorten(t)))?
         }
-        other => return Err(format!("must be a number, got {}", kind(other))),
+        other => return Err(format!("must be {expected}, got {}", kind(other))),
     };
     if n.is_finite() {
         Ok(Some(n))
@@ -234,8 +288,12 @@ fn optional_number(v: &FieldValue) -> Result<Option<f64>, String> {
     }
 }
 
-fn required_number(v: &FieldValue) -> Result<f64, String> {
-    optional_number(v)?.ok_or_else(|| "is required".to_owned())
+fn required_number(
+    v: &FieldValue,
+    pattern: &regex_lite::Regex,
+    expected: &str,
+) -> Result<f64, String> {
+    optional_number(v, pattern, expected)?.ok_or_else(|| format!("is required: {expected}"))
 }
 
 #[cfg(test)]
@@ -434,6 +492,131 @@ mod tests {
         ];
         for (p, field) in cases {
             assert_eq!(errors_of(p.clone()), [(1, field.to_owned())], "{p:?}");
+        }
+    }
+
+    #[test]
+    fn numeric_strings_follow_the_documented_patterns() {
+        let ok = |p: Passenger| validate(std::slice::from_ref(&p)).is_ok();
+        for pclass in ["1", " 2 ", "3.0", "3.000"] {
+            assert!(
+                ok(Passenger {
+                    pclass: pclass.into(),
+                    ..valid()
+                }),
+                "{pclass}"
+            );
+        }
+        for pclass in ["0", "4", "01", "1e0", "+1", "-1", "1.5", "\t1", "?", ""] {
+            assert!(
+                !ok(Passenger {
+                    pclass: pclass.into(),
+                    ..valid()
+                }),
+                "{pclass}"
+            );
+        }
+        for age in ["0", "0.5", "29", "119.999", "120", "120.00", "", "  ", "?"] {
+            assert!(
+                ok(Passenger {
+                    age: age.into(),
+                    ..valid()
+                }),
+                "{age}"
+            );
+        }
+        for age in [
+            "120.01", "121", "-1", "-0", "1e2", "NaN", "inf", "05", ".5", "5.",
+        ] {
+            assert!(
+                !ok(Passenger {
+                    age: age.into(),
+                    ..valid()
+                }),
+                "{age}"
+            );
+        }
+        for sibsp in ["0", "20", "7.0"] {
+            assert!(
+                ok(Passenger {
+                    sibsp: sibsp.into(),
+                    ..valid()
+                }),
+                "{sibsp}"
+            );
+        }
+        for sibsp in ["21", "2.5", "-0", ""] {
+            assert!(
+                !ok(Passenger {
+                    sibsp: sibsp.into(),
+                    ..valid()
+                }),
+                "{sibsp}"
+            );
+        }
+        for fare in ["0", "512.3292", "99999999", " 7.25 "] {
+            assert!(
+                ok(Passenger {
+                    fare: fare.into(),
+                    ..valid()
+                }),
+                "{fare}"
+            );
+        }
+        for fare in ["-0.01", "1e400", "7,25", "0x10"] {
+            assert!(
+                !ok(Passenger {
+                    fare: fare.into(),
+                    ..valid()
+                }),
+                "{fare}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_patterns_match_what_validation_accepts() {
+        let re = |p| regex_lite::Regex::new(p).unwrap();
+        let (sex, embarked) = (re(patterns::SEX), re(patterns::EMBARKED));
+        for s in ["male", " FeMale ", "MALE"] {
+            assert!(sex.is_match(s));
+            assert!(
+                validate(&[Passenger {
+                    sex: s.into(),
+                    ..valid()
+                }])
+                .is_ok()
+            );
+        }
+        for s in ["m", "males", "\tmale", ""] {
+            assert!(!sex.is_match(s));
+            assert!(
+                validate(&[Passenger {
+                    sex: s.into(),
+                    ..valid()
+                }])
+                .is_err()
+            );
+        }
+        for e in ["C", "q", " S ", "", "?"] {
+            assert!(embarked.is_match(e));
+            assert!(
+                validate(&[Passenger {
+                    embarked: e.into(),
+                    ..valid()
+                }])
+                .is_ok()
+            );
+        }
+        for e in ["X", "CQ", "\tC"] {
+            assert!(!embarked.is_match(e));
+            assert!(
+                validate(&[Passenger {
+                    embarked: e.into(),
+                    ..valid()
+                }])
+                .is_err()
+            );
         }
     }
 
