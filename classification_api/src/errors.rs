@@ -51,7 +51,7 @@ impl ConfigError {
 }
 
 /// One problem, as it appears in a response's `errors` list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErrorItem {
     /// 0-based index of the input record at fault, if there is one.
     #[serde(skip_serializing_if = "Option::is_none", default)]

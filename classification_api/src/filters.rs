@@ -28,6 +28,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(with_state(state.clone()))
         .map(handlers::metrics);
     let index = get(warp::path::end().boxed()).map(handlers::index);
+    let openapi = get(warp::path!("openapi.json").boxed()).map(handlers::openapi_json);
+    let docs = get(warp::path!("docs").boxed()).map(handlers::docs);
     let predict = warp::path!("predict")
         .and(warp::post())
         .and(
@@ -48,6 +50,10 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(known_path("model", Method::GET))
         .unify()
         .or(known_path("metrics", Method::GET))
+        .unify()
+        .or(known_path("openapi.json", Method::GET))
+        .unify()
+        .or(known_path("docs", Method::GET))
         .unify()
         .or(warp::path::end().map(|| Method::GET))
         .unify()
@@ -71,6 +77,10 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(metrics)
         .unify()
         .or(index)
+        .unify()
+        .or(openapi)
+        .unify()
+        .or(docs)
         .unify()
         .or(predict)
         .unify()

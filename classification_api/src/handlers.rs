@@ -23,8 +23,8 @@ use crate::config::{ApiKey, Config};
 use crate::errors::ErrorItem;
 use crate::metrics::Metrics;
 use crate::models::{
-    ColumnSummary, ErrorResponse, HealthResponse, ModelInfo, PipelineSummary, PredictRequest,
-    PredictResponse, StatusResponse,
+    ColumnSummary, ErrorResponse, HealthResponse, ModelInfo, PipelineSummary, PredictBody,
+    PredictRequest, PredictResponse, StatusResponse,
 };
 
 /// The service's name, as `/health` reports it.
@@ -71,6 +71,8 @@ impl AppState {
 }
 
 /// `GET /health`.
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, description = "The service is up", body = HealthResponse)))]
 pub fn health(state: Arc<AppState>) -> Response {
     reply::json(&HealthResponse {
         name: SERVICE_NAME.into(),
@@ -80,7 +82,28 @@ pub fn health(state: Arc<AppState>) -> Response {
     .into_response()
 }
 
+/// `GET /openapi.json`: the OpenAPI 3.1 description.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "OpenAPI 3.1", content_type = "application/json", body = Object)))]
+pub fn openapi_json() -> Response {
+    let mut response = Response::new(crate::openapi::spec_json().into());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// `GET /docs`: Swagger UI.
+#[utoipa::path(get, path = "/docs", tag = "operations",
+    responses((status = 200, description = "Swagger UI", content_type = "text/html", body = String)))]
+pub fn docs() -> Response {
+    reply::html(crate::openapi::docs_html()).into_response()
+}
+
 /// `GET /health/live`: the process is up.
+#[utoipa::path(get, path = "/health/live", tag = "operations",
+    responses((status = 200, description = "Alive", body = StatusResponse)))]
 pub fn live() -> Response {
     reply::json(&StatusResponse {
         status: "alive".into(),
@@ -89,6 +112,11 @@ pub fn live() -> Response {
 }
 
 /// `GET /health/ready`: 200 while serving, 503 once shutdown has begun.
+#[utoipa::path(get, path = "/health/ready", tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = StatusResponse),
+        (status = 503, description = "Shutting down", body = StatusResponse),
+    ))]
 pub fn ready(state: Arc<AppState>) -> Response {
     if state.ready.load(Ordering::Relaxed) {
         reply::json(&StatusResponse {
@@ -107,6 +135,8 @@ pub fn ready(state: Arc<AppState>) -> Response {
 }
 
 /// `GET /model`: the model's metadata and fitted parameters.
+#[utoipa::path(get, path = "/model", tag = "model",
+    responses((status = 200, description = "The model served", body = ModelInfo)))]
 pub fn model_info(state: Arc<AppState>) -> Response {
     let a = state.model.artifact();
     let p = &a.pipeline;
@@ -152,6 +182,8 @@ pub fn model_info(state: Arc<AppState>) -> Response {
 }
 
 /// `GET /metrics`: Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String)))]
 pub fn metrics(state: Arc<AppState>) -> Response {
     let mut response = Response::new(state.metrics.render().into());
     response.headers_mut().insert(
@@ -162,6 +194,8 @@ pub fn metrics(state: Arc<AppState>) -> Response {
 }
 
 /// `GET /`: what the service is, its endpoints and an example.
+#[utoipa::path(get, path = "/", tag = "operations",
+    responses((status = 200, description = "A short HTML page", content_type = "text/html", body = String)))]
 pub fn index() -> Response {
     reply::html(INDEX_HTML).into_response()
 }
@@ -175,11 +209,15 @@ const INDEX_HTML: &str = r#"<!doctype html>
 pipeline (imputation, rare-label grouping, one-hot encoding, scaling, logistic regression).</p>
 <h2>Endpoints</h2>
 <ul>
-<li><code>GET /health</code>: service name, API and model versions.</li>
+<li><code>GET /health</code>: service name, API and model versions; <code>GET /health/live</code>, <code>GET /health/ready</code>.</li>
+<li><code>GET /docs</code>: interactive documentation (Swagger UI); <code>GET /openapi.json</code>: the OpenAPI 3.1 description.</li>
+<li><code>GET /model</code>: model metadata, features, metrics and fitted parameters; <code>GET /metrics</code>: Prometheus metrics.</li>
 <li><code>POST /predict</code>: <code>{"inputs": [passenger, ...]}</code> with JSON passengers keyed by the dataset's
 column names (<code>pclass, name, sex, age, sibsp, parch, fare, cabin, embarked</code>; missing values may be
 absent, <code>null</code> or <code>"?"</code>). Answers predictions (1 = survived), probabilities of survival, the model
-version, and on invalid input (HTTP 422) every problem with its row and field.</li>
+version, and on invalid input (HTTP 422) every problem with its row and field. Also takes CSV
+(<code>Content-Type: text/csv</code>) and answers CSV with <code>Accept: text/csv</code>; <code>?explain=true</code>
+adds per-feature explanations.</li>
 </ul>
 <h2>Example</h2>
 <pre>curl -s localhost:8002/predict -H 'content-type: application/json' -d '{"inputs": [{"pclass": 1,
@@ -191,6 +229,23 @@ version, and on invalid input (HTTP 422) every problem with its row and field.</
 
 /// `POST /predict`: JSON (`{"inputs": [...]}`) or CSV in; JSON or CSV out
 /// (by `Accept`); `?explain=true` adds per-feature explanations.
+#[utoipa::path(post, path = "/predict", tag = "prediction",
+    params(("explain" = Option<bool>, Query,
+        description = "Add per-passenger explanations: the intercept (baseline) and each feature's contribution to the log-odds")),
+    request_body(content = PredictBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Predictions (JSON, or CSV with `Accept: text/csv`)", content(
+            (PredictResponse = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "Malformed JSON, not an object, no `inputs` list, or an unknown query parameter", body = PredictResponse),
+        (status = 401, description = "`API_KEY` is set and the bearer token is missing or wrong", body = PredictResponse),
+        (status = 408, description = "The body did not arrive in time", body = PredictResponse),
+        (status = 413, description = "Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` records", body = PredictResponse),
+        (status = 415, description = "Content-Type is neither JSON nor CSV", body = PredictResponse),
+        (status = 422, description = "An empty list, or invalid records: every row and field at fault", body = PredictResponse),
+        (status = 503, description = "Too many requests in flight: retry after `Retry-After` seconds", body = PredictResponse),
+    ))]
 pub async fn predict(
     query: HashMap<String, String>,
     headers: HeaderMap,
@@ -371,7 +426,7 @@ fn parse_json_body(bytes: &[u8]) -> Result<Vec<Passenger>, BodyErrors> {
     }
     // Fast path: the body parses straight into passengers. Otherwise parse it
     // record by record (as raw JSON) to say what is wrong with each.
-    if let Ok(fast) = serde_json::from_slice::<FastRequest>(bytes) {
+    if let Ok(fast) = serde_json::from_slice::<PredictBody>(bytes) {
         return Ok(fast.inputs);
     }
     let request: PredictRequest<'_> = serde_json::from_slice(bytes).map_err(|e| {
@@ -536,13 +591,6 @@ fn input_format(content_type: Option<&HeaderValue>) -> Option<InputFormat> {
     }
 }
 
-/// The request when every record is a well-formed passenger.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FastRequest {
-    inputs: Vec<Passenger>,
-}
-
 /// Deserialises every record; on failure reports every problem of every
 /// record, including validation problems of the records that did parse.
 fn parse_records(request: &PredictRequest<'_>) -> Result<Vec<Passenger>, Vec<ErrorItem>> {
@@ -662,7 +710,7 @@ pub async fn rejection(err: warp::Rejection) -> Result<Response, Infallible> {
         (
             StatusCode::NOT_FOUND,
             "path",
-            "not found: the endpoints are GET /, GET /health and POST /predict".to_owned(),
+            "not found: see GET / or GET /docs for the endpoints".to_owned(),
         )
     } else if err.find::<warp::reject::MethodNotAllowed>().is_some() {
         (

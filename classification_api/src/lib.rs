@@ -11,4 +11,5 @@ pub mod filters;
 pub mod handlers;
 pub mod metrics;
 pub mod models;
+pub mod openapi;
 pub mod server;

@@ -7,11 +7,12 @@ use classification_model::artifact::{Metrics, TrainingConfig, TrainingData};
 use classification_model::validation::FeatureSpec;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use utoipa::ToSchema;
 
 use crate::errors::ErrorItem;
 
 /// `GET /health`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct HealthResponse {
     /// The service's name.
     pub name: String,
@@ -21,8 +22,17 @@ pub struct HealthResponse {
     pub model_version: String,
 }
 
-/// `POST /predict` body: `{"inputs": [{...}, ...]}`. Records are kept as
-/// raw JSON so that each can be checked and reported on its own.
+/// `POST /predict` body, as documented and as parsed on the fast path.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PredictBody {
+    /// The passengers (at least one; at most `MAX_BATCH`, 10,000 by default).
+    #[schema(min_items = 1)]
+    pub inputs: Vec<classification_model::Passenger>,
+}
+
+/// `POST /predict` body with its records kept as raw JSON, so that each can
+/// be checked and reported on its own (the slow path, for errors).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PredictRequest<'a> {
@@ -32,11 +42,13 @@ pub struct PredictRequest<'a> {
 }
 
 /// `POST /predict` answer, success or failure.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PredictResponse {
     /// `1` for predicted survival, per input; `null` on error.
+    #[schema(value_type = Option<Vec<i32>>, example = json!([1]))]
     pub predictions: Option<Vec<u8>>,
     /// `P(survived = 1)` per input; `null` on error.
+    #[schema(example = json!([0.5598356076663051]))]
     pub probabilities: Option<Vec<f64>>,
     /// The model version.
     pub version: String,
@@ -49,14 +61,15 @@ pub struct PredictResponse {
 }
 
 /// `GET /health/live` and `GET /health/ready`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct StatusResponse {
     /// `alive`, `ready`, or `shutting down`.
+    #[schema(example = "ready")]
     pub status: String,
 }
 
 /// `GET /model`: what the model is, takes and learned.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ModelInfo {
     /// The model's name.
     pub name: String,
@@ -77,7 +90,7 @@ pub struct ModelInfo {
 }
 
 /// The fitted pipeline's parameters, readably.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct PipelineSummary {
     /// Imputed for a missing value, per numeric variable.
     pub medians: BTreeMap<String, f64>,
@@ -93,7 +106,7 @@ pub struct PipelineSummary {
 }
 
 /// One output column of the pipeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ColumnSummary {
     /// `pclass`, `age_na`, `sex_female`, ...
     pub column: String,
@@ -106,7 +119,7 @@ pub struct ColumnSummary {
 }
 
 /// Any other error answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ErrorResponse {
     /// What went wrong.
     pub errors: Vec<ErrorItem>,

@@ -25,6 +25,7 @@ pub fn artifact_file_name(version: &str) -> String {
 /// How a model was trained.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrainingConfig {
     /// Share of rows held out for testing (0 = fit on all rows in file order).
     pub test_size: f64,
@@ -47,6 +48,7 @@ impl Default for TrainingConfig {
 /// What the model was trained on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrainingData {
     /// SHA-256 of the training CSV file, lowercase hex.
     pub sha256: String,
@@ -61,6 +63,7 @@ pub struct TrainingData {
 /// Evaluation metrics from training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Metrics {
     /// On the training rows.
     pub train: Scores,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// ROC-AUC and accuracy of one set of rows.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Scores {
     /// Number of rows scored.
     pub rows: usize,

@@ -402,6 +402,87 @@ pub fn explain_json_record(json: &str) -> (Option<String>, String) {
     }
 }
 
+/// The JSON Schema of a [`Passenger`] record, exactly what validation
+/// accepts (the string patterns are [`crate::validation::patterns`]).
+pub fn json_schema() -> serde_json::Value {
+    use crate::validation::patterns;
+    use serde_json::json;
+    let nullable = |schemas: Vec<serde_json::Value>| {
+        let mut all = schemas;
+        all.push(json!({"type": "null"}));
+        json!({ "anyOf": all })
+    };
+    json!({
+        "type": "object",
+        "description": "One passenger, keyed by the dataset's column names. Missing values may be absent, null or \"?\". Numbers may be JSON numbers or plain decimal strings. The dataset's other columns are accepted and ignored; any other key is an error.",
+        // `required` sits in `allOf`: the same constraint, in a form that
+        // schemathesis' coverage phase applies at the right level
+        "allOf": [{"required": ["pclass", "sex", "sibsp", "parch"]}],
+        "additionalProperties": false,
+        "properties": {
+            "pclass": {
+                "description": "Ticket class.",
+                "anyOf": [
+                    {"type": "integer", "enum": [1, 2, 3]},
+                    {"type": "string", "pattern": patterns::PCLASS, "maxLength": 40}
+                ]
+            },
+            "name": nullable(vec![json!({"type": "string"}), json!({"type": "number"})]),
+            "sex": {"type": "string", "pattern": patterns::SEX, "description": "male or female, any case"},
+            "age": nullable(vec![
+                json!({"type": "number", "minimum": 0, "maximum": crate::validation::MAX_AGE}),
+                json!({"type": "string", "pattern": patterns::AGE, "maxLength": 40})
+            ]),
+            "sibsp": {
+                "description": "Siblings and spouses aboard.",
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": crate::validation::MAX_RELATIVES},
+                    {"type": "string", "pattern": patterns::RELATIVES, "maxLength": 40}
+                ]
+            },
+            "parch": {
+                "description": "Parents and children aboard.",
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": crate::validation::MAX_RELATIVES},
+                    {"type": "string", "pattern": patterns::RELATIVES, "maxLength": 40}
+                ]
+            },
+            "fare": nullable(vec![
+                json!({"type": "number", "minimum": 0}),
+                json!({"type": "string", "pattern": patterns::FARE, "maxLength": 70})
+            ]),
+            "cabin": nullable(vec![json!({"type": "string"}), json!({"type": "number"})]),
+            "embarked": nullable(vec![json!({"type": "string", "pattern": patterns::EMBARKED})]),
+            "survived": {"description": "ignored"},
+            "ticket": {"description": "ignored"},
+            "boat": {"description": "ignored"},
+            "body": {"description": "ignored"},
+            "home.dest": {"description": "ignored"}
+        },
+        "example": {
+            "pclass": 1, "name": "Allen, Miss. Elisabeth Walton", "sex": "female", "age": 29,
+            "sibsp": 0, "parch": 0, "fare": 211.3375, "cabin": "B5", "embarked": "S"
+        }
+    })
+}
+
+/// A placeholder: utoipa's schema model cannot hold every construct of
+/// [`json_schema`], so a service puts [`json_schema`] in place of this in the
+/// document it serves.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Passenger {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .description(Some("See `passenger::json_schema`"))
+                .build(),
+        ))
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Passenger {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

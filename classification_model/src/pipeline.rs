@@ -25,6 +25,7 @@ const CABIN: usize = 1;
 
 /// How the pipeline is fitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PipelineConfig {
     /// Minimum share of training rows for a label not to be rare.
     pub rare_label_tol: f64,

@@ -39,6 +39,7 @@ pub struct PredictionResult {
 /// its scaled value, summed over its own column, its missing indicator and
 /// its one-hot dummies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Explanation {
     /// The intercept: the log-odds before any feature's contribution.
     pub baseline: f64,

@@ -634,6 +634,7 @@ mod tests {
 
 /// What one input feature accepts: for documentation and `/model`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeatureSpec {
     /// The dataset's column name.
     pub name: &'static str,
@@ -643,6 +644,7 @@ pub struct FeatureSpec {
     /// Whether a value must be given.
     pub required: bool,
     /// The accepted values, where there is a fixed set (strings match any case).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<serde_json::Value>>))]
     pub allowed_values: Option<Vec<serde_json::Value>>,
     /// Smallest accepted number.
     pub minimum: Option<f64>,

@@ -1,0 +1,213 @@
+//! The OpenAPI description against the real server: every documented
+//! response is produced by a real request and matches its documented schema;
+//! every route the server has is documented.
+
+mod common;
+
+use common::{Response, Server, send};
+use serde_json::{Value, json};
+
+fn spec(server: &Server) -> Value {
+    let r = server.get("/openapi.json");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    r.json()
+}
+
+/// Validates `instance` against the schema at `schema` (may hold `$ref`s into
+/// the spec's components).
+fn assert_conforms(spec: &Value, schema: &Value, instance: &Value, what: &str) {
+    let root = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": spec["components"],
+        "allOf": [schema],
+    });
+    let validator =
+        jsonschema::validator_for(&root).unwrap_or_else(|e| panic!("{what}: bad schema: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{what}: {errors:?}\n{instance}");
+}
+
+const ALLEN: &str = r#"{"pclass": 1, "name": "Allen, Miss. Elisabeth Walton", "sex": "female", "age": 29, "sibsp": 0, "parch": 0, "fare": 211.3375, "cabin": "B5", "embarked": "S"}"#;
+
+fn raw_post(server: &Server, path: &str, headers: &str, body: &str) -> Response {
+    let raw = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    send(server.addr, raw.as_bytes())
+}
+
+#[test]
+fn every_documented_response_matches_the_real_one() {
+    let server = Server::start(&[("MAX_BATCH", "3"), ("API_KEY", "a-key-of-at-least-16")]);
+    let spec = spec(&server);
+    assert_eq!(spec["openapi"], "3.1.0");
+    let auth = "Authorization: Bearer a-key-of-at-least-16\r\n";
+    let json_ct = format!("{auth}Content-Type: application/json\r\n");
+    // (path, method, status, how to get it)
+    let cases: Vec<(&str, &str, u16, Response)> = vec![
+        ("/", "get", 200, server.get("/")),
+        ("/health", "get", 200, server.get("/health")),
+        ("/health/live", "get", 200, server.get("/health/live")),
+        ("/health/ready", "get", 200, server.get("/health/ready")),
+        ("/model", "get", 200, server.get("/model")),
+        ("/metrics", "get", 200, server.get("/metrics")),
+        ("/openapi.json", "get", 200, server.get("/openapi.json")),
+        ("/docs", "get", 200, server.get("/docs")),
+        (
+            "/predict",
+            "post",
+            200,
+            raw_post(
+                &server,
+                "/predict?explain=true",
+                &json_ct,
+                &format!(r#"{{"inputs": [{ALLEN}]}}"#),
+            ),
+        ),
+        (
+            "/predict",
+            "post",
+            400,
+            raw_post(&server, "/predict", &json_ct, "{"),
+        ),
+        (
+            "/predict",
+            "post",
+            401,
+            raw_post(
+                &server,
+                "/predict",
+                "Content-Type: application/json\r\n",
+                "{}",
+            ),
+        ),
+        (
+            "/predict",
+            "post",
+            413,
+            raw_post(
+                &server,
+                "/predict",
+                &json_ct,
+                r#"{"inputs": [{}, {}, {}, {}]}"#,
+            ),
+        ),
+        (
+            "/predict",
+            "post",
+            415,
+            raw_post(
+                &server,
+                "/predict",
+                &format!("{auth}Content-Type: text/plain\r\n"),
+                "x",
+            ),
+        ),
+        (
+            "/predict",
+            "post",
+            422,
+            raw_post(
+                &server,
+                "/predict",
+                &json_ct,
+                r#"{"inputs": [{"pclass": 5}]}"#,
+            ),
+        ),
+    ];
+    for (path, method, status, response) in &cases {
+        let what = format!("{method} {path} {status}");
+        assert_eq!(response.status, *status, "{what}: {}", response.body);
+        let documented = &spec["paths"][path][method]["responses"][status.to_string()];
+        assert!(documented.is_object(), "{what} is not documented");
+        let content_type = response.header("content-type").unwrap_or_default();
+        let essence = content_type.split(';').next().unwrap().trim();
+        let media = &documented["content"][essence];
+        assert!(
+            media.is_object(),
+            "{what}: {content_type} is not documented: {documented}"
+        );
+        if essence == "application/json" {
+            assert_conforms(&spec, &media["schema"], &response.json(), &what);
+        }
+    }
+    // CSV out is documented too
+    let r = raw_post(
+        &server,
+        "/predict",
+        &format!("{json_ct}Accept: text/csv\r\n"),
+        &format!(r#"{{"inputs": [{ALLEN}]}}"#),
+    );
+    assert!(
+        spec["paths"]["/predict"]["post"]["responses"]["200"]["content"]["text/csv"].is_object()
+    );
+    assert!(r.header("content-type").unwrap().starts_with("text/csv"));
+    // every documented status of every operation was exercised, but for the
+    // ones that need timing or load (408, 503) or shutdown (ready 503),
+    // which tests/hardening.rs and tests/serving.rs cover
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for status in op["responses"].as_object().unwrap().keys() {
+                let exercised = cases
+                    .iter()
+                    .any(|(p, m, s, _)| p == path && m == method && s.to_string() == *status);
+                let elsewhere = matches!(
+                    (path.as_str(), status.as_str()),
+                    ("/predict", "408" | "503") | ("/health/ready", "503")
+                );
+                assert!(
+                    exercised || elsewhere,
+                    "{method} {path} {status} is never produced here"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_route_is_documented_and_the_record_schema_is_the_validators() {
+    let server = Server::start(&[]);
+    let spec = spec(&server);
+    let paths: Vec<&str> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for route in classification_api::metrics::ROUTES {
+        assert!(paths.contains(&route), "{route} is not documented");
+    }
+    assert_eq!(
+        spec["components"]["schemas"]["Passenger"],
+        classification_model::passenger::json_schema()
+    );
+    let props = spec["components"]["schemas"]["Passenger"]["properties"]
+        .as_object()
+        .unwrap();
+    let mut keys: Vec<&str> = props.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    let mut fields = classification_model::passenger::ALL_FIELDS.to_vec();
+    fields.sort_unstable();
+    assert_eq!(keys, fields);
+    // the documented example is accepted
+    let example = &spec["components"]["schemas"]["Passenger"]["example"];
+    let r = server.predict(&json!({ "inputs": [example] }).to_string());
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn swagger_ui_carries_the_description_inline() {
+    let server = Server::start(&[]);
+    let r = server.get("/docs");
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    assert!(
+        r.body.contains("swagger-ui-bundle.js") && r.body.contains("SwaggerUIBundle({ spec: {")
+    );
+    assert!(r.body.contains("\"openapi\":\"3.1.0\""));
+}
