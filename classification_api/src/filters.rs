@@ -13,23 +13,6 @@ use crate::handlers::{self, AppState};
 /// Every route, with CORS (if configured), errors turned into JSON, and
 /// every request logged and counted.
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
-    let get = |path: BoxedFilter<()>| path.and(warp::get());
-    let health = get(warp::path!("health").boxed())
-        .and(with_state(state.clone()))
-        .map(handlers::health);
-    let live = get(warp::path!("health" / "live").boxed()).map(handlers::live);
-    let ready = get(warp::path!("health" / "ready").boxed())
-        .and(with_state(state.clone()))
-        .map(handlers::ready);
-    let model = get(warp::path!("model").boxed())
-        .and(with_state(state.clone()))
-        .map(handlers::model_info);
-    let metrics = get(warp::path!("metrics").boxed())
-        .and(with_state(state.clone()))
-        .map(handlers::metrics);
-    let index = get(warp::path::end().boxed()).map(handlers::index);
-    let openapi = get(warp::path!("openapi.json").boxed()).map(handlers::openapi_json);
-    let docs = get(warp::path!("docs").boxed()).map(handlers::docs);
     let predict = warp::path!("predict")
         .and(warp::post())
         .and(
@@ -41,23 +24,48 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(warp::body::stream())
         .and(with_state(state.clone()))
         .then(handlers::predict);
+    let health = warp::path!("health")
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .map(handlers::health);
+    let live = warp::path!("health" / "live")
+        .and(warp::get())
+        .map(handlers::live);
+    let ready = warp::path!("health" / "ready")
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .map(handlers::ready);
+    let model = warp::path!("model")
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .map(handlers::model_info);
+    let metrics = warp::path!("metrics")
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .map(handlers::metrics);
+    let index = warp::path::end().and(warp::get()).map(handlers::index);
+    let openapi = warp::path!("openapi.json")
+        .and(warp::get())
+        .map(handlers::openapi_json);
+    let docs = warp::path!("docs").and(warp::get()).map(handlers::docs);
     // a known path with a method it does not serve: 405 with the allowed one
-    let wrong_method = known_path("health", Method::GET)
+    let wrong_method = warp::path!("predict")
+        .map(|| Method::POST)
+        .or(warp::path!("health").map(|| Method::GET))
+        .unify()
         .or(warp::path!("health" / "live").map(|| Method::GET))
         .unify()
         .or(warp::path!("health" / "ready").map(|| Method::GET))
         .unify()
-        .or(known_path("model", Method::GET))
+        .or(warp::path!("model").map(|| Method::GET))
         .unify()
-        .or(known_path("metrics", Method::GET))
+        .or(warp::path!("metrics").map(|| Method::GET))
         .unify()
-        .or(known_path("openapi.json", Method::GET))
+        .or(warp::path!("openapi.json").map(|| Method::GET))
         .unify()
-        .or(known_path("docs", Method::GET))
+        .or(warp::path!("docs").map(|| Method::GET))
         .unify()
         .or(warp::path::end().map(|| Method::GET))
-        .unify()
-        .or(known_path("predict", Method::POST))
         .unify()
         .and(warp::method())
         .and_then(|allowed: Method, method: Method| async move {
@@ -67,7 +75,10 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 Ok(handlers::method_not_allowed(allowed.as_str()))
             }
         });
-    let api = health
+    // the hot routes first
+    let api = predict
+        .or(health)
+        .unify()
         .or(live)
         .unify()
         .or(ready)
@@ -82,13 +93,17 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .or(docs)
         .unify()
-        .or(predict)
-        .unify()
         .or(wrong_method)
-        .unify()
-        .boxed();
-    let api = match &state.cors_origins {
-        None => api,
+        .unify();
+    let log_state = state.clone();
+    let log = warp::log::custom(move |info| handlers::log_request(&log_state, info));
+    match &state.cors_origins {
+        None => api
+            .recover(handlers::rejection)
+            .unify()
+            .with(log)
+            .map(Reply::into_response)
+            .boxed(),
         Some(origins) => {
             let cors = warp::cors()
                 .allow_methods([Method::GET, Method::POST])
@@ -99,24 +114,15 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             } else {
                 cors.allow_origins(origins.iter().map(String::as_str))
             };
-            api.with(cors).map(Reply::into_response).boxed()
+            api.with(cors)
+                .map(Reply::into_response)
+                .recover(handlers::rejection)
+                .unify()
+                .with(log)
+                .map(Reply::into_response)
+                .boxed()
         }
-    };
-    let log_state = state;
-    api.recover(handlers::rejection)
-        .unify()
-        .with(warp::log::custom(move |info| {
-            handlers::log_request(&log_state, info)
-        }))
-        .map(Reply::into_response)
-        .boxed()
-}
-
-fn known_path(name: &'static str, method: Method) -> BoxedFilter<(Method,)> {
-    warp::path(name)
-        .and(warp::path::end())
-        .map(move || method.clone())
-        .boxed()
+    }
 }
 
 fn with_state(
