@@ -86,11 +86,17 @@ pub fn health(state: Arc<AppState>) -> Response {
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
     responses((status = 200, description = "OpenAPI 3.1", content_type = "application/json", body = Object)))]
 pub fn openapi_json() -> Response {
-    let mut response = Response::new(crate::openapi::spec_json().into());
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    typed(
+        Response::new(crate::openapi::spec_json().into()),
+        "application/json",
+    )
+}
+
+/// `response` with a fixed content type.
+fn typed(mut response: Response, content_type: &'static str) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 
@@ -185,12 +191,10 @@ pub fn model_info(state: Arc<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String)))]
 pub fn metrics(state: Arc<AppState>) -> Response {
-    let mut response = Response::new(state.metrics.render().into());
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-    );
-    response
+    typed(
+        Response::new(state.metrics.render().into()),
+        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+    )
 }
 
 /// `GET /`: what the service is, its endpoints and an example.
@@ -544,12 +548,7 @@ fn csv_reply(result: &PredictionResult, explanations: Option<&[Explanation]>) ->
         }
         out.push('\n');
     }
-    let mut response = Response::new(out.into());
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    response
+    typed(Response::new(out.into()), "text/csv; charset=utf-8")
 }
 
 /// Whether the client asked for CSV rather than JSON.

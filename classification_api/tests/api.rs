@@ -47,13 +47,7 @@ fn predictions_equal_the_library_to_the_last_digit_for_every_dataset_row() {
     ))
     .unwrap();
     let expected = make_prediction(&data.passengers).unwrap();
-    let probabilities: Vec<f64> = body["probabilities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_f64().unwrap())
-        .collect();
-    assert_eq!(probabilities, expected.probabilities);
+    assert_eq!(r.floats("probabilities"), expected.probabilities);
     assert_eq!(body["predictions"], json!(expected.predictions));
     assert_eq!(body["version"], model_version());
     assert_eq!(body["errors"], json!(null));

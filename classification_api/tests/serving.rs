@@ -103,13 +103,7 @@ fn csv_gives_the_same_numbers_as_json_for_every_dataset_row() {
     // CSV in, JSON out (the default)
     let r = server.post("/predict", "text/csv", &dataset_csv());
     assert_eq!(r.status, 200);
-    let probabilities: Vec<f64> = r.json()["probabilities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_f64().unwrap())
-        .collect();
-    assert_eq!(probabilities, expected.probabilities);
+    assert_eq!(r.floats("probabilities"), expected.probabilities);
     // and JSON in, CSV out
     let rows = common::dataset_json_rows();
     let body = json!({ "inputs": rows }).to_string();

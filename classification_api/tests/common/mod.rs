@@ -118,6 +118,16 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The numbers of a JSON array field, e.g. `probabilities`.
+    pub fn floats(&self, key: &str) -> Vec<f64> {
+        self.json()[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("no array {key}: {}", self.body))
+            .iter()
+            .map(|p| p.as_f64().unwrap())
+            .collect()
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
