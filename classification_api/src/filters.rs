@@ -15,11 +15,7 @@ use crate::handlers::{self, AppState};
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let predict = warp::path!("predict")
         .and(warp::post())
-        .and(
-            warp::query::<HashMap<String, String>>()
-                .or(warp::any().map(HashMap::new))
-                .unify(),
-        )
+        .and(warp::query::<HashMap<String, String>>())
         .and(warp::header::headers_cloned())
         .and(warp::body::stream())
         .and(with_state(state.clone()))

@@ -717,6 +717,8 @@ pub async fn rejection(err: warp::Rejection) -> Result<Response, Infallible> {
             "method",
             "method not allowed".to_owned(),
         )
+    } else if let Some(e) = err.find::<warp::reject::InvalidQuery>() {
+        (StatusCode::BAD_REQUEST, "query", e.to_string())
     } else if let Some(e) = err.find::<warp::reject::InvalidHeader>() {
         (StatusCode::BAD_REQUEST, "headers", e.to_string())
     } else if let Some(e) = err.find::<warp::reject::MissingHeader>() {
