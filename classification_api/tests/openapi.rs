@@ -211,3 +211,63 @@ fn swagger_ui_carries_the_description_inline() {
     );
     assert!(r.body.contains("\"openapi\":\"3.1.0\""));
 }
+
+/// The record schema and the validator agree: a record the schema admits is
+/// predicted (200), one it refuses is rejected (422, or 400 for a key that
+/// is not a column), including the edge
+/// cases schemathesis found (numeric strings padded with many spaces).
+#[test]
+fn the_record_schema_accepts_exactly_what_the_server_accepts() {
+    let server = Server::start(&[]);
+    let spec = spec(&server);
+    let schema = json!({"$ref": "#/components/schemas/Passenger"});
+    let root = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": spec["components"],
+        "allOf": [schema],
+    });
+    let validator = jsonschema::validator_for(&root).expect("the record schema compiles");
+    let padded = format!("0{}", " ".repeat(200));
+    let base = json!({"pclass": 1, "sex": "male", "sibsp": 0, "parch": 0});
+    let variants: Vec<(&str, Value)> = vec![
+        ("sibsp", json!(padded)),
+        ("parch", json!(format!("{}3", " ".repeat(100)))),
+        ("pclass", json!(" 2.000 ")),
+        ("pclass", json!("4")),
+        ("pclass", json!(2.5)),
+        (
+            "age",
+            json!(format!("{}42.5{}", " ".repeat(60), " ".repeat(60))),
+        ),
+        ("age", json!("120.0")),
+        ("age", json!("120.5")),
+        ("age", json!(-1)),
+        ("age", json!("?")),
+        ("age", json!("")),
+        ("fare", json!(format!("7.25{}", " ".repeat(80)))),
+        ("fare", json!("1e3")),
+        ("fare", json!(-0.5)),
+        ("sex", json!(" FEMALE ")),
+        ("sex", json!("f")),
+        ("sibsp", json!(21)),
+        ("sibsp", json!("20.0")),
+        ("embarked", json!("q")),
+        ("embarked", json!("X")),
+        ("cabin", json!(12)),
+        ("cabin", json!(true)),
+        ("Age", json!(3)),
+    ];
+    for (field, value) in variants {
+        let mut record = base.clone();
+        record[field] = value.clone();
+        let admitted = validator.is_valid(&record);
+        let r = server.predict(&json!({ "inputs": [record] }).to_string());
+        let expected: &[u16] = if admitted { &[200] } else { &[400, 422] };
+        assert!(
+            expected.contains(&r.status),
+            "{field} = {value}: schema admits it: {admitted}; server said {} {}",
+            r.status,
+            r.body
+        );
+    }
+}

@@ -424,32 +424,32 @@ pub fn json_schema() -> serde_json::Value {
                 "description": "Ticket class.",
                 "anyOf": [
                     {"type": "integer", "enum": [1, 2, 3]},
-                    {"type": "string", "pattern": patterns::PCLASS, "maxLength": 40}
+                    {"type": "string", "pattern": patterns::PCLASS}
                 ]
             },
             "name": nullable(vec![json!({"type": "string"}), json!({"type": "number"})]),
             "sex": {"type": "string", "pattern": patterns::SEX, "description": "male or female, any case"},
             "age": nullable(vec![
                 json!({"type": "number", "minimum": 0, "maximum": crate::validation::MAX_AGE}),
-                json!({"type": "string", "pattern": patterns::AGE, "maxLength": 40})
+                json!({"type": "string", "pattern": patterns::AGE})
             ]),
             "sibsp": {
                 "description": "Siblings and spouses aboard.",
                 "anyOf": [
                     {"type": "integer", "minimum": 0, "maximum": crate::validation::MAX_RELATIVES},
-                    {"type": "string", "pattern": patterns::RELATIVES, "maxLength": 40}
+                    {"type": "string", "pattern": patterns::RELATIVES}
                 ]
             },
             "parch": {
                 "description": "Parents and children aboard.",
                 "anyOf": [
                     {"type": "integer", "minimum": 0, "maximum": crate::validation::MAX_RELATIVES},
-                    {"type": "string", "pattern": patterns::RELATIVES, "maxLength": 40}
+                    {"type": "string", "pattern": patterns::RELATIVES}
                 ]
             },
             "fare": nullable(vec![
                 json!({"type": "number", "minimum": 0}),
-                json!({"type": "string", "pattern": patterns::FARE, "maxLength": 70})
+                json!({"type": "string", "pattern": patterns::FARE})
             ]),
             "cabin": nullable(vec![json!({"type": "string"}), json!({"type": "number"})]),
             "embarked": nullable(vec![json!({"type": "string", "pattern": patterns::EMBARKED})]),
