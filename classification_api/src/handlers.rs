@@ -12,7 +12,7 @@ use classification_model::passenger::ALL_FIELDS;
 use classification_model::passenger::explain_json_record;
 use classification_model::validation::validate_one;
 use classification_model::{Error as ModelError, Explanation, Model, Passenger, PredictionResult};
-use futures_util::{Stream, StreamExt};
+use futures_util::{FutureExt, Stream, StreamExt};
 use warp::http::{HeaderMap, HeaderValue, StatusCode, header};
 use warp::reply::{self, Reply, Response};
 
@@ -633,6 +633,37 @@ fn authorized(header: Option<&HeaderValue>, key: &ApiKey) -> bool {
     scheme.eq_ignore_ascii_case(b"bearer ") && bool::from(token.ct_eq(key.0.as_bytes()))
 }
 
+/// Appends one chunk of the body, within the size limit.
+fn append_chunk(
+    chunk: Result<impl Buf, warp::Error>,
+    buf: &mut BytesMut,
+    limit: usize,
+) -> Result<(), (StatusCode, String)> {
+    let mut chunk = chunk.map_err(|e| {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("cannot read the body: {e}"),
+        )
+    })?;
+    if buf.len() + chunk.remaining() > limit {
+        return Err(body_too_large(limit));
+    }
+    while chunk.has_remaining() {
+        let part = chunk.chunk();
+        buf.extend_from_slice(part);
+        let n = part.len();
+        chunk.advance(n);
+    }
+    Ok(())
+}
+
+fn body_too_large(limit: usize) -> (StatusCode, String) {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("the body is larger than the {limit} bytes allowed: split the batch"),
+    )
+}
+
 /// Reads the body, enforcing the size limit and the time limit.
 async fn read_body(
     headers: &HeaderMap,
@@ -640,51 +671,41 @@ async fn read_body(
     state: &AppState,
 ) -> Result<Bytes, (StatusCode, String)> {
     let limit = state.max_body_bytes;
-    let too_large = || {
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the body is larger than the {limit} bytes allowed: split the batch"),
-        )
-    };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
+        return Err(body_too_large(limit));
     }
-    let read = async {
-        let mut buf = BytesMut::with_capacity(declared.map_or(8 * 1024, |n| n as usize));
-        while let Some(chunk) = body.next().await {
-            let mut chunk = chunk.map_err(|e| {
-                (
-                    StatusCode::BAD_REQUEST,
-                    format!("cannot read the body: {e}"),
-                )
-            })?;
-            if buf.len() + chunk.remaining() > limit {
-                return Err(too_large());
-            }
-            while chunk.has_remaining() {
-                let part = chunk.chunk();
-                buf.extend_from_slice(part);
-                let n = part.len();
-                chunk.advance(n);
-            }
+    let mut buf = BytesMut::with_capacity(declared.map_or(8 * 1024, |n| n as usize));
+    // What has already arrived is taken without arming a timer: a small
+    // request usually comes whole with its headers.
+    loop {
+        match body.next().now_or_never() {
+            Some(Some(chunk)) => append_chunk(chunk, &mut buf, limit)?,
+            Some(None) => return Ok(buf.freeze()),
+            None => break,
         }
-        Ok(buf.freeze())
+    }
+    // the rest must arrive within the body timeout
+    let read = async {
+        while let Some(chunk) = body.next().await {
+            append_chunk(chunk, &mut buf, limit)?;
+        }
+        Ok(())
     };
-    tokio::time::timeout(state.body_timeout, read)
-        .await
-        .unwrap_or_else(|_| {
-            Err((
-                StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "the body took longer than {} s to arrive",
-                    state.body_timeout.as_secs()
-                ),
-            ))
-        })
+    match tokio::time::timeout(state.body_timeout, read).await {
+        Ok(Ok(())) => Ok(buf.freeze()),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err((
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the body took longer than {} s to arrive",
+                state.body_timeout.as_secs()
+            ),
+        )),
+    }
 }
 
 /// A known path with a method it does not serve.

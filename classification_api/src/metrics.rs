@@ -44,13 +44,27 @@ struct FieldLabels {
     field: &'static str,
 }
 
+/// The method each of [`ROUTES`] serves.
+fn route_method(route: &str) -> &'static str {
+    if route == "/predict" { "POST" } else { "GET" }
+}
+
 /// The service's metrics.
+///
+/// The series every ordinary request touches (a route's 200 count, its
+/// latency histogram, the two prediction classes) are created up front and
+/// kept as handles, so the request path does no label hashing or map locking
+/// for them; they also show in `/metrics` at zero from the start.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
-    latency: Family<RouteLabels, Histogram>,
-    predictions: Family<ClassLabels, Counter>,
+    /// Per route of [`ROUTES`]: its method's 200 count.
+    ok_by_route: Vec<Counter>,
+    /// Per route of [`ROUTES`], then `other`.
+    latency_by_route: Vec<Histogram>,
+    survived: Counter,
+    died: Counter,
     rejected_requests: Counter,
     field_errors: Family<FieldLabels, Counter>,
 }
@@ -100,11 +114,32 @@ impl Metrics {
                 ("version", model_version.to_owned()),
             ]),
         );
+        let ok_by_route = ROUTES
+            .iter()
+            .map(|&route| {
+                requests
+                    .get_or_create(&RequestLabels {
+                        route,
+                        method: route_method(route),
+                        status: 200,
+                    })
+                    .clone()
+            })
+            .collect();
+        let latency_by_route = ROUTES
+            .iter()
+            .chain(&["other"])
+            .map(|&route| latency.get_or_create(&RouteLabels { route }).clone())
+            .collect();
+        let class = |class| predictions.get_or_create(&ClassLabels { class }).clone();
+        let (survived, died) = (class("1"), class("0"));
         Self {
             registry,
             requests,
-            latency,
-            predictions,
+            ok_by_route,
+            latency_by_route,
+            survived,
+            died,
             rejected_requests,
             field_errors,
         }
@@ -112,36 +147,34 @@ impl Metrics {
 
     /// Records one answered request.
     pub fn record_request(&self, path: &str, method: &str, status: u16, seconds: f64) {
-        let route = ROUTES
-            .iter()
-            .find(|r| **r == path)
-            .copied()
-            .unwrap_or("other");
+        let index = ROUTES.iter().position(|r| *r == path);
+        let route = index.map_or("other", |i| ROUTES[i]);
         let method = ["GET", "POST", "HEAD", "OPTIONS"]
             .into_iter()
             .find(|m| *m == method)
             .unwrap_or("other");
-        self.requests
-            .get_or_create(&RequestLabels {
-                route,
-                method,
-                status,
-            })
-            .inc();
-        self.latency
-            .get_or_create(&RouteLabels { route })
-            .observe(seconds);
+        match index {
+            Some(i) if status == 200 && method == route_method(route) => {
+                self.ok_by_route[i].inc();
+            }
+            _ => {
+                self.requests
+                    .get_or_create(&RequestLabels {
+                        route,
+                        method,
+                        status,
+                    })
+                    .inc();
+            }
+        }
+        self.latency_by_route[index.unwrap_or(ROUTES.len())].observe(seconds);
     }
 
     /// Records the predicted classes of a batch.
     pub fn record_predictions(&self, predictions: &[u8]) {
         let survived = predictions.iter().filter(|p| **p == 1).count() as u64;
-        self.predictions
-            .get_or_create(&ClassLabels { class: "1" })
-            .inc_by(survived);
-        self.predictions
-            .get_or_create(&ClassLabels { class: "0" })
-            .inc_by(predictions.len() as u64 - survived);
+        self.survived.inc_by(survived);
+        self.died.inc_by(predictions.len() as u64 - survived);
     }
 
     /// Records a request rejected for invalid records, with its fields.
@@ -177,12 +210,20 @@ mod tests {
         let m = Metrics::new("titanic", "1.2.3");
         m.record_request("/predict", "POST", 200, 0.001);
         m.record_request("/../etc/passwd", "BREW", 404, 0.001);
+        m.record_request("/health", "GET", 200, 0.001);
+        m.record_request("/health", "GET", 200, 0.001);
+        m.record_request("/health", "POST", 200, 0.001);
         m.record_predictions(&[1, 0, 0]);
         m.record_validation_failure(["age", "Age"].into_iter());
         let text = m.render();
         for line in [
             r#"http_requests_total{route="/predict",method="POST",status="200"} 1"#,
             r#"http_requests_total{route="other",method="other",status="404"} 1"#,
+            r#"http_requests_total{route="/health",method="GET",status="200"} 2"#,
+            r#"http_requests_total{route="/health",method="POST",status="200"} 1"#,
+            r#"http_requests_total{route="/model",method="GET",status="200"} 0"#,
+            r#"http_request_duration_seconds_count{route="/health"} 3"#,
+            r#"http_request_duration_seconds_count{route="other"} 1"#,
             r#"predictions_total{class="1"} 1"#,
             r#"predictions_total{class="0"} 2"#,
             "validation_failures_total 1",
