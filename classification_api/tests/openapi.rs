@@ -14,16 +14,19 @@ fn spec(server: &Server) -> Value {
     r.json()
 }
 
-/// Validates `instance` against the schema at `schema` (may hold `$ref`s into
-/// the spec's components).
-fn assert_conforms(spec: &Value, schema: &Value, instance: &Value, what: &str) {
+/// A validator for `schema` (which may hold `$ref`s into the spec's components).
+fn validator(spec: &Value, schema: &Value, what: &str) -> jsonschema::Validator {
     let root = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "components": spec["components"],
         "allOf": [schema],
     });
-    let validator =
-        jsonschema::validator_for(&root).unwrap_or_else(|e| panic!("{what}: bad schema: {e}"));
+    jsonschema::validator_for(&root).unwrap_or_else(|e| panic!("{what}: bad schema: {e}"))
+}
+
+/// Validates `instance` against `schema`.
+fn assert_conforms(spec: &Value, schema: &Value, instance: &Value, what: &str) {
+    let validator = validator(spec, schema, what);
     let errors: Vec<String> = validator
         .iter_errors(instance)
         .map(|e| e.to_string())
@@ -220,13 +223,11 @@ fn swagger_ui_carries_the_description_inline() {
 fn the_record_schema_accepts_exactly_what_the_server_accepts() {
     let server = Server::start(&[]);
     let spec = spec(&server);
-    let schema = json!({"$ref": "#/components/schemas/Passenger"});
-    let root = json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "components": spec["components"],
-        "allOf": [schema],
-    });
-    let validator = jsonschema::validator_for(&root).expect("the record schema compiles");
+    let validator = validator(
+        &spec,
+        &json!({"$ref": "#/components/schemas/Passenger"}),
+        "Passenger",
+    );
     let padded = format!("0{}", " ".repeat(200));
     let base = json!({"pclass": 1, "sex": "male", "sibsp": 0, "parch": 0});
     let variants: Vec<(&str, Value)> = vec![
