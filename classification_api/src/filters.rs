@@ -10,6 +10,49 @@ use warp::{Filter, Reply};
 
 use crate::handlers::{self, AppState};
 
+/// A route the service serves, with the one method it answers there.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// The path, e.g. `/predict`.
+    pub path: &'static str,
+    /// The method it answers.
+    pub method: Method,
+}
+
+/// Every route: the one table behind the 405 answers (which method a known
+/// path takes) and the metrics' route labels.
+pub static ROUTES: [Route; 9] = [
+    get("/"),
+    get("/health"),
+    get("/health/live"),
+    get("/health/ready"),
+    get("/model"),
+    get("/metrics"),
+    Route {
+        path: "/predict",
+        method: Method::POST,
+    },
+    get("/openapi.json"),
+    get("/docs"),
+];
+
+const fn get(path: &'static str) -> Route {
+    Route {
+        path,
+        method: Method::GET,
+    }
+}
+
+/// The index in [`ROUTES`] of the route a request path names; one trailing
+/// slash is allowed, as in warp's own path matching.
+pub fn route_index(path: &str) -> Option<usize> {
+    let path = match path.strip_suffix('/') {
+        Some(trimmed) if !trimmed.is_empty() && !trimmed.ends_with('/') => trimmed,
+        _ => path,
+    };
+    ROUTES.iter().position(|r| r.path == path)
+}
+
 /// Every route, with CORS (if configured), errors turned into JSON, and
 /// every request logged and counted.
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
@@ -45,32 +88,16 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .map(handlers::openapi_json);
     let docs = warp::path!("docs").and(warp::get()).map(handlers::docs);
     // a known path with a method it does not serve: 405 with the allowed one
-    let wrong_method = warp::path!("predict")
-        .map(|| Method::POST)
-        .or(warp::path!("health").map(|| Method::GET))
-        .unify()
-        .or(warp::path!("health" / "live").map(|| Method::GET))
-        .unify()
-        .or(warp::path!("health" / "ready").map(|| Method::GET))
-        .unify()
-        .or(warp::path!("model").map(|| Method::GET))
-        .unify()
-        .or(warp::path!("metrics").map(|| Method::GET))
-        .unify()
-        .or(warp::path!("openapi.json").map(|| Method::GET))
-        .unify()
-        .or(warp::path!("docs").map(|| Method::GET))
-        .unify()
-        .or(warp::path::end().map(|| Method::GET))
-        .unify()
-        .and(warp::method())
-        .and_then(|allowed: Method, method: Method| async move {
-            if method == allowed {
-                Err(warp::reject::not_found())
-            } else {
-                Ok(handlers::method_not_allowed(allowed.as_str()))
+    let wrong_method = warp::path::full().and(warp::method()).and_then(
+        |path: warp::path::FullPath, method: Method| async move {
+            match route_index(path.as_str()).map(|i| &ROUTES[i].method) {
+                Some(allowed) if *allowed != method => {
+                    Ok(handlers::method_not_allowed(allowed.as_str()))
+                }
+                _ => Err(warp::reject::not_found()),
             }
-        });
+        },
+    );
     // the hot routes first
     let api = predict
         .or(health)
@@ -134,6 +161,18 @@ mod tests {
     use warp::http::StatusCode;
 
     use super::*;
+
+    #[test]
+    fn route_index_allows_one_trailing_slash() {
+        let index = |p| route_index(p).map(|i| ROUTES[i].path);
+        assert_eq!(index("/"), Some("/"));
+        assert_eq!(index("/health"), Some("/health"));
+        assert_eq!(index("/health/"), Some("/health"));
+        assert_eq!(index("/health/live/"), Some("/health/live"));
+        for unknown in ["//", "/health//", "//health", "/nope", "/predict/x", ""] {
+            assert_eq!(index(unknown), None, "{unknown}");
+        }
+    }
 
     fn api() -> BoxedFilter<(Response,)> {
         let config = crate::config::Config {

@@ -8,19 +8,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 
-/// The routes metrics are kept for; anything else counts as `other`, so that
-/// clients cannot create unbounded label values.
-pub const ROUTES: [&str; 9] = [
-    "/",
-    "/health",
-    "/health/live",
-    "/health/ready",
-    "/model",
-    "/metrics",
-    "/predict",
-    "/openapi.json",
-    "/docs",
-];
+use crate::filters::{ROUTES, route_index};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -44,17 +32,14 @@ struct FieldLabels {
     field: &'static str,
 }
 
-/// The method each of [`ROUTES`] serves.
-fn route_method(route: &str) -> &'static str {
-    if route == "/predict" { "POST" } else { "GET" }
-}
-
 /// The service's metrics.
 ///
 /// The series every ordinary request touches (a route's 200 count, its
 /// latency histogram, the two prediction classes) are created up front and
 /// kept as handles, so the request path does no label hashing or map locking
-/// for them; they also show in `/metrics` at zero from the start.
+/// for them; they also show in `/metrics` at zero from the start. Paths
+/// outside [`ROUTES`] count as `other`, so that clients cannot create
+/// unbounded label values.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
@@ -116,11 +101,11 @@ impl Metrics {
         );
         let ok_by_route = ROUTES
             .iter()
-            .map(|&route| {
+            .map(|route| {
                 requests
                     .get_or_create(&RequestLabels {
-                        route,
-                        method: route_method(route),
+                        route: route.path,
+                        method: route.method.as_str(),
                         status: 200,
                     })
                     .clone()
@@ -128,8 +113,9 @@ impl Metrics {
             .collect();
         let latency_by_route = ROUTES
             .iter()
-            .chain(&["other"])
-            .map(|&route| latency.get_or_create(&RouteLabels { route }).clone())
+            .map(|r| r.path)
+            .chain(["other"])
+            .map(|route| latency.get_or_create(&RouteLabels { route }).clone())
             .collect();
         let class = |class| predictions.get_or_create(&ClassLabels { class }).clone();
         let (survived, died) = (class("1"), class("0"));
@@ -147,14 +133,14 @@ impl Metrics {
 
     /// Records one answered request.
     pub fn record_request(&self, path: &str, method: &str, status: u16, seconds: f64) {
-        let index = ROUTES.iter().position(|r| *r == path);
-        let route = index.map_or("other", |i| ROUTES[i]);
+        let index = route_index(path);
+        let route = index.map_or("other", |i| ROUTES[i].path);
         let method = ["GET", "POST", "HEAD", "OPTIONS"]
             .into_iter()
             .find(|m| *m == method)
             .unwrap_or("other");
         match index {
-            Some(i) if status == 200 && method == route_method(route) => {
+            Some(i) if status == 200 && method == ROUTES[i].method.as_str() => {
                 self.ok_by_route[i].inc();
             }
             _ => {
@@ -211,7 +197,7 @@ mod tests {
         m.record_request("/predict", "POST", 200, 0.001);
         m.record_request("/../etc/passwd", "BREW", 404, 0.001);
         m.record_request("/health", "GET", 200, 0.001);
-        m.record_request("/health", "GET", 200, 0.001);
+        m.record_request("/health/", "GET", 200, 0.001);
         m.record_request("/health", "POST", 200, 0.001);
         m.record_predictions(&[1, 0, 0]);
         m.record_validation_failure(["age", "Age"].into_iter());

@@ -182,8 +182,12 @@ fn every_route_is_documented_and_the_record_schema_is_the_validators() {
         .keys()
         .map(String::as_str)
         .collect();
-    for route in classification_api::metrics::ROUTES {
-        assert!(paths.contains(&route), "{route} is not documented");
+    for route in &classification_api::filters::ROUTES {
+        assert!(
+            paths.contains(&route.path),
+            "{} is not documented",
+            route.path
+        );
     }
     assert_eq!(
         spec["components"]["schemas"]["Passenger"],
@@ -217,8 +221,8 @@ fn swagger_ui_carries_the_description_inline() {
 
 /// The record schema and the validator agree: a record the schema admits is
 /// predicted (200), one it refuses is rejected (422, or 400 for a key that
-/// is not a column), including the edge
-/// cases schemathesis found (numeric strings padded with many spaces).
+/// is not a column), including the edge cases schemathesis found (numeric
+/// strings padded with many spaces).
 #[test]
 fn the_record_schema_accepts_exactly_what_the_server_accepts() {
     let server = Server::start(&[]);
