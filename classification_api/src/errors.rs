@@ -1,8 +1,11 @@
-//! The service's error type, and the JSON every error response carries.
+//! Errors: what stops the service ([`ServiceError`]), and what a request gets
+//! wrong ([`ApiError`], which renders itself as the JSON error).
 
 use std::net::SocketAddr;
 
 use serde::Serialize;
+use warp::http::{HeaderValue, StatusCode, header};
+use warp::reply::{Reply, Response};
 
 /// Everything that stops the service from starting or running.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +91,17 @@ impl ErrorItem {
     }
 }
 
+impl From<classification_model::CsvError> for ErrorItem {
+    fn from(e: classification_model::CsvError) -> Self {
+        Self {
+            row: e.row,
+            line: Some(e.line),
+            field: Some(e.field),
+            message: e.message,
+        }
+    }
+}
+
 impl From<classification_model::FieldError> for ErrorItem {
     fn from(e: classification_model::FieldError) -> Self {
         Self {
@@ -98,3 +112,158 @@ impl From<classification_model::FieldError> for ErrorItem {
         }
     }
 }
+
+/// What a request got wrong, or why it could not be served now. Renders
+/// itself as `{"errors": [...]}` with its status (and, for a prediction, in
+/// `/predict`'s response shape).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// 400: the request cannot be read.
+    BadRequest(Vec<ErrorItem>),
+    /// 401: a key is required and was not given.
+    Unauthorized,
+    /// 403: refused (a CORS origin).
+    Forbidden(ErrorItem),
+    /// 404: no such path.
+    NotFound,
+    /// 405: the path takes only this method.
+    MethodNotAllowed(&'static str),
+    /// 408: the body did not arrive in time.
+    Timeout(ErrorItem),
+    /// 411: a body needs a length.
+    LengthRequired(ErrorItem),
+    /// 413: the body or the batch is too large.
+    TooLarge(ErrorItem),
+    /// 415: neither JSON nor CSV.
+    UnsupportedMediaType(ErrorItem),
+    /// 422: the records are invalid; every problem is listed.
+    Invalid(Vec<ErrorItem>),
+    /// 503: at capacity; retry after a second.
+    Busy,
+    /// 500: a fault of the service (logged).
+    Internal,
+    /// An error of `/predict`, answered in its response shape.
+    Prediction {
+        /// The model version that would have answered.
+        version: String,
+        /// The error.
+        error: Box<ApiError>,
+    },
+}
+
+/// `{"errors": [...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorResponse {
+    /// What went wrong.
+    pub errors: Vec<ErrorItem>,
+}
+
+/// `/predict`'s failure shape: no predictions, the version, the errors.
+#[derive(Serialize)]
+struct PredictionFailure<'a> {
+    predictions: Option<()>,
+    probabilities: Option<()>,
+    version: &'a str,
+    errors: Vec<ErrorItem>,
+}
+
+impl ApiError {
+    /// The same error, answered in `/predict`'s shape.
+    pub fn in_prediction(self, version: &str) -> Self {
+        ApiError::Prediction {
+            version: version.to_owned(),
+            error: Box::new(self),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::LengthRequired(_) => StatusCode::LENGTH_REQUIRED,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Prediction { error, .. } => error.status(),
+        }
+    }
+
+    /// The problems the body lists.
+    pub fn items(&self) -> Vec<ErrorItem> {
+        match self {
+            ApiError::BadRequest(items) | ApiError::Invalid(items) => items.clone(),
+            ApiError::Forbidden(item)
+            | ApiError::Timeout(item)
+            | ApiError::LengthRequired(item)
+            | ApiError::TooLarge(item)
+            | ApiError::UnsupportedMediaType(item) => vec![item.clone()],
+            ApiError::Unauthorized => vec![ErrorItem::field(
+                "Authorization",
+                "send the API key as `Authorization: Bearer <key>`",
+            )],
+            ApiError::NotFound => vec![ErrorItem::field(
+                "path",
+                "not found: see GET / or GET /docs for the endpoints",
+            )],
+            ApiError::MethodNotAllowed(allow) => vec![ErrorItem::field(
+                "method",
+                format!("method not allowed: use {allow}"),
+            )],
+            ApiError::Busy => vec![ErrorItem::message(
+                "the server is at capacity: retry shortly",
+            )],
+            ApiError::Internal => vec![ErrorItem::message("internal error; see the server log")],
+            ApiError::Prediction { error, .. } => error.items(),
+        }
+    }
+
+    fn headers(&self, response: &mut Response) {
+        let headers = response.headers_mut();
+        match self {
+            ApiError::Unauthorized => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::Busy => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::MethodNotAllowed(allow) => {
+                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+            }
+            ApiError::Prediction { error, .. } => error.headers(response),
+            _ => {}
+        }
+    }
+}
+
+impl Reply for ApiError {
+    fn into_response(self) -> Response {
+        let body = match &self {
+            ApiError::Prediction { version, .. } => serde_json::to_vec(&PredictionFailure {
+                predictions: None,
+                probabilities: None,
+                version,
+                errors: self.items(),
+            }),
+            _ => serde_json::to_vec(&ErrorResponse {
+                errors: self.items(),
+            }),
+        };
+        let mut response = Response::new(body.unwrap_or_default().into());
+        *response.status_mut() = self.status();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        self.headers(&mut response);
+        response
+    }
+}
+
+impl warp::reject::Reject for ApiError {}

@@ -1,15 +1,21 @@
-//! An HTTP service for the Titanic `classification_model`: `GET /health`,
-//! `POST /predict`, `GET /`.
+//! An HTTP service for the Titanic `classification_model`.
 //!
-//! Laid out like warp's `todos` example: [`filters`] route requests to
-//! [`handlers`], which speak in [`models`]; [`server`] runs it all with the
-//! limits from [`config`].
+//! Laid out like warp's `todos` example (`docs/ARCHITECTURE.md` has the map):
+//! [`routes`] sends each request of the route table ([`paths`]) through
+//! [`auth`] to a handler in [`handlers`] (or [`openapi`]); handlers read
+//! their input through [`input`], answer through [`output`] and fail with
+//! [`errors::ApiError`], sharing [`state`]. [`server`] runs it all with the
+//! limits from [`config`], and [`metrics`] counts what happens.
 
+pub mod auth;
 pub mod config;
 pub mod errors;
-pub mod filters;
 pub mod handlers;
+pub mod input;
 pub mod metrics;
-pub mod models;
 pub mod openapi;
+pub mod output;
+pub mod paths;
+pub mod routes;
 pub mod server;
+pub mod state;

@@ -8,7 +8,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 
-use crate::filters::{ROUTES, route_index};
+use crate::paths::{ROUTES, route_index};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -167,10 +167,8 @@ impl Metrics {
     pub fn record_validation_failure<'a>(&self, fields: impl Iterator<Item = &'a str>) {
         self.rejected_requests.inc();
         for field in fields {
-            let field = classification_model::passenger::ALL_FIELDS
-                .iter()
-                .find(|f| **f == field)
-                .copied()
+            let field = classification_model::column_names()
+                .find(|f| *f == field)
                 .unwrap_or("other");
             self.field_errors
                 .get_or_create(&FieldLabels { field })

@@ -5,12 +5,13 @@ use std::sync::OnceLock;
 
 use utoipa::OpenApi;
 
-use crate::errors::ErrorItem;
+use warp::Reply;
+use warp::reply::Response;
+
+use crate::errors::{ErrorItem, ErrorResponse};
 use crate::handlers;
-use crate::models::{
-    ColumnSummary, ErrorResponse, HealthResponse, ModelInfo, PipelineSummary, PredictBody,
-    PredictResponse, StatusResponse,
-};
+use crate::input::PredictBody;
+use crate::output::{self, HealthResponse, ModelInfo, PredictResponse, StatusResponse};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -27,12 +28,13 @@ When the server runs with `API_KEY`, `POST /predict` requires `Authorization: Be
     ),
     paths(
         handlers::index, handlers::health, handlers::live, handlers::ready, handlers::model_info,
-        handlers::metrics, handlers::predict, handlers::openapi_json, handlers::docs,
+        handlers::metrics, handlers::predict, openapi_json, docs,
     ),
     components(schemas(
         HealthResponse, StatusResponse, PredictBody, PredictResponse, ErrorItem, ErrorResponse,
-        ModelInfo, PipelineSummary, ColumnSummary, classification_model::Passenger,
-        classification_model::Explanation,
+        ModelInfo, classification_model::PipelineSummary, classification_model::ColumnSummary,
+        classification_model::Passenger, classification_model::Explanation,
+        classification_model::FeatureSpec,
     )),
     tags(
         (name = "prediction", description = "Survival predictions"),
@@ -50,10 +52,23 @@ pub fn spec_json() -> &'static str {
         doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
         let mut value = serde_json::to_value(&doc).unwrap_or_default();
         // the exact record schema, with the validator's own patterns
-        value["components"]["schemas"]["Passenger"] =
-            classification_model::passenger::json_schema();
+        value["components"]["schemas"]["Passenger"] = classification_model::json_schema();
         value.to_string()
     })
+}
+
+/// `GET /openapi.json`: the OpenAPI 3.1 description.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "OpenAPI 3.1", content_type = "application/json", body = Object)))]
+pub fn openapi_json() -> Response {
+    output::typed(Response::new(spec_json().into()), "application/json")
+}
+
+/// `GET /docs`: Swagger UI.
+#[utoipa::path(get, path = "/docs", tag = "operations",
+    responses((status = 200, description = "Swagger UI", content_type = "text/html", body = String)))]
+pub fn docs() -> Response {
+    warp::reply::html(docs_html()).into_response()
 }
 
 /// The Swagger UI page, loaded from a CDN as FastAPI does, with the

@@ -15,8 +15,8 @@ use tokio::sync::Semaphore;
 
 use crate::config::Config;
 use crate::errors::ServiceError;
-use crate::filters::routes;
-use crate::handlers::AppState;
+use crate::routes::routes;
+use crate::state::AppState;
 
 /// Largest request head (request line and headers) in bytes; larger gets 431.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;

@@ -52,37 +52,111 @@ fn api_key_guards_predict_but_not_health() {
     assert!(!server.log.lock().unwrap().contains(key));
 }
 
+/// A POST head for `/predict` declaring `len` bytes of JSON.
+fn predict_head(len: usize) -> String {
+    format!(
+        "POST /predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\r\n"
+    )
+}
+
 #[test]
-fn excess_requests_in_flight_get_503_with_retry_after() {
-    let server = Server::start(&[("MAX_IN_FLIGHT", "1")]);
+fn slow_uploaders_do_not_starve_predictions() {
+    // the default MAX_IN_FLIGHT (256) is below the number of slow uploaders
+    let server = Server::start(&[]);
     let body = predict_body();
-    let mut slow = TcpStream::connect(server.addr).unwrap();
-    slow.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let head = format!(
-        "POST /predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    slow.write_all(head.as_bytes()).unwrap();
-    slow.write_all(&body.as_bytes()[..5]).unwrap();
+    let mut slow: Vec<TcpStream> = (0..300)
+        .map(|_| {
+            let mut s = TcpStream::connect(server.addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            s.write_all(predict_head(body.len()).as_bytes()).unwrap();
+            s.write_all(&body.as_bytes()[..5]).unwrap();
+            s
+        })
+        .collect();
     std::thread::sleep(Duration::from_millis(300));
-    let r = send(server.addr, &raw_predict(None));
-    assert_eq!(r.status, 503, "{}", r.body);
-    assert_eq!(r.header("retry-after"), Some("1"));
+    // while all 300 are mid-body, every fast prediction is served
+    for _ in 0..20 {
+        let r = send(server.addr, &raw_predict(None));
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    for s in &mut slow {
+        s.write_all(&body.as_bytes()[5..]).unwrap();
+    }
+    for s in &mut slow {
+        assert_eq!(read_response(s).status, 200);
+    }
+}
+
+#[test]
+fn excess_predictions_in_flight_get_503_with_retry_after() {
+    let server = Server::start(&[("MAX_IN_FLIGHT", "1"), ("MAX_BODY_BYTES", "4000000")]);
+    // big batches, so that predictions overlap once their bodies are in
+    let body = format!(r#"{{"inputs": [{}]}}"#, [ALLEN; 8000].join(","));
+    let addr = server.addr;
+    let statuses: Vec<(u16, Option<String>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..6)
+            .map(|_| {
+                let body = &body;
+                scope.spawn(move || {
+                    (0..4)
+                        .map(|_| {
+                            let raw =
+                                [predict_head(body.len()).as_bytes(), body.as_bytes()].concat();
+                            let r = send(addr, &raw);
+                            (r.status, r.header("retry-after").map(str::to_owned))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
     assert!(
-        r.json()["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("capacity")
+        statuses.iter().all(|(s, _)| *s == 200 || *s == 503),
+        "{statuses:?}"
     );
-    assert_eq!(server.get("/health").status, 200, "health stays available");
-    slow.write_all(&body.as_bytes()[5..]).unwrap();
-    assert_eq!(read_response(&mut slow).status, 200);
-    assert_eq!(
-        send(server.addr, &raw_predict(None)).status,
-        200,
-        "the permit came back"
-    );
+    let busy: Vec<_> = statuses.iter().filter(|(s, _)| *s == 503).collect();
+    assert!(!busy.is_empty(), "no prediction was refused: {statuses:?}");
+    assert!(busy.iter().all(|(_, retry)| retry.as_deref() == Some("1")));
+    assert!(statuses.iter().any(|(s, _)| *s == 200));
+    // the permits came back
+    assert_eq!(send(server.addr, &raw_predict(None)).status, 200);
+}
+
+#[test]
+fn an_oversized_body_written_whole_still_gets_its_413() {
+    let server = Server::start(&[("MAX_BODY_BYTES", "10000")]);
+    // 5x the limit, as Python's requests and http.client send it: the whole
+    // body first, then read the answer
+    let body = format!(r#"{{"inputs": [{}]}}"#, [ALLEN; 600].join(","));
+    assert!(body.len() > 40_000 && body.len() < 80_000);
+    for chunked in [false, true] {
+        let mut s = TcpStream::connect(server.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        if chunked {
+            s.write_all(b"POST /predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap();
+            for part in body.as_bytes().chunks(1000) {
+                s.write_all(format!("{:x}\r\n", part.len()).as_bytes())
+                    .unwrap();
+                s.write_all(part).unwrap();
+                s.write_all(b"\r\n").unwrap();
+            }
+            s.write_all(b"0\r\n\r\n").unwrap();
+        } else {
+            s.write_all(predict_head(body.len()).as_bytes()).unwrap();
+            // every byte is accepted: no reset while writing
+            s.write_all(body.as_bytes()).unwrap();
+        }
+        let r = read_response(&mut s);
+        assert_eq!(r.status, 413, "{}", r.body);
+        assert_eq!(r.json()["errors"][0]["field"], "body");
+    }
+    // far beyond the bound (and declared so) it is refused at once
+    let r = send(server.addr, predict_head(10_000_000).as_bytes());
+    assert_eq!(r.status, 413);
 }
 
 #[test]

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use classification_api::config::Config;
-use classification_api::filters::routes;
-use classification_api::handlers::AppState;
+use classification_api::routes::routes;
+use classification_api::state::AppState;
 use classification_model::Model;
 use proptest::prelude::*;
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 
 mod common;
 
-use classification_model::data_preparation::read_dataset;
+use classification_model::read_dataset;
 use classification_model::{Model, make_prediction};
 use common::{Server, send};
 use serde_json::{Value, json};
@@ -28,12 +28,7 @@ fn explanations_sum_to_the_log_odds_for_every_dataset_row() {
     let probabilities = body["probabilities"].as_array().unwrap();
     let explanations = body["explanations"].as_array().unwrap();
     assert_eq!(explanations.len(), 1309);
-    let intercept = Model::embedded()
-        .unwrap()
-        .artifact()
-        .pipeline
-        .classifier
-        .intercept;
+    let intercept = Model::embedded().unwrap().artifact().summary().intercept;
     for (p, e) in probabilities.iter().zip(explanations) {
         let p = p.as_f64().unwrap();
         let contributions = e["contributions"].as_object().unwrap();
@@ -48,6 +43,9 @@ fn explanations_sum_to_the_log_odds_for_every_dataset_row() {
             "{log_odds} vs {p}"
         );
         assert_eq!(e["baseline"].as_f64().unwrap(), intercept);
+        // summed in the order served, exactly the log-odds behind p
+        let e: classification_model::Explanation = serde_json::from_value(e.clone()).unwrap();
+        assert_eq!(p, 1.0 / (1.0 + (-e.log_odds()).exp()));
     }
     // the same as the library
     let data = read_dataset(DATA).unwrap();
@@ -173,11 +171,14 @@ fn model_metadata_describes_features_training_and_parameters() {
     assert_eq!(r.status, 200);
     let m = r.json();
     let artifact = Model::embedded().unwrap().artifact();
-    assert_eq!(m["version"], artifact.model_version);
-    assert_eq!(m["training_data"]["sha256"], artifact.training_data.sha256);
+    assert_eq!(m["version"], artifact.model_version());
+    assert_eq!(
+        m["training_data"]["sha256"],
+        artifact.training_data().sha256
+    );
     assert_eq!(
         m["metrics"]["test"]["roc_auc"].as_f64().unwrap(),
-        artifact.metrics.test.unwrap().roc_auc
+        artifact.metrics().test.unwrap().roc_auc
     );
     let features: Vec<&str> = m["features"]
         .as_array()
@@ -198,10 +199,7 @@ fn model_metadata_describes_features_training_and_parameters() {
         json!(["female", "male"])
     );
     let columns = m["pipeline"]["columns"].as_array().unwrap();
-    assert_eq!(
-        columns.len(),
-        artifact.pipeline.classifier.coefficients.len()
-    );
+    assert_eq!(columns.len(), artifact.summary().columns.len());
     assert_eq!(columns[0]["column"], "pclass");
 }
 

@@ -4,7 +4,7 @@
 
 use std::hint::black_box;
 
-use classification_model::data_preparation::read_dataset;
+use classification_model::read_dataset;
 use classification_model::{
     Model, Passenger, TrainingConfig, make_prediction, model_version, train,
 };

@@ -7,7 +7,7 @@
 
 use std::process::ExitCode;
 
-use classification_model::{Model, Passenger};
+use classification_model::{Model, read_passengers_csv};
 
 fn main() -> ExitCode {
     match run() {
@@ -42,13 +42,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => Model::embedded()?,
     };
-    let mut reader = csv::Reader::from_path(&input).map_err(|e| format!("{input}: {e}"))?;
-    let passengers = reader
-        .deserialize()
-        .enumerate()
-        .map(|(row, r)| r.map_err(|e| format!("{input}: row {row}: {e}")))
-        .collect::<Result<Vec<Passenger>, _>>()?;
-    let result = model.predict(&passengers)?;
+    let bytes = std::fs::read(&input).map_err(|e| format!("{input}: {e}"))?;
+    let rows = read_passengers_csv(&bytes).map_err(|e| format!("{input}: {e}"))?;
+    let result = model
+        .predict(&rows.passengers)
+        .map_err(|e| format!("{input}: {e}"))?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     use std::io::Write;
     writeln!(out, "row,prediction,probability")?;

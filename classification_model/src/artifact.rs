@@ -1,6 +1,7 @@
 //! The trained artifact: a JSON file holding the model version, the config,
 //! a hash of the training data, every fitted parameter and the metrics.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -72,23 +73,81 @@ pub struct Metrics {
 }
 
 /// A trained model as stored on disk.
+///
+/// Every `Artifact` is consistent: one can only be read (and is then
+/// checked) or trained, and it is read-only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, try_from = "Unchecked")]
 pub struct Artifact {
-    /// The artifact format ([`FORMAT_REVISION`]).
-    pub format_revision: u32,
-    /// [`MODEL_NAME`].
-    pub model_name: String,
-    /// The model version (semver), equal to the crate's `VERSION`.
-    pub model_version: String,
-    /// How it was trained.
-    pub config: TrainingConfig,
-    /// What it was trained on.
-    pub training_data: TrainingData,
-    /// Every fitted step.
-    pub pipeline: Pipeline,
-    /// How well it does.
-    pub metrics: Metrics,
+    pub(crate) format_revision: u32,
+    pub(crate) model_name: String,
+    pub(crate) model_version: String,
+    pub(crate) config: TrainingConfig,
+    pub(crate) training_data: TrainingData,
+    pub(crate) pipeline: Pipeline,
+    pub(crate) metrics: Metrics,
+}
+
+/// An artifact as parsed, before [`Artifact::check`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Unchecked {
+    format_revision: u32,
+    model_name: String,
+    model_version: String,
+    config: TrainingConfig,
+    training_data: TrainingData,
+    pipeline: Pipeline,
+    metrics: Metrics,
+}
+
+impl TryFrom<Unchecked> for Artifact {
+    type Error = Error;
+
+    fn try_from(u: Unchecked) -> Result<Self> {
+        let artifact = Artifact {
+            format_revision: u.format_revision,
+            model_name: u.model_name,
+            model_version: u.model_version,
+            config: u.config,
+            training_data: u.training_data,
+            pipeline: u.pipeline,
+            metrics: u.metrics,
+        };
+        artifact.check()?;
+        Ok(artifact)
+    }
+}
+
+/// The fitted pipeline's parameters, readably.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PipelineSummary {
+    /// Imputed for a missing value, per numeric variable.
+    pub medians: BTreeMap<String, f64>,
+    /// Labels kept per categorical variable (others become `Rare`).
+    pub frequent_labels: BTreeMap<String, Vec<String>>,
+    /// Per output column: its training mean and standard deviation and the
+    /// logistic regression's coefficient (on the standardised column).
+    pub columns: Vec<ColumnSummary>,
+    /// The logistic regression's intercept.
+    pub intercept: f64,
+    /// Inverse regularisation strength.
+    pub c: f64,
+}
+
+/// One output column of the pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ColumnSummary {
+    /// `pclass`, `age_na`, `sex_female`, ...
+    pub column: String,
+    /// Training mean.
+    pub mean: f64,
+    /// Training standard deviation (population).
+    pub std: f64,
+    /// Coefficient on the standardised column.
+    pub coefficient: f64,
 }
 
 #[derive(Deserialize)]
@@ -119,10 +178,72 @@ impl Artifact {
                 header.format_revision
             )));
         }
-        let artifact: Artifact = serde_json::from_str(text)
-            .map_err(|e| Error::Artifact(format!("invalid artifact: {e}")))?;
-        artifact.check()?;
-        Ok(artifact)
+        serde_json::from_str(text).map_err(|e| Error::Artifact(format!("invalid artifact: {e}")))
+    }
+
+    /// The artifact format revision ([`FORMAT_REVISION`]).
+    pub fn format_revision(&self) -> u32 {
+        self.format_revision
+    }
+
+    /// The model's name ([`MODEL_NAME`]).
+    pub fn model_name(&self) -> &str {
+        &self.model_name
+    }
+
+    /// The model version (semver), equal to the `VERSION` of the crate that trained it.
+    pub fn model_version(&self) -> &str {
+        &self.model_version
+    }
+
+    /// How it was trained.
+    pub fn config(&self) -> &TrainingConfig {
+        &self.config
+    }
+
+    /// What it was trained on.
+    pub fn training_data(&self) -> &TrainingData {
+        &self.training_data
+    }
+
+    /// How well it does.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The fitted pipeline, readably.
+    pub fn summary(&self) -> PipelineSummary {
+        let p = &self.pipeline;
+        PipelineSummary {
+            medians: p
+                .median_imputer
+                .medians
+                .iter()
+                .map(|m| (m.variable.clone(), m.value))
+                .collect(),
+            frequent_labels: p
+                .rare_label_encoder
+                .frequent
+                .iter()
+                .map(|v| (v.variable.clone(), v.labels.clone()))
+                .collect(),
+            columns: p
+                .scaler
+                .columns
+                .iter()
+                .zip(&p.scaler.mean)
+                .zip(&p.scaler.scale)
+                .zip(&p.classifier.coefficients)
+                .map(|(((column, mean), scale), coefficient)| ColumnSummary {
+                    column: column.clone(),
+                    mean: *mean,
+                    std: 1.0 / scale,
+                    coefficient: *coefficient,
+                })
+                .collect(),
+            intercept: p.classifier.intercept,
+            c: p.classifier.c,
+        }
     }
 
     /// Reads an artifact file (see [`from_json`](Self::from_json)).
@@ -135,7 +256,7 @@ impl Artifact {
     }
 
     /// Checks that the parameters fit together and are finite.
-    fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         fn names(v: &[String]) -> Vec<&str> {
             v.iter().map(String::as_str).collect()
         }

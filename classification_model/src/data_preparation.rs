@@ -1,11 +1,11 @@
-//! Data preparation: the steps before the pipeline, identical for training
-//! and prediction (PIPELINE.md section 2), and reading the dataset.
+//! Data preparation: from checked field values to the record the pipeline
+//! reads, identical for training and prediction (`docs/PIPELINE.md`,
+//! "Preparation").
 
 use std::borrow::Cow;
 
-use crate::errors::{Error, FieldError, FieldErrors, Result};
-use crate::passenger::{ALL_FIELDS, Passenger};
-use crate::validation;
+use crate::fields::{FIELDS, N_FIELDS};
+use crate::value::Checked;
 
 /// The categorical features, in pipeline order.
 pub const CATEGORICAL_FEATURES: [&str; 4] = ["sex", "cabin", "embarked", "title"];
@@ -36,13 +36,84 @@ pub struct Record<'a> {
     pub title: Option<&'static str>,
 }
 
+/// The index in [`FIELDS`] of `name`, at compile time.
+const fn field(name: &str) -> usize {
+    let mut i = 0;
+    while i < FIELDS.len() {
+        if same(FIELDS[i].name.as_bytes(), name.as_bytes()) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("no such field")
+}
+
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const PCLASS: usize = field("pclass");
+const NAME: usize = field("name");
+const SEX: usize = field("sex");
+const AGE: usize = field("age");
+const SIBSP: usize = field("sibsp");
+const PARCH: usize = field("parch");
+const FARE: usize = field("fare");
+const CABIN: usize = field("cabin");
+const EMBARKED: usize = field("embarked");
+
 impl<'a> Record<'a> {
+    /// Prepares checked values (in [`FIELDS`] order): the title from the
+    /// name, the first token of the cabin.
+    pub fn prepare(values: [Checked<'a>; N_FIELDS]) -> Self {
+        let number = |c: &Checked<'_>| match c {
+            Checked::Number(n) => Some(*n),
+            _ => None,
+        };
+        let label = |c: &Checked<'_>| match c {
+            Checked::Label(l) => Some(*l),
+            _ => None,
+        };
+        let [pclass, name, sex, age, sibsp, parch, fare, cabin, embarked] =
+            [PCLASS, NAME, SEX, AGE, SIBSP, PARCH, FARE, CABIN, EMBARKED].map(|i| &values[i]);
+        let cabin = match cabin {
+            Checked::Text(Cow::Borrowed(t)) => cabin_token(t).map(Cow::Borrowed),
+            Checked::Text(Cow::Owned(t)) => cabin_token(t).map(|t| Cow::Owned(t.to_owned())),
+            _ => None,
+        };
+        Record {
+            pclass: number(pclass).unwrap_or_default(),
+            sex: label(sex),
+            age: number(age),
+            sibsp: number(sibsp).unwrap_or_default(),
+            parch: number(parch).unwrap_or_default(),
+            fare: number(fare),
+            cabin,
+            embarked: label(embarked),
+            title: match name {
+                Checked::Text(t) => Some(title(t)),
+                _ => None,
+            },
+        }
+    }
+
     /// The categorical features in [`CATEGORICAL_FEATURES`] order.
     pub fn categorical(&self) -> [Option<&str>; 4] {
         [self.sex, self.cabin.as_deref(), self.embarked, self.title]
     }
 
     /// The numeric features in [`NUMERIC_WITH_MISSING`] order.
+    #[cfg(feature = "train")]
     pub fn numeric_with_missing(&self) -> [Option<f64>; 2] {
         [self.age, self.fare]
     }
@@ -76,75 +147,6 @@ pub fn cabin_token(cabin: &str) -> Option<&str> {
     cabin.split_whitespace().next()
 }
 
-/// A labelled dataset: passengers and whether each survived.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Dataset {
-    /// The passengers, in file order.
-    pub passengers: Vec<Passenger>,
-    /// `survived` (0 or 1) for each passenger.
-    pub survived: Vec<u8>,
-}
-
-/// Reads a labelled dataset from CSV with the dataset's header.
-///
-/// Every column must be a dataset column; `survived` must be 0 or 1 on every
-/// row. Errors name the data row (0-based) and the field.
-pub fn read_dataset(csv_bytes: &[u8]) -> Result<Dataset> {
-    let mut reader = csv::Reader::from_reader(csv_bytes);
-    let headers = reader
-        .headers()
-        .map_err(|e| Error::Data(format!("cannot read the header: {e}")))?
-        .clone();
-    if let Some(unknown) = headers.iter().find(|h| !ALL_FIELDS.contains(h)) {
-        return Err(Error::Data(format!(
-            "column {unknown:?} is not a dataset column (expected: {})",
-            ALL_FIELDS.join(", ")
-        )));
-    }
-    let survived_col = headers
-        .iter()
-        .position(|h| h == "survived")
-        .ok_or_else(|| Error::Data("there is no `survived` column".into()))?;
-    let mut data = Dataset::default();
-    let mut errors = Vec::new();
-    for (row, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| Error::Data(format!("row {row}: {e}")))?;
-        let passenger: Passenger = record
-            .deserialize(Some(&headers))
-            .map_err(|e| Error::Data(format!("row {row}: {e}")))?;
-        match record.get(survived_col).map(str::trim) {
-            Some("0") => data.survived.push(0),
-            Some("1") => data.survived.push(1),
-            other => errors.push(FieldError::new(
-                row,
-                "survived",
-                format!("must be 0 or 1, got {:?}", other.unwrap_or("")),
-            )),
-        }
-        data.passengers.push(passenger);
-    }
-    if let Err(e) = validation::validate(&data.passengers) {
-        errors.extend(e.0);
-    }
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.row);
-        return Err(Error::Invalid(FieldErrors(errors)));
-    }
-    if data.passengers.is_empty() {
-        return Err(Error::Data("the dataset has no rows".into()));
-    }
-    Ok(data)
-}
-
-/// SHA-256 of some bytes, as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,7 +171,7 @@ mod tests {
                 .find(|t| name.contains(t))
                 .unwrap_or("Other")
         };
-        let data = read_dataset(include_bytes!("../datasets/titanic.csv")).unwrap();
+        let data = crate::dataset::read_dataset(include_bytes!("../datasets/titanic.csv")).unwrap();
         let mut names: Vec<String> = data
             .passengers
             .iter()
@@ -203,26 +205,5 @@ mod tests {
         assert_eq!(cabin_token("  F G73"), Some("F"));
         assert_eq!(cabin_token("   "), None);
         assert_eq!(cabin_token(""), None);
-    }
-
-    #[test]
-    fn reads_the_committed_dataset() {
-        let data = read_dataset(include_bytes!("../datasets/titanic.csv")).unwrap();
-        assert_eq!(data.passengers.len(), 1309);
-        assert_eq!(data.survived.iter().filter(|s| **s == 1).count(), 500);
-    }
-
-    #[test]
-    fn dataset_errors_name_row_and_field() {
-        let csv = "pclass,survived,sex,sibsp,parch\n1,1,female,0,0\n4,2,male,0,0\n";
-        let err = read_dataset(csv.as_bytes()).unwrap_err();
-        let fields: Vec<_> = err
-            .field_errors()
-            .unwrap()
-            .iter()
-            .map(|e| (e.row, e.field.as_str()))
-            .collect();
-        assert_eq!(fields, [(1, "survived"), (1, "pclass")]);
-        assert!(read_dataset(b"pclass,Survived\n1,1\n").is_err());
     }
 }

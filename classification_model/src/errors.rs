@@ -56,6 +56,37 @@ impl fmt::Display for FieldErrors {
     }
 }
 
+/// A problem with a CSV file: its line, and the record's row and the column
+/// where there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsvError {
+    /// 1-based line of the file (the header is line 1).
+    pub line: u64,
+    /// 0-based index of the data record, if the problem is in one.
+    pub row: Option<usize>,
+    /// The column at fault, `header` or `row`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl CsvError {
+    pub(crate) fn new(line: u64, row: Option<usize>, field: &str, message: String) -> Self {
+        Self {
+            line,
+            row,
+            field: field.to_owned(),
+            message,
+        }
+    }
+}
+
+impl fmt::Display for CsvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, `{}`: {}", self.line, self.field, self.message)
+    }
+}
+
 /// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -72,7 +103,11 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// The training data could not be parsed.
+    /// A CSV file is malformed or its header is wrong; every problem is listed.
+    #[error("invalid CSV: {}", list(.0))]
+    Csv(Vec<CsvError>),
+
+    /// The training data cannot be used.
     #[error("training data: {0}")]
     Data(String),
 
@@ -103,6 +138,14 @@ impl Error {
             _ => None,
         }
     }
+}
+
+fn list(errors: &[CsvError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// `Result` with this crate's [`Error`].

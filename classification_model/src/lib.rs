@@ -1,34 +1,50 @@
-//! A trained Titanic survival classifier, embedded in the crate.
-//!
-//! A faithful port of the scikit-learn + feature_engine course pipeline
-//! (categorical imputation, missing indicators, median imputation, cabin
-//! letter, rare-label grouping, one-hot encoding, standard scaling, L2
-//! logistic regression), trained with linfa and shipped as a versioned JSON
-//! artifact inside the crate: no Python, no downloads, no training at run time.
-//!
-//! Start with [`make_prediction`] and [`Passenger`]; load a retrained artifact
-//! with [`Model::load`].
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
 
-pub mod artifact;
-pub mod data_preparation;
-pub mod errors;
-pub mod metrics;
-pub mod passenger;
-pub mod pipeline;
-pub mod prediction;
-pub mod scoring;
-pub mod split;
-pub mod training;
-pub mod transformers;
-pub mod validation;
+mod artifact;
+mod data_preparation;
+mod dataset;
+mod errors;
+mod fields;
+#[cfg(feature = "train")]
+mod fitting;
+mod metrics;
+mod passenger;
+mod pipeline;
+mod prediction;
+mod schema;
+mod scoring;
+#[cfg(feature = "train")]
+mod split;
+#[cfg(feature = "train")]
+mod training;
+mod transformers;
+mod validation;
+mod value;
 
-pub use artifact::{Artifact, TrainingConfig, artifact_file_name};
-pub use errors::{Error, FieldError, FieldErrors, Result};
-pub use passenger::{FieldValue, Passenger};
-pub use prediction::{
-    Explanation, Model, PredictionResult, explain, make_prediction, model_version,
+pub use artifact::{
+    Artifact, ColumnSummary, FORMAT_REVISION, MODEL_NAME, Metrics, PipelineSummary, TrainingConfig,
+    TrainingData, artifact_file_name,
 };
+pub use dataset::{Dataset, read_dataset};
+pub use errors::{CsvError, Error, FieldError, FieldErrors, Result};
+pub use fields::{
+    Column, FIELDS, FeatureSpec, Field, IGNORED_COLUMNS, Kind, LABEL, N_FIELDS, Passenger,
+    column_names, feature_specs, features,
+};
+pub use metrics::{Scores, accuracy, roc_auc};
+pub use passenger::{CsvRows, KeyProblem, explain_json_record, read_passengers_csv};
+pub use pipeline::PipelineConfig;
+pub use prediction::{
+    Contributions, Explanation, Model, PredictionResult, explain, make_prediction, model_version,
+};
+pub use schema::{field_schema, json_schema};
+#[cfg(feature = "train")]
+#[cfg_attr(docsrs, doc(cfg(feature = "train")))]
 pub use training::train;
+pub use validation::check_passenger;
+pub use value::{Checked, FieldValue};
 
 #[cfg(test)]
 mod tests {

@@ -1,219 +1,15 @@
-//! The raw input record: one passenger as in the dataset.
+//! Reading passengers: JSON records (serde) and CSV files, keyed by the
+//! dataset's column names from the field table.
 
 use std::fmt;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-/// The dataset columns a [`Passenger`] reads.
-pub const FEATURE_FIELDS: [&str; 9] = [
-    "pclass", "name", "sex", "age", "sibsp", "parch", "fare", "cabin", "embarked",
-];
-
-/// The other dataset columns: accepted as input and ignored.
-pub const IGNORED_FIELDS: [&str; 5] = ["survived", "ticket", "boat", "body", "home.dest"];
-
-/// Every key a [`Passenger`] accepts.
-pub const ALL_FIELDS: [&str; 14] = [
-    "pclass",
-    "survived",
-    "name",
-    "sex",
-    "age",
-    "sibsp",
-    "parch",
-    "ticket",
-    "fare",
-    "cabin",
-    "embarked",
-    "boat",
-    "body",
-    "home.dest",
-];
-
-/// One field of a raw record, as it arrived.
-///
-/// Deserialising a field never fails on its type: a value of the wrong kind
-/// is kept as [`FieldValue::Invalid`] so that validation can report it with
-/// its row and field instead of failing the whole batch.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub enum FieldValue {
-    /// Absent, `null`, or the dataset's missing marker `"?"`.
-    #[default]
-    Missing,
-    /// A number.
-    Number(f64),
-    /// A string (numeric strings are parsed where a number is expected).
-    Text(String),
-    /// A value of a kind no field accepts; the text says which kind.
-    Invalid(&'static str),
-}
-
-impl FieldValue {
-    /// Whether the value is missing.
-    pub fn is_missing(&self) -> bool {
-        matches!(self, FieldValue::Missing)
-    }
-}
-
-impl From<f64> for FieldValue {
-    fn from(v: f64) -> Self {
-        FieldValue::Number(v)
-    }
-}
-
-impl From<i64> for FieldValue {
-    fn from(v: i64) -> Self {
-        FieldValue::Number(v as f64)
-    }
-}
-
-impl From<i32> for FieldValue {
-    fn from(v: i32) -> Self {
-        FieldValue::Number(f64::from(v))
-    }
-}
-
-impl From<&str> for FieldValue {
-    fn from(v: &str) -> Self {
-        text_value(v)
-    }
-}
-
-impl From<String> for FieldValue {
-    fn from(v: String) -> Self {
-        if v == "?" {
-            FieldValue::Missing
-        } else {
-            FieldValue::Text(v)
-        }
-    }
-}
-
-impl<T: Into<FieldValue>> From<Option<T>> for FieldValue {
-    fn from(v: Option<T>) -> Self {
-        v.map_or(FieldValue::Missing, Into::into)
-    }
-}
-
-fn text_value(v: &str) -> FieldValue {
-    if v == "?" {
-        FieldValue::Missing
-    } else {
-        FieldValue::Text(v.to_owned())
-    }
-}
-
-struct FieldValueVisitor;
-
-impl<'de> Visitor<'de> for FieldValueVisitor {
-    type Value = FieldValue;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a number, a string or null")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<FieldValue, E> {
-        Ok(FieldValue::Invalid("a boolean"))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<FieldValue, E> {
-        Ok(FieldValue::Number(v as f64))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<FieldValue, E> {
-        Ok(FieldValue::Number(v as f64))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<FieldValue, E> {
-        Ok(FieldValue::Number(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<FieldValue, E> {
-        Ok(text_value(v))
-    }
-    fn visit_string<E>(self, v: String) -> Result<FieldValue, E> {
-        Ok(FieldValue::from(v))
-    }
-    fn visit_bytes<E>(self, v: &[u8]) -> Result<FieldValue, E> {
-        Ok(match std::str::from_utf8(v) {
-            Ok(s) => text_value(s),
-            Err(_) => FieldValue::Invalid("bytes that are not UTF-8"),
-        })
-    }
-    fn visit_none<E>(self) -> Result<FieldValue, E> {
-        Ok(FieldValue::Missing)
-    }
-    fn visit_unit<E>(self) -> Result<FieldValue, E> {
-        Ok(FieldValue::Missing)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<FieldValue, D::Error> {
-        d.deserialize_any(self)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FieldValue, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(FieldValue::Invalid("an array"))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FieldValue, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(FieldValue::Invalid("an object"))
-    }
-}
-
-impl<'de> Deserialize<'de> for FieldValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(FieldValueVisitor)
-    }
-}
-
-impl Serialize for FieldValue {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            FieldValue::Missing | FieldValue::Invalid(_) => s.serialize_none(),
-            FieldValue::Number(v) => s.serialize_f64(*v),
-            FieldValue::Text(t) => s.serialize_str(t),
-        }
-    }
-}
-
-/// One passenger, with the dataset's column names as keys.
-///
-/// Deserialises from a JSON object or a CSV record. The dataset's other
-/// columns (`survived`, `ticket`, `boat`, `body`, `home.dest`) are accepted and
-/// ignored; any other key is an error naming it, and so is a key given twice.
-/// A missing value may be absent, `null`, or `"?"`. Numbers may be JSON
-/// numbers or numeric strings. Values are checked by
-/// [`make_prediction`](crate::make_prediction), which reports every invalid
-/// field with its row.
-///
-/// ```
-/// use classification_model::{FieldValue, Passenger};
-///
-/// let p: Passenger = serde_json::from_str(
-///     r#"{"pclass": 1, "sex": "female", "age": "29", "sibsp": 0, "parch": 0,
-///         "fare": 211.3375, "cabin": "B5", "embarked": "S", "ticket": "24160"}"#,
-/// ).unwrap();
-/// assert_eq!(p.age, FieldValue::Text("29".into())); // parsed when validated
-/// assert_eq!(p.fare, FieldValue::Number(211.3375));
-/// assert!(serde_json::from_str::<Passenger>(r#"{"Age": 3}"#).is_err());
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Passenger {
-    /// Ticket class: 1, 2 or 3.
-    pub pclass: FieldValue,
-    /// Full name as in the dataset (`"Allen, Miss. Elisabeth Walton"`); optional.
-    pub name: FieldValue,
-    /// `male` or `female` (any case).
-    pub sex: FieldValue,
-    /// Age in years, 0 to 120; optional.
-    pub age: FieldValue,
-    /// Number of siblings and spouses aboard, an integer 0 to 20.
-    pub sibsp: FieldValue,
-    /// Number of parents and children aboard, an integer 0 to 20.
-    pub parch: FieldValue,
-    /// Fare paid, at least 0; optional.
-    pub fare: FieldValue,
-    /// Cabin (`"C22 C26"`); optional, blank means missing.
-    pub cabin: FieldValue,
-    /// Port of embarkation: `C`, `Q` or `S` (any case); optional.
-    pub embarked: FieldValue,
-}
+use crate::errors::{CsvError, Error};
+pub use crate::fields::Passenger;
+use crate::fields::{Column, FIELDS, column_names};
+use crate::value::FieldValue;
 
 /// Why a JSON object or CSV record is not a [`Passenger`] at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,7 +34,7 @@ impl KeyProblem {
         match self {
             KeyProblem::Unknown(k) => format!(
                 "unknown field {k:?}: expected one of {} (keys are case-sensitive)",
-                ALL_FIELDS.join(", ")
+                column_names().collect::<Vec<_>>().join(", ")
             ),
             KeyProblem::Duplicate(k) => format!("field {k:?} is given more than once"),
         }
@@ -248,24 +44,6 @@ impl KeyProblem {
 impl fmt::Display for KeyProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message())
-    }
-}
-
-impl Passenger {
-    /// The slot for a feature key; `None` for ignored and unknown keys.
-    fn slot(&mut self, key: &str) -> Option<&mut FieldValue> {
-        Some(match key {
-            "pclass" => &mut self.pclass,
-            "name" => &mut self.name,
-            "sex" => &mut self.sex,
-            "age" => &mut self.age,
-            "sibsp" => &mut self.sibsp,
-            "parch" => &mut self.parch,
-            "fare" => &mut self.fare,
-            "cabin" => &mut self.cabin,
-            "embarked" => &mut self.embarked,
-            _ => return None,
-        })
     }
 }
 
@@ -280,21 +58,22 @@ impl<'de> Visitor<'de> for PassengerVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Passenger, A::Error> {
         let mut p = Passenger::default();
-        let mut seen = 0u16;
+        let mut seen = 0u32;
         while let Some(key) = map.next_key::<KeyName<'de>>()? {
             let key = key.as_str();
-            let Some(index) = ALL_FIELDS.iter().position(|f| *f == key) else {
+            let Some(column) = Column::of(key) else {
                 return Err(de::Error::custom(KeyProblem::Unknown(key.to_owned())));
             };
-            if seen & (1 << index) != 0 {
-                return Err(de::Error::custom(KeyProblem::Duplicate(ALL_FIELDS[index])));
+            if seen & column.bit() != 0 {
+                return Err(de::Error::custom(KeyProblem::Duplicate(column.name())));
             }
-            seen |= 1 << index;
-            match p.slot(key) {
-                Some(slot) => *slot = map.next_value()?,
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+            seen |= column.bit();
+            match column {
+                Column::Feature(i) => match p.value_mut(i) {
+                    Some(slot) => *slot = map.next_value()?,
+                    None => map.next_value::<IgnoredAny>().map(drop)?,
+                },
+                Column::Ignored(_) => map.next_value::<IgnoredAny>().map(drop)?,
             }
         }
         Ok(p)
@@ -350,7 +129,7 @@ impl<'de> Deserialize<'de> for KeyName<'de> {
 
 impl<'de> Deserialize<'de> for Passenger {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_struct("Passenger", &ALL_FIELDS, PassengerVisitor)
+        d.deserialize_map(PassengerVisitor)
     }
 }
 
@@ -368,14 +147,14 @@ pub fn explain_json_record(json: &str) -> (Option<String>, String) {
             f.write_str("an object whose keys are the dataset's column names")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            let mut seen = 0u16;
+            let mut seen = 0u32;
             while let Some(key) = map.next_key::<KeyName<'de>>()? {
                 let key = key.as_str();
-                let problem = match ALL_FIELDS.iter().position(|f| *f == key) {
+                let problem = match Column::of(key) {
                     None => KeyProblem::Unknown(key.to_owned()),
-                    Some(i) if seen & (1 << i) != 0 => KeyProblem::Duplicate(ALL_FIELDS[i]),
-                    Some(i) => {
-                        seen |= 1 << i;
+                    Some(c) if seen & c.bit() != 0 => KeyProblem::Duplicate(c.name()),
+                    Some(c) => {
+                        seen |= c.bit();
                         if let Err(e) = map.next_value::<FieldValue>() {
                             *self.0 = Some((key.to_owned(), e.to_string()));
                             return Err(e);
@@ -402,87 +181,113 @@ pub fn explain_json_record(json: &str) -> (Option<String>, String) {
     }
 }
 
-/// The JSON Schema of a [`Passenger`] record, exactly what validation
-/// accepts (the string patterns are [`crate::validation::patterns`]).
-pub fn json_schema() -> serde_json::Value {
-    use crate::validation::patterns;
-    use serde_json::json;
-    let nullable = |schemas: Vec<serde_json::Value>| {
-        let mut all = schemas;
-        all.push(json!({"type": "null"}));
-        json!({ "anyOf": all })
-    };
-    json!({
-        "type": "object",
-        "description": "One passenger, keyed by the dataset's column names. Missing values may be absent, null or \"?\". Numbers may be JSON numbers or plain decimal strings. The dataset's other columns are accepted and ignored; any other key is an error.",
-        // `required` sits in `allOf`: the same constraint, in a form that
-        // schemathesis' coverage phase applies at the right level
-        "allOf": [{"required": ["pclass", "sex", "sibsp", "parch"]}],
-        "additionalProperties": false,
-        "properties": {
-            "pclass": {
-                "description": "Ticket class.",
-                "anyOf": [
-                    {"type": "integer", "enum": [1, 2, 3]},
-                    {"type": "string", "pattern": patterns::PCLASS}
-                ]
-            },
-            "name": nullable(vec![json!({"type": "string"}), json!({"type": "number"})]),
-            "sex": {"type": "string", "pattern": patterns::SEX, "description": "male or female, any case"},
-            "age": nullable(vec![
-                json!({"type": "number", "minimum": 0, "maximum": crate::validation::MAX_AGE}),
-                json!({"type": "string", "pattern": patterns::AGE})
-            ]),
-            "sibsp": {
-                "description": "Siblings and spouses aboard.",
-                "anyOf": [
-                    {"type": "integer", "minimum": 0, "maximum": crate::validation::MAX_RELATIVES},
-                    {"type": "string", "pattern": patterns::RELATIVES}
-                ]
-            },
-            "parch": {
-                "description": "Parents and children aboard.",
-                "anyOf": [
-                    {"type": "integer", "minimum": 0, "maximum": crate::validation::MAX_RELATIVES},
-                    {"type": "string", "pattern": patterns::RELATIVES}
-                ]
-            },
-            "fare": nullable(vec![
-                json!({"type": "number", "minimum": 0}),
-                json!({"type": "string", "pattern": patterns::FARE})
-            ]),
-            "cabin": nullable(vec![json!({"type": "string"}), json!({"type": "number"})]),
-            "embarked": nullable(vec![json!({"type": "string", "pattern": patterns::EMBARKED})]),
-            "survived": {"description": "ignored"},
-            "ticket": {"description": "ignored"},
-            "boat": {"description": "ignored"},
-            "body": {"description": "ignored"},
-            "home.dest": {"description": "ignored"}
-        },
-        "example": {
-            "pclass": 1, "name": "Allen, Miss. Elisabeth Walton", "sex": "female", "age": 29,
-            "sibsp": 0, "parch": 0, "fare": 211.3375, "cabin": "B5", "embarked": "S"
-        }
-    })
+/// Rows read from CSV: the passengers, the line each starts on (the header is
+/// line 1), and the label column's raw values when one was asked for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CsvRows {
+    /// The passengers, in file order.
+    pub passengers: Vec<Passenger>,
+    /// The 1-based line each record starts on (a quoted field may span lines).
+    pub lines: Vec<u64>,
+    /// The label column's raw values (empty unless asked for).
+    pub labels: Vec<FieldValue>,
 }
 
-/// A placeholder: utoipa's schema model cannot hold every construct of
-/// [`json_schema`], so a service puts [`json_schema`] in place of this in the
-/// document it serves.
-#[cfg(feature = "openapi")]
-impl utoipa::PartialSchema for Passenger {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(
-            utoipa::openapi::schema::ObjectBuilder::new()
-                .description(Some("See `passenger::json_schema`"))
-                .build(),
-        ))
+/// Reads passengers from CSV with the dataset's header: any of its columns,
+/// in any order, including the required features. Every cell goes through
+/// the same rules as a JSON string (they are read when checked).
+///
+/// Fails with every problem of the header, or every malformed record, each
+/// naming its line.
+///
+/// ```
+/// let csv = "pclass,sex,sibsp,parch,age\n1,female,0,0,29\n3,male,1,0,\n";
+/// let rows = classification_model::read_passengers_csv(csv.as_bytes())?;
+/// assert_eq!(rows.lines, [2, 3]);
+/// let result = classification_model::make_prediction(&rows.passengers)?;
+/// assert_eq!(result.predictions.len(), 2);
+/// # Ok::<(), classification_model::Error>(())
+/// ```
+pub fn read_passengers_csv(bytes: &[u8]) -> Result<CsvRows, Error> {
+    read_csv(bytes, None)
+}
+
+/// [`read_passengers_csv`], also reading the `label` column, which must be there.
+pub(crate) fn read_csv(bytes: &[u8], label: Option<&str>) -> Result<CsvRows, Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::Headers)
+        .from_reader(bytes);
+    let header_error = |field: &str, message: String| CsvError::new(1, None, field, message);
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::Csv(vec![header_error("header", e.to_string())]))?
+        .clone();
+    let mut errors = Vec::new();
+    let mut columns = Vec::with_capacity(headers.len());
+    let mut seen = 0u32;
+    for (i, name) in headers.iter().enumerate() {
+        match Column::of(name) {
+            None => errors.push(header_error(
+                name,
+                format!(
+                    "column {} is not a dataset column (expected some of: {})",
+                    i + 1,
+                    column_names().collect::<Vec<_>>().join(", ")
+                ),
+            )),
+            Some(c) if seen & c.bit() != 0 => errors.push(header_error(
+                name,
+                "the header names this column twice".into(),
+            )),
+            Some(c) => seen |= c.bit(),
+        }
+        columns.push(Column::of(name));
+    }
+    let required = FIELDS.iter().filter(|f| f.required).map(|f| f.name);
+    for name in required.chain(label) {
+        if !headers.iter().any(|h| h == name) {
+            errors.push(header_error(
+                name,
+                "the header has no such column, and it is required".into(),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Csv(errors));
+    }
+    let label_index = label.and_then(|l| headers.iter().position(|h| h == l));
+    let mut rows = CsvRows::default();
+    for (row, record) in reader.records().enumerate() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                errors.push(CsvError::new(line, Some(row), "row", e.to_string()));
+                continue;
+            }
+        };
+        let mut p = Passenger::default();
+        for (cell, column) in record.iter().zip(&columns) {
+            if let Some(Column::Feature(i)) = column {
+                if let Some(slot) = p.value_mut(*i) {
+                    *slot = FieldValue::Text(cell.to_owned());
+                }
+            }
+        }
+        if let Some(i) = label_index {
+            rows.labels.push(FieldValue::Text(
+                record.get(i).unwrap_or_default().to_owned(),
+            ));
+        }
+        rows.passengers.push(p);
+        rows.lines.push(record.position().map_or(0, |p| p.line()));
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(Error::Csv(errors))
     }
 }
-
-#[cfg(feature = "openapi")]
-impl utoipa::ToSchema for Passenger {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,7 +301,7 @@ mod tests {
         .unwrap();
         assert_eq!(p.pclass, FieldValue::Text("1".into()));
         assert_eq!(p.age, FieldValue::Missing);
-        assert_eq!(p.fare, FieldValue::Missing);
+        assert_eq!(p.fare, FieldValue::Text("?".into()));
         assert_eq!(p.sibsp, FieldValue::Number(1.0));
         assert_eq!(p.name, FieldValue::Missing);
         assert_eq!(p.cabin, FieldValue::Text(String::new()));
@@ -538,12 +343,24 @@ mod tests {
     }
 
     #[test]
-    fn reads_csv_records() {
-        let data = "pclass,survived,name,sex,age,cabin\n3,1,\"Doe, Mr. J\",male,?,\n";
-        let mut r = csv::Reader::from_reader(data.as_bytes());
-        let p: Passenger = r.deserialize().next().unwrap().unwrap();
-        assert_eq!(p.pclass, FieldValue::Number(3.0));
-        assert_eq!(p.age, FieldValue::Missing);
-        assert_eq!(p.name, FieldValue::Text("Doe, Mr. J".into()));
+    fn reads_csv_records_with_their_lines() {
+        let data = "pclass,survived,name,sex,age,cabin,sibsp,parch\n3,1,\"Doe,\nMr. J\",male,?,,0,0\n1,0,x,female,1,,0,0\n";
+        let rows = read_csv(data.as_bytes(), Some("survived")).unwrap();
+        let p = &rows.passengers[0];
+        assert_eq!(p.pclass, FieldValue::Text("3".into()));
+        assert_eq!(p.age, FieldValue::Text("?".into()));
+        assert_eq!(p.name, FieldValue::Text("Doe,\nMr. J".into()));
+        assert_eq!(rows.lines, [2, 4]);
+        assert_eq!(rows.labels, [FieldValue::from("1"), FieldValue::from("0")]);
+    }
+
+    #[test]
+    fn csv_header_problems_are_all_named() {
+        let Err(Error::Csv(errors)) = read_passengers_csv(b"pclass,Sex,pclass,sibsp\n") else {
+            panic!("accepted");
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["Sex", "pclass", "sex", "parch"]);
+        assert!(errors.iter().all(|e| e.line == 1 && e.row.is_none()));
     }
 }

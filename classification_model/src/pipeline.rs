@@ -1,18 +1,13 @@
-//! The fitted pipeline: every step in order, fitted on training rows.
+//! The fitted pipeline: every step's learned parameters, in order
+//! (`docs/PIPELINE.md`, "Steps"). Fitting is in `fitting` (feature `train`).
 
-use linfa::DatasetBase;
-use linfa::traits::{Fit, Transformer};
-use linfa_linalg::cholesky::SolveC;
-use linfa_logistic::LogisticRegression as LinfaLogistic;
-use linfa_preprocessing::linear_scaling::LinearScaler;
-use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
-use crate::data_preparation::{CATEGORICAL_FEATURES, NUMERIC_WITH_MISSING, Record};
-use crate::errors::{Error, Result};
+#[cfg(any(test, feature = "train"))]
+use crate::data_preparation::Record;
 use crate::transformers::{
     CabinLetter, CategoricalImputer, LogisticRegression, MedianImputer, MissingIndicator,
-    OneHotEncoder, RareLabelEncoder, StandardScaler, VariableValue, median, sigmoid,
+    OneHotEncoder, RareLabelEncoder, StandardScaler,
 };
 
 /// The numeric output columns, before the dummies.
@@ -20,8 +15,9 @@ pub const NUMERIC_COLUMNS: [&str; 7] = [
     "pclass", "age", "sibsp", "parch", "fare", "age_na", "fare_na",
 ];
 
-/// Index of `cabin` in [`CATEGORICAL_FEATURES`].
-const CABIN: usize = 1;
+/// Index of `cabin` in [`CATEGORICAL_FEATURES`](crate::data_preparation::CATEGORICAL_FEATURES).
+#[cfg(any(test, feature = "train"))]
+pub(crate) const CABIN: usize = 1;
 
 /// How the pipeline is fitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,109 +68,6 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Fits every step on the training records (in their order) and labels.
-    pub fn fit(records: &[Record<'_>], survived: &[u8], config: &PipelineConfig) -> Result<Self> {
-        if records.is_empty() || records.len() != survived.len() {
-            return Err(Error::Training(format!(
-                "need as many labels as records, and at least one ({} records, {} labels)",
-                records.len(),
-                survived.len()
-            )));
-        }
-        let categorical_imputer = CategoricalImputer {
-            variables: strings(&CATEGORICAL_FEATURES),
-            fill_value: "Missing".into(),
-        };
-        let missing_indicator = MissingIndicator {
-            variables: strings(&NUMERIC_WITH_MISSING),
-        };
-        let medians = NUMERIC_WITH_MISSING
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let value = median(records.iter().map(|r| r.numeric_with_missing()[i]))
-                    .ok_or_else(|| {
-                        Error::Training(format!("no training row has a value for `{v}`"))
-                    })?;
-                Ok(VariableValue {
-                    variable: (*v).into(),
-                    value,
-                })
-            })
-            .collect::<Result<_>>()?;
-        let median_imputer = MedianImputer { medians };
-        let cabin_letter = CabinLetter {
-            variable: CATEGORICAL_FEATURES[CABIN].into(),
-        };
-        // steps 1 and 4 on the training rows, variable by variable
-        let mut columns: Vec<Vec<&str>> = (0..CATEGORICAL_FEATURES.len())
-            .map(|var| {
-                records
-                    .iter()
-                    .map(|r| {
-                        let v = categorical_imputer.transform(r.categorical()[var]);
-                        if var == CABIN {
-                            CabinLetter::transform(v)
-                        } else {
-                            v
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        let rare_label_encoder = RareLabelEncoder::fit(
-            config.rare_label_tol,
-            "Rare",
-            &CATEGORICAL_FEATURES,
-            &columns,
-        );
-        for (var, column) in columns.iter_mut().enumerate() {
-            for v in column.iter_mut() {
-                *v = rare_label_encoder.transform(var, v);
-            }
-        }
-        let one_hot_encoder = OneHotEncoder::fit(&CATEGORICAL_FEATURES, &columns);
-        let mut pipeline = Pipeline {
-            categorical_imputer,
-            missing_indicator,
-            median_imputer,
-            cabin_letter,
-            rare_label_encoder,
-            one_hot_encoder,
-            scaler: StandardScaler {
-                columns: Vec::new(),
-                mean: Vec::new(),
-                scale: Vec::new(),
-            },
-            classifier: LogisticRegression {
-                c: config.c,
-                coefficients: Vec::new(),
-                intercept: 0.0,
-                gradient_max_abs: f64::NAN,
-            },
-        };
-        let width = pipeline.n_columns();
-        let mut x = Array2::<f64>::zeros((records.len(), width));
-        for (r, mut row) in records.iter().zip(x.rows_mut()) {
-            let out = row
-                .as_slice_mut()
-                .ok_or_else(|| Error::Training("feature matrix is not contiguous".into()))?;
-            pipeline.encode(r, out);
-        }
-        let data = DatasetBase::from(x);
-        let scaler = LinearScaler::standard()
-            .fit(&data)
-            .map_err(|e| Error::Training(format!("scaler: {e}")))?;
-        pipeline.scaler = StandardScaler {
-            columns: pipeline.column_names(),
-            mean: scaler.offsets().to_vec(),
-            scale: scaler.scales().to_vec(),
-        };
-        let scaled = scaler.transform(data.records);
-        pipeline.classifier = fit_logistic(scaled, survived, config)?;
-        Ok(pipeline)
-    }
-
     /// Number of output columns (numeric, indicators and dummies).
     pub fn n_columns(&self) -> usize {
         NUMERIC_COLUMNS.len() + self.one_hot_encoder.n_columns()
@@ -189,7 +82,8 @@ impl Pipeline {
 
     /// Steps 1 to 6: writes the unscaled output row of `r` into `out`
     /// (length [`n_columns`](Self::n_columns)).
-    pub fn encode(&self, r: &Record<'_>, out: &mut [f64]) {
+    #[cfg(any(test, feature = "train"))]
+    pub(crate) fn encode(&self, r: &Record<'_>, out: &mut [f64]) {
         let medians = &self.median_imputer.medians;
         out[0] = r.pclass;
         out[1] = r.age.unwrap_or(medians[0].value);
@@ -211,173 +105,8 @@ impl Pipeline {
             }
         }
     }
-
-    /// Step 7 on an encoded row, in place.
-    pub fn scale(&self, row: &mut [f64]) {
-        for ((x, m), s) in row
-            .iter_mut()
-            .zip(&self.scaler.mean)
-            .zip(&self.scaler.scale)
-        {
-            *x = (*x - m) * s;
-        }
-    }
-
-    /// The log-odds of survival for a scaled row.
-    pub fn log_odds(&self, scaled: &[f64]) -> f64 {
-        let c = &self.classifier;
-        c.intercept
-            + scaled
-                .iter()
-                .zip(&c.coefficients)
-                .map(|(x, w)| x * w)
-                .sum::<f64>()
-    }
-
-    /// `P(survived = 1)` for one record; `buf` is scratch space of any length.
-    pub fn probability(&self, r: &Record<'_>, buf: &mut Vec<f64>) -> f64 {
-        buf.clear();
-        buf.resize(self.n_columns(), 0.0);
-        self.encode(r, buf);
-        self.scale(buf);
-        sigmoid(self.log_odds(buf))
-    }
 }
 
-fn strings(names: &[&str]) -> Vec<String> {
+pub(crate) fn strings(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| (*s).to_owned()).collect()
-}
-
-/// Fits the L2-penalised logistic regression with linfa-logistic
-/// (`alpha = 1 / C`), orients it to give `P(survived = 1)`, then refines
-/// the solver's stopping point to the exact optimum with Newton steps.
-///
-/// L-BFGS stops when the objective no longer changes in floating point,
-/// which leaves a gradient around 1e-9; Newton's method on this small,
-/// strongly convex problem takes it to rounding level in a step or two.
-fn fit_logistic(
-    x: Array2<f64>,
-    survived: &[u8],
-    config: &PipelineConfig,
-) -> Result<LogisticRegression> {
-    if !(config.c.is_finite() && config.c > 0.0) {
-        return Err(Error::Training(format!(
-            "C must be a positive number, got {}",
-            config.c
-        )));
-    }
-    let y: Array1<u8> = survived.iter().copied().collect();
-    let data = DatasetBase::new(x, y);
-    let fitted = LinfaLogistic::default()
-        .alpha(1.0 / config.c)
-        .gradient_tolerance(config.gradient_tolerance)
-        .max_iterations(config.max_iterations)
-        .fit(&data)
-        .map_err(|e| Error::Training(format!("logistic regression: {e}")))?;
-    let sign = if fitted.labels().pos.class == 1 {
-        1.0
-    } else {
-        -1.0
-    };
-    let mut theta: Vec<f64> = fitted.params().iter().map(|w| sign * w).collect();
-    theta.push(sign * fitted.intercept());
-    let x = data.records();
-    for _ in 0..MAX_NEWTON_STEPS {
-        let (gradient, mut hessian) = gradient_and_hessian(x, survived, config.c, &theta);
-        let step = hessian
-            .solvec(&Array2::from_shape_vec((theta.len(), 1), gradient).map_err(shape_error)?)
-            .map_err(|e| Error::Training(format!("Newton step: {e}")))?;
-        let mut largest = 0.0f64;
-        for (t, s) in theta.iter_mut().zip(step.iter()) {
-            *t -= s;
-            largest = largest.max(s.abs());
-        }
-        if largest <= f64::EPSILON * 4.0 {
-            break;
-        }
-    }
-    let gradient = gradient(x, survived, config.c, &theta);
-    let intercept = theta.pop().unwrap_or_default();
-    Ok(LogisticRegression {
-        c: config.c,
-        coefficients: theta,
-        intercept,
-        gradient_max_abs: gradient.iter().fold(0.0, |m, g| m.max(g.abs())),
-    })
-}
-
-/// Bound on the Newton refinement (it converges in one to three steps).
-const MAX_NEWTON_STEPS: usize = 20;
-
-fn shape_error(e: ndarray::ShapeError) -> Error {
-    Error::Training(format!("internal shape error: {e}"))
-}
-
-/// Gradient and Hessian of scikit-learn's objective
-/// `0.5 |w|^2 + C sum_i log(1 + exp(-s_i (w.x_i + b)))` at `theta = [w, b]`
-/// (the intercept `b` is not penalised).
-pub fn gradient_and_hessian(
-    x: &Array2<f64>,
-    survived: &[u8],
-    c: f64,
-    theta: &[f64],
-) -> (Vec<f64>, Array2<f64>) {
-    let d = x.ncols();
-    let mut gradient = Vec::new();
-    let mut hessian = Array2::<f64>::zeros((d + 1, d + 1));
-    accumulate(x, survived, c, theta, &mut gradient, Some(&mut hessian));
-    (gradient, hessian)
-}
-
-/// The gradient alone (see [`gradient_and_hessian`]).
-pub fn gradient(x: &Array2<f64>, survived: &[u8], c: f64, theta: &[f64]) -> Vec<f64> {
-    let mut gradient = Vec::new();
-    accumulate(x, survived, c, theta, &mut gradient, None);
-    gradient
-}
-
-fn accumulate(
-    x: &Array2<f64>,
-    survived: &[u8],
-    c: f64,
-    theta: &[f64],
-    gradient: &mut Vec<f64>,
-    hessian: Option<&mut Array2<f64>>,
-) {
-    let d = x.ncols();
-    let (w, b) = (&theta[..d], theta[d]);
-    gradient.clear();
-    gradient.extend_from_slice(w);
-    gradient.push(0.0);
-    // the upper triangle of sum_i q_i a_i a_i^T, with a_i = [x_i, 1]
-    let mut upper = vec![0.0; (d + 1) * (d + 1)];
-    let mut a = vec![1.0; d + 1];
-    for (row, &label) in x.rows().into_iter().zip(survived) {
-        a[..d].iter_mut().zip(row).for_each(|(a, x)| *a = *x);
-        let z: f64 = b + row.iter().zip(w).map(|(x, w)| x * w).sum::<f64>();
-        let p = sigmoid(z);
-        // d/dz log(1 + exp(-s z)) = p - [s = 1]; d2/dz2 = p (1 - p)
-        let r = c * (p - if label == 1 { 1.0 } else { 0.0 });
-        for (g, a) in gradient.iter_mut().zip(&a) {
-            *g += r * a;
-        }
-        if hessian.is_some() {
-            let q = c * p * (1.0 - p);
-            for j in 0..=d {
-                let qa = q * a[j];
-                for k in j..=d {
-                    upper[j * (d + 1) + k] += qa * a[k];
-                }
-            }
-        }
-    }
-    if let Some(h) = hessian {
-        for j in 0..=d {
-            for k in j..=d {
-                let v = upper[j * (d + 1) + k] + if j == k && j < d { 1.0 } else { 0.0 };
-                h[(j, k)] = v;
-                h[(k, j)] = v;
-            }
-        }
-    }
 }

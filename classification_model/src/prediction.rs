@@ -1,6 +1,6 @@
 //! Prediction: a loaded [`Model`] and the [`make_prediction`] entry point.
 
-use std::collections::BTreeMap;
+use std::fmt;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -8,10 +8,10 @@ use include_dir::{Dir, include_dir};
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::{Artifact, artifact_file_name};
-use crate::data_preparation::Record;
 use crate::errors::{Error, FieldErrors, Result};
+use crate::fields::{N_FIELDS, features};
 use crate::passenger::Passenger;
-use crate::scoring::{FEATURES, Scorer};
+use crate::scoring::{Score, Scorer};
 use crate::validation::validate_one;
 
 static TRAINED_MODELS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/trained_models");
@@ -34,23 +34,98 @@ pub struct PredictionResult {
 
 /// Why the model scored one passenger as it did, in log-odds.
 ///
-/// `baseline + sum(contributions)` is the passenger's log-odds of survival,
-/// `ln(p / (1 - p))`. Each feature's contribution is its coefficient times
-/// its scaled value, summed over its own column, its missing indicator and
-/// its one-hot dummies.
+/// `baseline + sum(contributions)`, summing the contributions in their order,
+/// is exactly the log-odds behind the served probability, `ln(p / (1 - p))`.
+/// Each feature's contribution is its coefficient times its scaled value,
+/// summed over its own column, its missing indicator and its one-hot dummies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Explanation {
     /// The intercept: the log-odds before any feature's contribution.
     pub baseline: f64,
-    /// Each original feature's contribution to the log-odds.
-    pub contributions: BTreeMap<String, f64>,
+    /// Each feature's contribution to the log-odds, in the field table's order.
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, f64>))]
+    pub contributions: Contributions,
 }
 
 impl Explanation {
     /// `baseline + sum(contributions)`: the log-odds of survival.
     pub fn log_odds(&self) -> f64 {
         self.baseline + self.contributions.values().sum::<f64>()
+    }
+}
+
+/// Each feature's contribution, in [`features`] order; a JSON object in that order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Contributions([f64; N_FIELDS]);
+
+impl Contributions {
+    /// The features and their contributions, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, f64)> + '_ {
+        features().into_iter().zip(self.0)
+    }
+
+    /// The contributions, in order.
+    pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// One feature's contribution.
+    pub fn get(&self, feature: &str) -> Option<f64> {
+        self.iter().find(|(f, _)| *f == feature).map(|(_, c)| c)
+    }
+
+    /// The number of features.
+    pub fn len(&self) -> usize {
+        N_FIELDS
+    }
+
+    /// Always false: every feature has a contribution.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+impl Serialize for Contributions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(N_FIELDS))?;
+        for (feature, c) in self.iter() {
+            map.serialize_entry(feature, &c)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Contributions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Contributions;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "an object with a number for each of {:?}", features())
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Contributions, A::Error> {
+                let mut values = [None; N_FIELDS];
+                while let Some((key, value)) = map.next_entry::<String, f64>()? {
+                    let i = features().iter().position(|f| *f == key).ok_or_else(|| {
+                        serde::de::Error::custom(format!("unknown feature {key:?}"))
+                    })?;
+                    values[i] = Some(value);
+                }
+                let mut out = [0.0; N_FIELDS];
+                for (i, v) in values.into_iter().enumerate() {
+                    out[i] = v.ok_or_else(|| {
+                        serde::de::Error::custom(format!("no {:?}", features()[i]))
+                    })?;
+                }
+                Ok(Contributions(out))
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
@@ -99,9 +174,11 @@ impl Model {
         Self::from_artifact(Artifact::from_json(text)?)
     }
 
-    /// Wraps a checked artifact. Fails unless its model version is this
-    /// crate's `VERSION`: a model is only served by the code it was trained with.
+    /// Wraps an artifact. Fails unless its model version is this crate's
+    /// `VERSION`: a model is only served by the code it was trained with.
     pub fn from_artifact(artifact: Artifact) -> Result<Model> {
+        // every `Artifact` is checked when read or trained; check again, cheaply
+        artifact.check()?;
         if artifact.model_version != model_version() {
             return Err(Error::Artifact(format!(
                 "the artifact is model version {} but this crate is version {}: \
@@ -126,13 +203,16 @@ impl Model {
         &self.artifact.model_version
     }
 
+    /// The model's name.
+    pub fn name(&self) -> &str {
+        &self.artifact.model_name
+    }
+
     /// Validates every passenger and predicts them all, or lists every
     /// invalid field (with its row) and predicts none.
     pub fn predict(&self, passengers: &[Passenger]) -> Result<PredictionResult> {
         let mut probabilities = Vec::with_capacity(passengers.len());
-        self.each_valid(passengers, |record| {
-            probabilities.push(self.scorer.probability(record));
-        })?;
+        self.each_valid(passengers, |score| probabilities.push(score.probability()))?;
         Ok(self.result(probabilities))
     }
 
@@ -144,17 +224,11 @@ impl Model {
     ) -> Result<(PredictionResult, Vec<Explanation>)> {
         let mut probabilities = Vec::with_capacity(passengers.len());
         let mut explanations = Vec::with_capacity(passengers.len());
-        self.each_valid(passengers, |record| {
-            let contributions = self.scorer.contributions(record);
-            let log_odds = self.scorer.baseline() + contributions.iter().sum::<f64>();
-            probabilities.push(crate::transformers::sigmoid(log_odds));
+        self.each_valid(passengers, |score| {
+            probabilities.push(score.probability());
             explanations.push(Explanation {
                 baseline: self.scorer.baseline(),
-                contributions: FEATURES
-                    .iter()
-                    .zip(contributions)
-                    .map(|(f, c)| ((*f).to_owned(), c))
-                    .collect(),
+                contributions: Contributions(score.contributions),
             });
         })?;
         Ok((self.result(probabilities), explanations))
@@ -165,14 +239,14 @@ impl Model {
         Ok(self.predict_explained(passengers)?.1)
     }
 
-    /// Calls `f` on each prepared record if every passenger is valid;
+    /// Calls `f` on each passenger's score if every passenger is valid;
     /// otherwise lists every problem.
-    fn each_valid(&self, passengers: &[Passenger], mut f: impl FnMut(&Record<'_>)) -> Result<()> {
+    fn each_valid(&self, passengers: &[Passenger], mut f: impl FnMut(Score)) -> Result<()> {
         let mut errors = Vec::new();
         for (row, p) in passengers.iter().enumerate() {
             if let Some(record) = validate_one(row, p, &mut errors) {
                 if errors.is_empty() {
-                    f(&record);
+                    f(self.scorer.score(&record));
                 }
             }
         }
@@ -230,7 +304,8 @@ pub fn make_prediction(passengers: &[Passenger]) -> Result<PredictionResult> {
 /// let e = &explain(std::slice::from_ref(&p))?[0];
 /// let prob = make_prediction(&[p])?.probabilities[0];
 /// assert!((e.log_odds() - (prob / (1.0 - prob)).ln()).abs() < 1e-9);
-/// assert!(e.contributions["sex"] < 0.0); // being male lowers the odds
+/// assert_eq!(e.log_odds(), e.baseline + e.contributions.values().sum::<f64>());
+/// assert!(e.contributions.get("sex").unwrap() < 0.0); // being male lowers the odds
 /// # Ok::<(), classification_model::Error>(())
 /// ```
 pub fn explain(passengers: &[Passenger]) -> Result<Vec<Explanation>> {

@@ -1,25 +1,43 @@
-//! The fitted pipeline folded into per-feature log-odds contributions, for
-//! fast prediction and for explanations.
+//! The one scoring path: the fitted pipeline folded into per-feature
+//! log-odds contributions. Serving, explanations and the training metrics all
+//! score through [`Scorer::score`].
 //!
 //! Steps 1-8 are affine in the one-hot and numeric columns, so each original
 //! feature adds a fixed amount to the log-odds for each of its (grouped)
 //! values: `coefficient * scaled value`, summed over the feature's own column,
-//! its missing indicator and its dummies. The log-odds is the intercept plus
-//! those nine contributions; this module computes them directly.
+//! its missing indicator and its dummies (`docs/PIPELINE.md`, "Scoring").
+//! The log-odds is the intercept plus the sum of those contributions, taken
+//! in feature order, so `baseline + sum(contributions)` is the served
+//! log-odds to the last bit.
 
 use crate::data_preparation::{CATEGORICAL_FEATURES, Record};
+use crate::fields::{N_FIELDS, features};
 use crate::pipeline::{NUMERIC_COLUMNS, Pipeline};
-use crate::transformers::CabinLetter;
+use crate::transformers::{CabinLetter, sigmoid};
 
-/// The original features, in the dataset's order.
-pub const FEATURES: [&str; 9] = [
-    "pclass", "sex", "age", "sibsp", "parch", "fare", "cabin", "embarked", "title",
-];
+/// A record's score: each feature's contribution, in
+/// [`features`](crate::fields::features) order, and the log-odds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Score {
+    /// Each feature's contribution to the log-odds.
+    pub contributions: [f64; N_FIELDS],
+    /// `baseline + sum(contributions)`.
+    pub log_odds: f64,
+}
 
-/// Where each numeric column's contribution goes in [`FEATURES`] order.
-const NUMERIC_TO_FEATURE: [usize; 7] = [0, 2, 3, 4, 5, 2, 5];
-/// Where each categorical variable's contribution goes in [`FEATURES`] order.
-const CATEGORICAL_TO_FEATURE: [usize; 4] = [1, 6, 7, 8];
+impl Score {
+    /// `P(survived = 1)`.
+    pub fn probability(&self) -> f64 {
+        sigmoid(self.log_odds)
+    }
+}
+
+/// The feature a pipeline column or variable is explained under.
+fn feature_index(variable: &str) -> usize {
+    let base = variable.strip_suffix("_na").unwrap_or(variable);
+    // the artifact check guarantees every variable is a known feature
+    features().iter().position(|f| *f == base).unwrap_or(0)
+}
 
 /// One numeric column folded: contribution `weight * (x - mean)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,11 +74,14 @@ impl Lookup {
     }
 }
 
-/// The pipeline as a sum of per-feature contributions.
+/// The pipeline as a sum of per-feature contributions. Built only from a
+/// checked artifact's pipeline, whose shapes fit together.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Scorer {
+pub(crate) struct Scorer {
     intercept: f64,
     numeric: [Linear; 7],
+    numeric_feature: [usize; 7],
+    categorical_feature: [usize; 4],
     medians: [f64; 2],
     fill_value: String,
     categorical: [Lookup; 4],
@@ -68,7 +89,7 @@ pub struct Scorer {
 
 impl Scorer {
     /// Folds a fitted pipeline (checked for consistent shapes).
-    pub fn new(p: &Pipeline) -> Self {
+    pub(crate) fn new(p: &Pipeline) -> Self {
         let c = &p.classifier;
         let column = |j: usize| Linear {
             weight: c.coefficients[j] * p.scaler.scale[j],
@@ -100,6 +121,8 @@ impl Scorer {
         Scorer {
             intercept: c.intercept,
             numeric,
+            numeric_feature: NUMERIC_COLUMNS.map(feature_index),
+            categorical_feature: CATEGORICAL_FEATURES.map(feature_index),
             medians: [
                 p.median_imputer.medians[0].value,
                 p.median_imputer.medians[1].value,
@@ -110,13 +133,13 @@ impl Scorer {
     }
 
     /// The log-odds with every feature at a neutral value: the intercept.
-    pub fn baseline(&self) -> f64 {
+    pub(crate) fn baseline(&self) -> f64 {
         self.intercept
     }
 
-    /// Each feature's contribution to the log-odds, in [`FEATURES`] order.
-    pub fn contributions(&self, r: &Record<'_>) -> [f64; 9] {
-        let mut out = [0.0; 9];
+    /// Scores one record.
+    pub(crate) fn score(&self, r: &Record<'_>) -> Score {
+        let mut contributions = [0.0; N_FIELDS];
         let n = &self.numeric;
         let values = [
             r.pclass,
@@ -128,33 +151,26 @@ impl Scorer {
             if r.fare.is_none() { 1.0 } else { 0.0 },
         ];
         for (j, x) in values.into_iter().enumerate() {
-            out[NUMERIC_TO_FEATURE[j]] += n[j].at(x);
+            contributions[self.numeric_feature[j]] += n[j].at(x);
         }
         for (var, value) in r.categorical().into_iter().enumerate() {
             let mut v = value.unwrap_or(&self.fill_value);
             if CATEGORICAL_FEATURES[var] == "cabin" {
                 v = CabinLetter::transform(v);
             }
-            out[CATEGORICAL_TO_FEATURE[var]] += self.categorical[var].at(v);
+            contributions[self.categorical_feature[var]] += self.categorical[var].at(v);
         }
-        out
-    }
-
-    /// The log-odds of survival.
-    pub fn log_odds(&self, r: &Record<'_>) -> f64 {
-        self.intercept + self.contributions(r).iter().sum::<f64>()
-    }
-
-    /// `P(survived = 1)`.
-    pub fn probability(&self, r: &Record<'_>) -> f64 {
-        crate::transformers::sigmoid(self.log_odds(r))
+        Score {
+            log_odds: self.intercept + contributions.iter().sum::<f64>(),
+            contributions,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data_preparation::read_dataset;
+    use crate::dataset::read_dataset;
     use crate::validation::validate;
     use crate::{Model, Passenger};
 
@@ -176,10 +192,26 @@ mod tests {
         let records = validate(&extra).unwrap();
         let pipeline = &Model::embedded().unwrap().artifact().pipeline;
         let scorer = Scorer::new(pipeline);
-        let mut buf = Vec::new();
+        let mut row = vec![0.0; pipeline.n_columns()];
         for r in &records {
-            let expected = pipeline.probability(r, &mut buf);
-            approx::assert_abs_diff_eq!(scorer.probability(r), expected, epsilon = 1e-14);
+            // steps 1-8 one after the other, on the full encoded row
+            pipeline.encode(r, &mut row);
+            let scaler = &pipeline.scaler;
+            let classifier = &pipeline.classifier;
+            let log_odds = classifier.intercept
+                + row
+                    .iter()
+                    .zip(&scaler.mean)
+                    .zip(&scaler.scale)
+                    .zip(&classifier.coefficients)
+                    .map(|(((x, m), s), w)| (x - m) * s * w)
+                    .sum::<f64>();
+            let score = scorer.score(r);
+            approx::assert_abs_diff_eq!(score.log_odds, log_odds, epsilon = 1e-13);
+            assert_eq!(
+                score.log_odds,
+                scorer.baseline() + score.contributions.iter().sum::<f64>()
+            );
         }
     }
 }

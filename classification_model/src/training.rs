@@ -1,12 +1,14 @@
-//! Training: read the data, prepare it, split it, fit the pipeline, score it.
+//! Training (feature `train`): read the data, prepare it, split it, fit the
+//! pipeline, score it.
 
 use crate::artifact::{
     Artifact, FORMAT_REVISION, MODEL_NAME, Metrics, TrainingConfig, TrainingData,
 };
-use crate::data_preparation::{read_dataset, sha256_hex};
+use crate::dataset::read_dataset;
 use crate::errors::{Error, Result};
 use crate::metrics::Scores;
 use crate::pipeline::Pipeline;
+use crate::scoring::Scorer;
 use crate::split::train_test_split;
 use crate::validation::validate;
 
@@ -38,11 +40,12 @@ pub fn train(
     };
     let (train_x, train_y) = pick(&train_rows);
     let pipeline = Pipeline::fit(&train_x, &train_y, &config.pipeline)?;
-    let mut buf = Vec::new();
-    let mut score = |rows: &[usize]| {
+    // the metrics come from the code that serves
+    let scorer = Scorer::new(&pipeline);
+    let score = |rows: &[usize]| {
         let p: Vec<f64> = rows
             .iter()
-            .map(|&i| pipeline.probability(&records[i], &mut buf))
+            .map(|&i| scorer.score(&records[i]).probability())
             .collect();
         let y: Vec<u8> = rows.iter().map(|&i| data.survived[i]).collect();
         Scores::compute(&y, &p)
@@ -51,7 +54,7 @@ pub fn train(
         train: score(&train_rows),
         test: (!test_rows.is_empty()).then(|| score(&test_rows)),
     };
-    Ok(Artifact {
+    let artifact = Artifact {
         format_revision: FORMAT_REVISION,
         model_name: MODEL_NAME.into(),
         model_version: version.to_string(),
@@ -64,5 +67,16 @@ pub fn train(
         },
         pipeline,
         metrics,
-    })
+    };
+    artifact.check()?;
+    Ok(artifact)
+}
+
+/// SHA-256 of some bytes, as lowercase hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

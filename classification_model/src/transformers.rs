@@ -1,4 +1,4 @@
-//! The pipeline's steps (PIPELINE.md section 4). Each fitted step is a plain
+//! The pipeline's steps (`docs/PIPELINE.md`, "Steps"). Each fitted step is a plain
 //! serialisable struct holding what it learned.
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,7 @@ pub struct CategoricalImputer {
 
 impl CategoricalImputer {
     /// The imputed value.
+    #[cfg(any(test, feature = "train"))]
     pub fn transform<'a>(&'a self, value: Option<&'a str>) -> &'a str {
         value.unwrap_or(&self.fill_value)
     }
@@ -37,13 +38,9 @@ pub struct MissingIndicator {
 
 impl MissingIndicator {
     /// The indicator value.
+    #[cfg(any(test, feature = "train"))]
     pub fn transform(value: Option<f64>) -> f64 {
         if value.is_none() { 1.0 } else { 0.0 }
-    }
-
-    /// The indicator column names.
-    pub fn columns(&self) -> impl Iterator<Item = String> + '_ {
-        self.variables.iter().map(|v| format!("{v}_na"))
     }
 }
 
@@ -65,6 +62,7 @@ pub struct MedianImputer {
 
 /// The median (mean of the two middle values for an even count) of the
 /// values that are present; `None` if there are none.
+#[cfg(feature = "train")]
 pub fn median(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
     let mut v: Vec<f64> = values.flatten().collect();
     if v.is_empty() {
@@ -110,6 +108,7 @@ pub struct RareLabelEncoder {
 
 impl RareLabelEncoder {
     /// Learns the frequent labels from the training values of each variable.
+    #[cfg(feature = "train")]
     pub fn fit(tol: f64, replace_with: &str, variables: &[&str], columns: &[Vec<&str>]) -> Self {
         let frequent = variables
             .iter()
@@ -143,7 +142,8 @@ impl RareLabelEncoder {
     }
 
     /// The grouped value of variable number `var`.
-    pub fn transform<'a>(&'a self, var: usize, value: &'a str) -> &'a str {
+    #[cfg(any(test, feature = "train"))]
+    pub(crate) fn transform<'a>(&'a self, var: usize, value: &'a str) -> &'a str {
         if self.frequent[var].labels.iter().any(|l| l == value) {
             value
         } else {
@@ -164,6 +164,7 @@ pub struct OneHotEncoder {
 
 impl OneHotEncoder {
     /// Learns each variable's categories in order of first appearance.
+    #[cfg(feature = "train")]
     pub fn fit(variables: &[&str], columns: &[Vec<&str>]) -> Self {
         let categories = variables
             .iter()
@@ -188,7 +189,7 @@ impl OneHotEncoder {
     }
 
     /// The categories of variable number `var` that have a column.
-    pub fn dummies(&self, var: usize) -> &[String] {
+    pub(crate) fn dummies(&self, var: usize) -> &[String] {
         let labels = &self.categories[var].labels;
         if self.drop_last && !labels.is_empty() {
             &labels[..labels.len() - 1]
@@ -248,7 +249,7 @@ pub fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "train"))]
 mod tests {
     use super::*;
 

@@ -2,8 +2,7 @@
 //! with an independent computation from the artifact's parameters; invalid
 //! input gives errors naming row and field.
 
-use classification_model::passenger::FEATURE_FIELDS;
-use classification_model::{FieldValue, Model, Passenger, make_prediction};
+use classification_model::{FIELDS, FieldValue, Model, Passenger, make_prediction};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -96,15 +95,18 @@ fn valid_passenger() -> impl Strategy<Value = Passenger> {
 /// PIPELINE.md describes, without the crate's transformers.
 fn independent_probability(artifact: &Value, p: &Passenger) -> f64 {
     let pl = &artifact["pipeline"];
+    // the text rules: spaces and tabs around are ignored; blank and `?` are missing
+    let present = |t: &str| {
+        let t = t.trim_matches([' ', '\t']);
+        (!t.is_empty() && t != "?").then(|| t.to_owned())
+    };
     let num = |v: &FieldValue| match v {
         FieldValue::Number(n) => Some(*n),
-        FieldValue::Text(t) if !t.trim().is_empty() && t != "?" => {
-            Some(t.trim().parse::<f64>().unwrap())
-        }
+        FieldValue::Text(t) => present(t).map(|t| t.parse::<f64>().unwrap()),
         _ => None,
     };
     let text = |v: &FieldValue| match v {
-        FieldValue::Text(t) if !t.trim().is_empty() && t != "?" => Some(t.clone()),
+        FieldValue::Text(t) => present(t).map(|_| t.clone()),
         _ => None,
     };
     let median = |i: usize| {
@@ -208,7 +210,7 @@ proptest! {
                 prop_assert!(!errors.is_empty());
                 for fe in errors {
                     prop_assert!(fe.row < batch.len());
-                    prop_assert!(FEATURE_FIELDS.contains(&fe.field.as_str()), "{}", fe.field);
+                    prop_assert!(FIELDS.iter().any(|f| f.name == fe.field), "{}", fe.field);
                     prop_assert!(!fe.message.is_empty());
                 }
             }
@@ -274,8 +276,83 @@ proptest! {
         if let Ok(p) = serde_json::from_str::<Passenger>(&json) {
             let _ = make_prediction(&[p]);
         } else {
-            let (_field, message) = classification_model::passenger::explain_json_record(&json);
+            let (_field, message) = classification_model::explain_json_record(&json);
             prop_assert!(!message.is_empty());
+        }
+    }
+}
+
+/// Text in the shapes the rules talk about: signs, zeros, points, exponents,
+/// padding, markers, words.
+fn text_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[ \t]{0,2}[+-]?[0-9]{0,4}(\\.[0-9]{0,3})?([eE][0-9])?[ \t]{0,2}",
+        "[ \t]{0,2}[+-]?0{0,3}(1[0-2][0-9]|2[01]|[0-9])(\\.0{0,2}[0-9]?)?[ \t]{0,2}",
+        prop::sample::select(vec![
+            "",
+            "?",
+            " ? ",
+            "male",
+            " FEMALE\t",
+            "mal",
+            "C",
+            "q",
+            "s ",
+            "X",
+            "inf",
+            "NaN",
+            "-0",
+            "-.0",
+            "+.5",
+            ".",
+            "1,5",
+            "0x1",
+            "١",
+            "\u{a0}1",
+        ])
+        .prop_map(String::from),
+        ".{0,6}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The JSON Schema's string patterns accept exactly the text the
+    /// validator accepts, field by field.
+    #[test]
+    fn schema_patterns_agree_with_the_validator(text in text_value()) {
+        for field in &FIELDS {
+            let schema = classification_model::field_schema(field);
+            let pattern = schema["anyOf"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find_map(|s| s["pattern"].as_str());
+            let accepted = field.check(&FieldValue::Text(text.clone())).is_ok();
+            match pattern {
+                Some(p) => {
+                    let matched = regex_lite::Regex::new(p).unwrap().is_match(&text);
+                    prop_assert_eq!(matched, accepted, "{} {:?} {}", field.name, text, p);
+                }
+                // free text: any string
+                None => prop_assert!(accepted),
+            }
+        }
+    }
+
+    /// A JSON number and the same number as a JSON string read alike.
+    #[test]
+    fn numbers_and_their_text_read_alike(n in prop_oneof![-2.0f64..130.0, (-2i64..130).prop_map(|i| i as f64)]) {
+        for field in &FIELDS {
+            let (number, text) = (FieldValue::Number(n), FieldValue::Text(n.to_string()));
+            let (as_number, as_text) = (field.check(&number), field.check(&text));
+            if !matches!(field.kind, classification_model::Kind::Text) {
+                prop_assert_eq!(as_number.is_ok(), as_text.is_ok(), "{} {}", field.name, n);
+                if let (Ok(a), Ok(b)) = (as_number, as_text) {
+                    prop_assert_eq!(a, b);
+                }
+            }
         }
     }
 }

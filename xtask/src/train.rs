@@ -58,11 +58,11 @@ fn train_to(
 ) -> Result<()> {
     let bytes = std::fs::read(data).map_err(|e| format!("{}: {e}", data.display()))?;
     let artifact = train(&bytes, config, version).map_err(|e| e.to_string())?;
-    let m = &artifact.metrics;
+    let m = artifact.metrics();
     println!(
         "trained model {version} on {} of {} rows of {}",
-        artifact.training_data.train_rows,
-        artifact.training_data.rows,
+        artifact.training_data().train_rows,
+        artifact.training_data().rows,
         data.display()
     );
     println!(

@@ -1,6 +1,8 @@
-//! Routing: which request goes to which handler.
+//! Routing: which request goes to which handler, with authentication, CORS,
+//! JSON errors, and one access-log line and metrics per request.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use warp::filters::BoxedFilter;
@@ -8,56 +10,27 @@ use warp::http::Method;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use crate::handlers::{self, AppState};
-
-/// A route the service serves, with the one method it answers there.
-#[derive(Debug, Clone)]
-pub struct Route {
-    /// The path, e.g. `/predict`.
-    pub path: &'static str,
-    /// The method it answers.
-    pub method: Method,
-}
-
-/// Every route: the one table behind the 405 answers (which method a known
-/// path takes) and the metrics' route labels.
-pub static ROUTES: [Route; 9] = [
-    get("/"),
-    get("/health"),
-    get("/health/live"),
-    get("/health/ready"),
-    get("/model"),
-    get("/metrics"),
-    Route {
-        path: "/predict",
-        method: Method::POST,
-    },
-    get("/openapi.json"),
-    get("/docs"),
-];
-
-const fn get(path: &'static str) -> Route {
-    Route {
-        path,
-        method: Method::GET,
-    }
-}
-
-/// The index in [`ROUTES`] of the route a request path names; one trailing
-/// slash is allowed, as in warp's own path matching.
-pub fn route_index(path: &str) -> Option<usize> {
-    let path = match path.strip_suffix('/') {
-        Some(trimmed) if !trimmed.is_empty() && !trimmed.ends_with('/') => trimmed,
-        _ => path,
-    };
-    ROUTES.iter().position(|r| r.path == path)
-}
+use crate::errors::{ApiError, ErrorItem};
+use crate::paths::{ROUTES, route_index};
+use crate::state::AppState;
+use crate::{auth, handlers, openapi};
 
 /// Every route, with CORS (if configured), errors turned into JSON, and
 /// every request logged and counted.
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let version = state.model.version();
     let predict = warp::path!("predict")
         .and(warp::post())
+        .and(
+            auth::bearer(state.api_key.clone())
+                // a refused key, in `/predict`'s response shape
+                .or_else(move |r: warp::Rejection| async move {
+                    match r.find::<ApiError>() {
+                        Some(e) => Err(warp::reject::custom(e.clone().in_prediction(version))),
+                        None => Err(r),
+                    }
+                }),
+        )
         .and(warp::query::<HashMap<String, String>>())
         .and(warp::header::headers_cloned())
         .and(warp::body::stream())
@@ -83,18 +56,18 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(with_state(state.clone()))
         .map(handlers::metrics);
     let index = warp::path::end().and(warp::get()).map(handlers::index);
-    let openapi = warp::path!("openapi.json")
+    let spec = warp::path!("openapi.json")
         .and(warp::get())
-        .map(handlers::openapi_json);
-    let docs = warp::path!("docs").and(warp::get()).map(handlers::docs);
+        .map(openapi::openapi_json);
+    let docs = warp::path!("docs").and(warp::get()).map(openapi::docs);
     // a known path with a method it does not serve: 405 with the allowed one
     let wrong_method = warp::path::full().and(warp::method()).and_then(
         |path: warp::path::FullPath, method: Method| async move {
             match route_index(path.as_str()).map(|i| &ROUTES[i].method) {
-                Some(allowed) if *allowed != method => {
-                    Ok(handlers::method_not_allowed(allowed.as_str()))
-                }
-                _ => Err(warp::reject::not_found()),
+                Some(allowed) if *allowed != method => Err(warp::reject::custom(
+                    ApiError::MethodNotAllowed(allowed.as_str()),
+                )),
+                _ => Err::<Response, _>(warp::reject::not_found()),
             }
         },
     );
@@ -112,17 +85,17 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .or(index)
         .unify()
-        .or(openapi)
+        .or(spec)
         .unify()
         .or(docs)
         .unify()
         .or(wrong_method)
         .unify();
     let log_state = state.clone();
-    let log = warp::log::custom(move |info| handlers::log_request(&log_state, info));
+    let log = warp::log::custom(move |info| log_request(&log_state, info));
     match &state.cors_origins {
         None => api
-            .recover(handlers::rejection)
+            .recover(rejection)
             .unify()
             .with(log)
             .map(Reply::into_response)
@@ -139,7 +112,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             };
             api.with(cors)
                 .map(Reply::into_response)
-                .recover(handlers::rejection)
+                .recover(rejection)
                 .unify()
                 .with(log)
                 .map(Reply::into_response)
@@ -150,9 +123,60 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 
 fn with_state(
     state: Arc<AppState>,
-) -> impl Filter<Extract = (Arc<AppState>,), Error = std::convert::Infallible> + Clone {
+) -> impl Filter<Extract = (Arc<AppState>,), Error = Infallible> + Clone {
     warp::any().map(move || state.clone())
 }
+
+/// Turns every rejection into its JSON error.
+async fn rejection(err: warp::Rejection) -> Result<Response, Infallible> {
+    use warp::reject as r;
+    let field = |field: &str, e: &dyn std::fmt::Display| ErrorItem::field(field, e.to_string());
+    let error = if let Some(e) = err.find::<ApiError>() {
+        e.clone()
+    } else if err.is_not_found() {
+        ApiError::NotFound
+    } else if let Some(e) = err.find::<r::InvalidQuery>() {
+        ApiError::BadRequest(vec![field("query", e)])
+    } else if let Some(e) = err.find::<r::InvalidHeader>() {
+        ApiError::BadRequest(vec![field("headers", e)])
+    } else if let Some(e) = err.find::<r::MissingHeader>() {
+        ApiError::BadRequest(vec![field("headers", e)])
+    } else if let Some(e) = err.find::<r::PayloadTooLarge>() {
+        ApiError::TooLarge(field("body", e))
+    } else if let Some(e) = err.find::<r::UnsupportedMediaType>() {
+        ApiError::UnsupportedMediaType(field("Content-Type", e))
+    } else if let Some(e) = err.find::<warp::filters::cors::CorsForbidden>() {
+        ApiError::Forbidden(field("Origin", e))
+    } else if let Some(e) = err.find::<r::LengthRequired>() {
+        ApiError::LengthRequired(field("Content-Length", e))
+    } else if err.find::<r::MethodNotAllowed>().is_some() {
+        ApiError::MethodNotAllowed("GET")
+    } else {
+        // unreachable from input: every route answers its own errors
+        tracing::error!(rejection = ?err, "unhandled rejection");
+        ApiError::Internal
+    };
+    Ok(error.into_response())
+}
+
+/// One structured log line per request, and its metrics.
+fn log_request(state: &AppState, info: warp::log::Info<'_>) {
+    let elapsed = info.elapsed();
+    state.metrics.record_request(
+        info.path(),
+        info.method().as_str(),
+        info.status().as_u16(),
+        elapsed.as_secs_f64(),
+    );
+    tracing::info!(
+        target: "classification_api::access",
+        method = %info.method(),
+        path = info.path(),
+        status = info.status().as_u16(),
+        latency_us = elapsed.as_micros() as u64,
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -161,18 +185,6 @@ mod tests {
     use warp::http::StatusCode;
 
     use super::*;
-
-    #[test]
-    fn route_index_allows_one_trailing_slash() {
-        let index = |p| route_index(p).map(|i| ROUTES[i].path);
-        assert_eq!(index("/"), Some("/"));
-        assert_eq!(index("/health"), Some("/health"));
-        assert_eq!(index("/health/"), Some("/health"));
-        assert_eq!(index("/health/live/"), Some("/health/live"));
-        for unknown in ["//", "/health//", "//health", "/nope", "/predict/x", ""] {
-            assert_eq!(index(unknown), None, "{unknown}");
-        }
-    }
 
     fn api() -> BoxedFilter<(Response,)> {
         let config = crate::config::Config {
@@ -189,26 +201,18 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn health() {
-        let r = warp::test::request().path("/health").reply(&api()).await;
-        assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(
-            json(r.body())["model_version"],
-            classification_model::model_version()
-        );
-    }
-
-    #[tokio::test]
-    async fn predict_routes_to_the_model() {
-        let r = warp::test::request()
-            .method("POST")
-            .path("/predict")
-            .header("content-type", "application/json")
-            .body(r#"{"inputs": [{"pclass": 3, "sex": "male", "sibsp": 0, "parch": 0}]}"#)
-            .reply(&api())
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(json(r.body())["predictions"], serde_json::json!([0]));
+    async fn every_route_of_the_table_is_served() {
+        let api = api();
+        for route in &ROUTES {
+            let r = warp::test::request()
+                .method(route.method.as_str())
+                .path(route.path)
+                .header("content-type", "application/json")
+                .body(r#"{"inputs": [{"pclass": 3, "sex": "male", "sibsp": 0, "parch": 0}]}"#)
+                .reply(&api)
+                .await;
+            assert_eq!(r.status(), StatusCode::OK, "{}", route.path);
+        }
     }
 
     #[tokio::test]
@@ -275,12 +279,11 @@ mod tests {
             assert_eq!(r.status(), status, "{method} {path} {body}");
             assert!(json(r.body())["errors"][0]["message"].is_string());
         }
-        let big = "x".repeat(5000);
         let r = warp::test::request()
             .method("POST")
             .path("/predict")
             .header("content-type", "application/json")
-            .body(big)
+            .body("x".repeat(5000))
             .reply(&api())
             .await;
         assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);

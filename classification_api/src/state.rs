@@ -1,0 +1,60 @@
+//! What the handlers share: the model, the limits and the metrics.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use classification_model::Model;
+use tokio::sync::Semaphore;
+
+use crate::config::{ApiKey, Config};
+use crate::metrics::Metrics;
+
+/// The body limits a request is read with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimits {
+    /// Largest accepted body, in bytes.
+    pub max_bytes: usize,
+    /// How long a client may take to send it.
+    pub timeout: Duration,
+}
+
+/// What the handlers share.
+#[derive(Debug)]
+pub struct AppState {
+    /// The model served.
+    pub model: &'static Model,
+    /// How request bodies are read.
+    pub body: BodyLimits,
+    /// Most records in one request.
+    pub max_batch: usize,
+    /// Permits for predictions being computed; taken once the body is in.
+    pub in_flight: Arc<Semaphore>,
+    /// The key `/predict` requires, if any.
+    pub api_key: Option<ApiKey>,
+    /// What `/metrics` reports.
+    pub metrics: Metrics,
+    /// False once shutdown has begun (`/health/ready` then answers 503).
+    pub ready: AtomicBool,
+    /// Origins allowed by CORS, if CORS is on.
+    pub cors_origins: Option<Vec<String>>,
+}
+
+impl AppState {
+    /// State for `model` with the limits of `config`.
+    pub fn new(model: &'static Model, config: &Config) -> Self {
+        Self {
+            model,
+            body: BodyLimits {
+                max_bytes: config.max_body_bytes,
+                timeout: config.request_timeout,
+            },
+            max_batch: config.max_batch,
+            in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
+            api_key: config.api_key.clone(),
+            metrics: Metrics::new(model.name(), model.version()),
+            ready: AtomicBool::new(true),
+            cors_origins: config.cors_origins.clone(),
+        }
+    }
+}

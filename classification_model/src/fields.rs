@@ -1,0 +1,517 @@
+//! The field table: every input column declared once, with its rules.
+//!
+//! The [`Passenger`] struct, validation ([`Field::check`]), the JSON Schema of
+//! a record ([`crate::json_schema`]), `/model`'s feature list
+//! ([`FeatureSpec`]), the CSV header check and the grouping of explanations
+//! all derive from the one `fields!` declaration below. Changing a field's
+//! rule is one edit there. The text rules themselves are in `docs/PIPELINE.md`
+//! ("Input rules").
+
+use std::borrow::Cow;
+
+use crate::value::{Checked, FieldValue, PADDING, plain_decimal, shorten};
+
+/// What kind of value a field holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    /// A whole number from `min` to `max`.
+    Integer {
+        /// Smallest accepted value.
+        min: i64,
+        /// Largest accepted value.
+        max: i64,
+    },
+    /// A number of at least 0 and, if set, at most `max`.
+    Number {
+        /// Largest accepted value, if there is one.
+        max: Option<i64>,
+    },
+    /// One of these labels, in any case; the label as written here is used.
+    Choice(&'static [&'static str]),
+    /// Free text (a number is taken as its text).
+    Text,
+}
+
+/// One input column and its rules.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Field {
+    /// The dataset's column name.
+    pub name: &'static str,
+    /// What it holds.
+    pub kind: Kind,
+    /// Whether a value must be given (blank and `?` count as missing).
+    pub required: bool,
+    /// What it is, for people.
+    pub description: &'static str,
+    /// The feature its explanation is reported under: the derived feature
+    /// for `name` (`title`), the field's own name otherwise.
+    pub feature: &'static str,
+    /// For an [`Kind::Integer`]: its values are classes, listed as choices.
+    pub classes: bool,
+}
+
+impl Field {
+    const fn new(kind: Kind, description: &'static str) -> Self {
+        Field {
+            name: "",
+            kind,
+            required: false,
+            description,
+            feature: "",
+            classes: false,
+        }
+    }
+
+    /// A whole number from `min` to `max`.
+    pub const fn integer(min: i64, max: i64, description: &'static str) -> Self {
+        Self::new(Kind::Integer { min, max }, description)
+    }
+
+    /// A number of at least 0 (and at most `max`, if set).
+    pub const fn number(max: Option<i64>, description: &'static str) -> Self {
+        Self::new(Kind::Number { max }, description)
+    }
+
+    /// One of `labels`, in any case.
+    pub const fn choice(labels: &'static [&'static str], description: &'static str) -> Self {
+        Self::new(Kind::Choice(labels), description)
+    }
+
+    /// Free text.
+    pub const fn text(description: &'static str) -> Self {
+        Self::new(Kind::Text, description)
+    }
+
+    /// The same field, required.
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// The same field, its whole numbers listed as classes.
+    pub const fn classes(mut self) -> Self {
+        self.classes = true;
+        self
+    }
+
+    /// The same field, explained under another feature's name.
+    pub const fn explained_as(mut self, feature: &'static str) -> Self {
+        self.feature = feature;
+        self
+    }
+
+    const fn named(mut self, name: &'static str) -> Self {
+        self.name = name;
+        if self.feature.is_empty() {
+            self.feature = name;
+        }
+        self
+    }
+
+    /// What the field accepts, in words, for error messages.
+    pub fn expected(&self) -> String {
+        match self.kind {
+            Kind::Integer { min, max } if self.classes => {
+                let values: Vec<String> = (min..=max).map(|v| v.to_string()).collect();
+                match values.split_last() {
+                    Some((last, rest)) if !rest.is_empty() => {
+                        format!("{} or {last}", rest.join(", "))
+                    }
+                    _ => values.join(""),
+                }
+            }
+            Kind::Integer { min, max } => format!("a whole number from {min} to {max}"),
+            Kind::Number { max: Some(max) } => format!("a number from 0 to {max}"),
+            Kind::Number { max: None } => "a number of at least 0".to_owned(),
+            Kind::Choice(labels) => {
+                let quoted: Vec<String> = labels.iter().map(|l| format!("{l:?}")).collect();
+                match quoted.split_last() {
+                    Some((last, rest)) if !rest.is_empty() => {
+                        format!("{} or {last} (any case)", rest.join(", "))
+                    }
+                    _ => quoted.join(""),
+                }
+            }
+            Kind::Text => "text".to_owned(),
+        }
+    }
+
+    /// Checks one raw value against the field's rules: the typed value, or a
+    /// message a user can act on.
+    pub fn check<'a>(&self, value: &'a FieldValue) -> Result<Checked<'a>, String> {
+        let checked = read(self, value)?;
+        if self.required && checked == Checked::Missing {
+            return Err(format!("is required: {}", self.expected()));
+        }
+        Ok(checked)
+    }
+}
+
+/// Text without its padding; `None` when that leaves nothing or `?`.
+fn present(text: &str) -> Option<&str> {
+    match text.trim_matches(PADDING) {
+        "" | "?" => None,
+        t => Some(t),
+    }
+}
+
+fn describe(v: &FieldValue) -> String {
+    match v {
+        FieldValue::Missing => "nothing".into(),
+        FieldValue::Number(n) => format!("the number {n}"),
+        FieldValue::Text(t) => format!("{:?}", shorten(t)),
+        FieldValue::Invalid(k) => (*k).into(),
+    }
+}
+
+/// Reads `value` by `field`'s rules (not yet its `required` flag).
+fn read<'a>(field: &Field, value: &'a FieldValue) -> Result<Checked<'a>, String> {
+    let wrong = || format!("must be {}, got {}", field.expected(), describe(value));
+    let number = match (value, field.kind) {
+        (FieldValue::Missing, _) => return Ok(Checked::Missing),
+        (FieldValue::Invalid(_), _) => return Err(wrong()),
+        (FieldValue::Text(t), kind) => {
+            let Some(t) = present(t) else {
+                return Ok(Checked::Missing);
+            };
+            match kind {
+                Kind::Text => return Ok(Checked::Text(Cow::Borrowed(value_text(value)))),
+                Kind::Choice(labels) => {
+                    return labels
+                        .iter()
+                        .find(|l| l.eq_ignore_ascii_case(t))
+                        .map(|l| Checked::Label(l))
+                        .ok_or_else(wrong);
+                }
+                Kind::Integer { .. } | Kind::Number { .. } => {
+                    plain_decimal(t).ok_or_else(|| {
+                        format!(
+                            "must be {}, written as a plain decimal such as 29 or 29.5, got {}",
+                            field.expected(),
+                            describe(value)
+                        )
+                    })?
+                }
+            }
+        }
+        (FieldValue::Number(n), Kind::Text) => return Ok(Checked::Text(Cow::Owned(n.to_string()))),
+        (FieldValue::Number(_), Kind::Choice(_)) => return Err(wrong()),
+        (FieldValue::Number(n), _) => *n,
+    };
+    // `-0` is 0, so that both read alike everywhere
+    let n = number + 0.0;
+    let in_range = match field.kind {
+        Kind::Integer { min, max } => n.fract() == 0.0 && n >= min as f64 && n <= max as f64,
+        Kind::Number { max } => n >= 0.0 && max.is_none_or(|m| n <= m as f64),
+        Kind::Choice(_) | Kind::Text => false,
+    };
+    if n.is_finite() && in_range {
+        Ok(Checked::Number(n))
+    } else {
+        Err(format!(
+            "must be {}, got {}",
+            field.expected(),
+            fmt_number(n)
+        ))
+    }
+}
+
+fn value_text(v: &FieldValue) -> &str {
+    match v {
+        FieldValue::Text(t) => t,
+        _ => "",
+    }
+}
+
+fn fmt_number(n: f64) -> String {
+    if n.is_finite() {
+        n.to_string()
+    } else {
+        format!("{n} (not a finite number)")
+    }
+}
+
+/// Declares the feature fields once: the [`Passenger`] struct and [`FIELDS`].
+macro_rules! fields {
+    ($( $(#[$doc:meta])* $name:ident: $field:expr, )*) => {
+        /// One passenger, with the dataset's column names as keys.
+        ///
+        /// Build one from JSON (`serde_json`), from CSV
+        /// ([`read_passengers_csv`](crate::read_passengers_csv)), or directly:
+        /// every field is a raw [`FieldValue`], checked when predicted.
+        /// The dataset's other columns ([`IGNORED_COLUMNS`]) are accepted and
+        /// ignored; any other key is an error naming it, and so is a key
+        /// given twice.
+        ///
+        /// ```
+        /// use classification_model::{FieldValue, Passenger};
+        ///
+        /// let p: Passenger = serde_json::from_str(
+        ///     r#"{"pclass": 1, "sex": "female", "age": "29", "sibsp": 0, "parch": 0,
+        ///         "fare": 211.3375, "cabin": "B5", "embarked": "S", "ticket": "24160"}"#,
+        /// )?;
+        /// assert_eq!(p.age, FieldValue::Text("29".into())); // read when checked
+        /// assert_eq!(p.fare, FieldValue::Number(211.3375));
+        /// assert!(serde_json::from_str::<Passenger>(r#"{"Age": 3}"#).is_err());
+        /// # Ok::<(), serde_json::Error>(())
+        /// ```
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        pub struct Passenger {
+            $( $(#[$doc])* pub $name: FieldValue, )*
+        }
+
+        /// The feature fields, in the dataset's column order.
+        pub static FIELDS: [Field; N_FIELDS] = [ $( $field.named(stringify!($name)), )* ];
+
+        impl Passenger {
+            /// The raw values, in [`FIELDS`] order.
+            pub fn values(&self) -> [&FieldValue; N_FIELDS] {
+                [ $( &self.$name, )* ]
+            }
+
+            /// The raw value of field number `index` of [`FIELDS`], to fill.
+            pub(crate) fn value_mut(&mut self, index: usize) -> Option<&mut FieldValue> {
+                let slots = [ $( &mut self.$name, )* ];
+                slots.into_iter().nth(index)
+            }
+        }
+    };
+}
+
+/// Number of feature fields.
+pub const N_FIELDS: usize = 9;
+
+fields! {
+    /// Ticket class: 1, 2 or 3.
+    pclass: Field::integer(1, 3, "ticket class: 1 (first), 2 or 3").classes().required(),
+    /// Full name as in the dataset (`"Allen, Miss. Elisabeth Walton"`); optional.
+    name: Field::text("full name; only its title (Mr, Mrs, Miss, Master or another) is used")
+        .explained_as("title"),
+    /// `male` or `female`, any case.
+    sex: Field::choice(&["male", "female"], "sex").required(),
+    /// Age in years, 0 to 120; optional.
+    age: Field::number(Some(120), "age in years"),
+    /// Siblings and spouses aboard, 0 to 20.
+    sibsp: Field::integer(0, 20, "siblings and spouses aboard").required(),
+    /// Parents and children aboard, 0 to 20.
+    parch: Field::integer(0, 20, "parents and children aboard").required(),
+    /// Fare paid, at least 0; optional.
+    fare: Field::number(None, "fare paid"),
+    /// Cabin (`"C22 C26"`); optional.
+    cabin: Field::text("cabin; only the first letter of its first cabin is used"),
+    /// Port of embarkation: `C`, `Q` or `S`, any case; optional.
+    embarked: Field::choice(&["C", "Q", "S"], "port of embarkation: Cherbourg, Queenstown or Southampton"),
+}
+
+/// The dataset's other columns: accepted as input and ignored.
+pub const IGNORED_COLUMNS: [&str; 5] = ["survived", "ticket", "boat", "body", "home.dest"];
+
+/// The label column of a training dataset.
+pub const LABEL: Field = Field::integer(0, 1, "1 if the passenger survived").named("survived");
+
+/// What a column name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// Feature field number `i` of [`FIELDS`].
+    Feature(usize),
+    /// One of [`IGNORED_COLUMNS`] (number `i`).
+    Ignored(usize),
+}
+
+impl Column {
+    /// The column a key names; `None` if it is no dataset column. Keys are
+    /// case-sensitive, as in the dataset.
+    pub fn of(key: &str) -> Option<Column> {
+        if let Some(i) = FIELDS.iter().position(|f| f.name == key) {
+            return Some(Column::Feature(i));
+        }
+        IGNORED_COLUMNS
+            .iter()
+            .position(|c| *c == key)
+            .map(Column::Ignored)
+    }
+
+    /// A bit for the set of keys seen, to find duplicates.
+    pub fn bit(self) -> u32 {
+        match self {
+            Column::Feature(i) => 1 << i,
+            Column::Ignored(i) => 1 << (N_FIELDS + i),
+        }
+    }
+
+    /// The column's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Column::Feature(i) => FIELDS[i].name,
+            Column::Ignored(i) => IGNORED_COLUMNS[i],
+        }
+    }
+}
+
+/// Every column name a record may carry: the features, then the ignored ones.
+pub fn column_names() -> impl Iterator<Item = &'static str> {
+    FIELDS.iter().map(|f| f.name).chain(IGNORED_COLUMNS)
+}
+
+/// The features explanations are reported under, in [`FIELDS`] order.
+pub fn features() -> [&'static str; N_FIELDS] {
+    std::array::from_fn(|i| FIELDS[i].feature)
+}
+
+/// The index in [`FIELDS`] of the field named `name`.
+#[cfg(test)]
+pub(crate) fn index_of(name: &str) -> Option<usize> {
+    FIELDS.iter().position(|f| f.name == name)
+}
+
+/// What one input field accepts, as `/model` lists it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FeatureSpec {
+    /// The dataset's column name.
+    pub name: String,
+    /// `integer`, `number` or `string`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Whether a value must be given.
+    pub required: bool,
+    /// The accepted values where there is a fixed set (strings match in any case).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<serde_json::Value>>))]
+    pub allowed_values: Option<Vec<serde_json::Value>>,
+    /// Smallest accepted number.
+    pub minimum: Option<f64>,
+    /// Largest accepted number.
+    pub maximum: Option<f64>,
+    /// What it is.
+    pub description: String,
+    /// The feature its explanation is reported under.
+    pub explained_as: String,
+}
+
+impl From<&Field> for FeatureSpec {
+    fn from(f: &Field) -> Self {
+        let (kind, allowed, minimum, maximum) = match f.kind {
+            Kind::Integer { min, max } => (
+                "integer",
+                f.classes
+                    .then(|| (min..=max).map(serde_json::Value::from).collect()),
+                Some(min as f64),
+                Some(max as f64),
+            ),
+            Kind::Number { max } => ("number", None, Some(0.0), max.map(|m| m as f64)),
+            Kind::Choice(labels) => (
+                "string",
+                Some(labels.iter().map(|l| serde_json::Value::from(*l)).collect()),
+                None,
+                None,
+            ),
+            Kind::Text => ("string", None, None, None),
+        };
+        FeatureSpec {
+            name: f.name.to_owned(),
+            kind: kind.to_owned(),
+            required: f.required,
+            allowed_values: allowed,
+            minimum,
+            maximum,
+            description: f.description.to_owned(),
+            explained_as: f.feature.to_owned(),
+        }
+    }
+}
+
+/// Every feature field as `/model` lists it.
+pub fn feature_specs() -> Vec<FeatureSpec> {
+    FIELDS.iter().map(FeatureSpec::from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(name: &str) -> &'static Field {
+        &FIELDS[index_of(name).unwrap()]
+    }
+
+    fn number(name: &str, text: &str) -> Option<f64> {
+        match field(name).check(&FieldValue::from(text)) {
+            Ok(Checked::Number(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn numbers_follow_the_text_rules() {
+        assert_eq!(number("pclass", " 01 "), Some(1.0));
+        assert_eq!(number("pclass", "\t+3.0"), Some(3.0));
+        assert_eq!(number("pclass", "1e0"), None);
+        assert_eq!(number("sibsp", "-0"), Some(0.0));
+        assert!(number("sibsp", "-0").unwrap().is_sign_positive());
+        assert_eq!(number("sibsp", "2.5"), None);
+        assert_eq!(number("age", "120"), Some(120.0));
+        assert_eq!(number("age", "120.0001"), None);
+        assert_eq!(number("fare", "1e400"), None);
+        assert_eq!(
+            field("age").check(&FieldValue::from(" ? ")),
+            Ok(Checked::Missing)
+        );
+        assert!(field("pclass").check(&FieldValue::from("")).is_err());
+    }
+
+    #[test]
+    fn choices_and_text() {
+        assert_eq!(
+            field("sex").check(&FieldValue::from(" FeMale ")),
+            Ok(Checked::Label("female"))
+        );
+        assert!(field("sex").check(&FieldValue::Number(1.0)).is_err());
+        assert_eq!(
+            field("embarked").check(&FieldValue::from("")),
+            Ok(Checked::Missing)
+        );
+        assert_eq!(
+            field("cabin").check(&FieldValue::Number(12.0)),
+            Ok(Checked::Text("12".into()))
+        );
+        assert_eq!(
+            field("name").check(&FieldValue::from("?")),
+            Ok(Checked::Missing)
+        );
+        let e = field("age")
+            .check(&FieldValue::Invalid("a boolean"))
+            .unwrap_err();
+        assert_eq!(e, "must be a number from 0 to 120, got a boolean");
+    }
+
+    #[test]
+    fn columns_are_unique_and_fit_the_duplicate_bitset() {
+        let names: Vec<&str> = column_names().collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len());
+        assert!(names.len() <= 32);
+        for name in names {
+            assert_eq!(Column::of(name).map(Column::name), Some(name));
+        }
+        assert_eq!(Column::of("Age"), None);
+    }
+
+    #[test]
+    fn features_rename_only_name() {
+        assert_eq!(
+            features(),
+            [
+                "pclass", "title", "sex", "age", "sibsp", "parch", "fare", "cabin", "embarked"
+            ]
+        );
+    }
+
+    #[test]
+    fn expected_texts() {
+        assert_eq!(FIELDS[0].expected(), "1, 2 or 3");
+        assert_eq!(FIELDS[4].expected(), "a whole number from 0 to 20");
+        assert_eq!(FIELDS[2].expected(), "\"male\" or \"female\" (any case)");
+        assert_eq!(FIELDS[6].expected(), "a number of at least 0");
+    }
+}
