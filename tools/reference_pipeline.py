@@ -1,6 +1,6 @@
 """Independent reference for the golden values in classification_model/tests/golden/.
 
-Implements ../shared/PIPELINE.md with numpy, pandas and scikit-learn (not
+Implements docs/PIPELINE.md with numpy, pandas and scikit-learn (not
 feature_engine), solving the logistic objective tightly, and writes
 reference.json. Not run in CI: the JSON it produced is committed.
 

@@ -19,3 +19,8 @@ pub mod paths;
 pub mod routes;
 pub mod server;
 pub mod state;
+
+/// The repository README's Rust examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -171,7 +171,8 @@ mod tests {
                 .find(|t| name.contains(t))
                 .unwrap_or("Other")
         };
-        let data = crate::dataset::read_dataset(include_bytes!("../datasets/titanic.csv")).unwrap();
+        let data = crate::passenger::read_passengers_csv(include_bytes!("../datasets/titanic.csv"))
+            .unwrap();
         let mut names: Vec<String> = data
             .passengers
             .iter()

@@ -159,7 +159,7 @@ fn fitting_on_all_rows_reproduces_the_reference_full_model() {
     let artifact = train(DATA, &config, &version).unwrap();
     assert_eq!(artifact.training_data().train_rows, 1309);
     assert!(artifact.metrics().test.is_none());
-    // PIPELINE.md section 5
+    // docs/PIPELINE.md, "Reference figures"
     assert_eq!(
         artifact.summary().columns[7..]
             .iter()

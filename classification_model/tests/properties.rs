@@ -92,7 +92,7 @@ fn valid_passenger() -> impl Strategy<Value = Passenger> {
 }
 
 /// `P(survived = 1)` computed from the artifact's JSON alone, step by step as
-/// PIPELINE.md describes, without the crate's transformers.
+/// `docs/PIPELINE.md` describes, without the crate's transformers.
 fn independent_probability(artifact: &Value, p: &Passenger) -> f64 {
     let pl = &artifact["pipeline"];
     // the text rules: spaces and tabs around are ignored; blank and `?` are missing

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::service::{Server, build_release};
+use crate::service::{Server, build_bare_warp, build_release};
 use crate::{Options, Result, root};
 
 /// One passenger, as the dataset has them.
@@ -26,33 +26,94 @@ pub fn run(args: &[String]) -> Result<()> {
         );
     }
     build_release()?;
+    let bare = build_bare_warp()?;
     let dir = root().join("target/loadtest");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let wrk = Wrk {
+        dir: dir.clone(),
+        threads,
+        connections,
+        duration,
+    };
 
-    let server = Server::start(&dir)?;
-    let mut report = format!(
-        "cold start (exec to first 200 from /health): {:.1} ms\n\n\
-         | scenario | requests/s | p50 | p99 | errors |\n|---|---|---|---|---|\n",
-        server.cold_start.as_secs_f64() * 1000.0
+    // the floor (a bare warp handler) before and after the service, so that
+    // the machine's drift shows and the ratios use their mean
+    let mut floor = Vec::new();
+    let mut report = String::from(
+        "| scenario | requests/s | ratio to the bare handler | p50 | p99 | errors |\n|---|---|---|---|---|---|\n",
     );
+    let mut rows = Vec::new();
+    floor.push(wrk.measure_bare(&bare)?);
+    let server = Server::start(&dir)?;
+    let cold_start = server.cold_start;
     let url = format!("http://{}", server.addr);
-    let scenarios = [
+    for (name, path, records) in [
         ("GET /health", "/health", None),
         ("POST /predict, 1 record", "/predict", Some(1)),
         ("POST /predict, 100 records", "/predict", Some(100)),
-    ];
-    for (name, path, records) in scenarios {
+    ] {
+        rows.push((name, wrk.run(&url, path, records)?));
+    }
+    let (_, peak_rss_kib) = server.rss_kib()?;
+    let exit = server.stop()?;
+    floor.push(wrk.measure_bare(&bare)?);
+    let base = (floor[0].requests_per_sec + floor[1].requests_per_sec) / 2.0;
+    for (i, r) in floor.iter().enumerate() {
+        let name = ["bare warp, before", "bare warp, after"][i];
+        report.push_str(&r.row(name, base));
+    }
+    for (name, r) in &rows {
+        report.push_str(&r.row(name, base));
+    }
+    report.push_str(&format!(
+        "\nthe bare handler's mean: {base:.0} requests/s; `/health` at {:.2}x, one-record `/predict` at {:.2}x\n\
+         cold start (exec to first 200 from /health): {:.1} ms; peak RSS of the server: {:.1} MB\n\
+         server exit on SIGTERM: {exit}\n",
+        rows[0].1.requests_per_sec / base,
+        rows[1].1.requests_per_sec / base,
+        cold_start.as_secs_f64() * 1000.0,
+        peak_rss_kib as f64 / 1024.0
+    ));
+    if !exit.success() {
+        return Err(format!("the server did not exit cleanly: {exit}\n{report}"));
+    }
+    println!("{report}");
+    let path = dir.join("report.md");
+    std::fs::write(&path, &report).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("(written to {})", path.display());
+    Ok(())
+}
+
+/// How `wrk` is run.
+struct Wrk {
+    dir: std::path::PathBuf,
+    threads: u64,
+    connections: u64,
+    duration: u64,
+}
+
+impl Wrk {
+    /// `GET /` on the bare warp handler, started and stopped around the run.
+    fn measure_bare(&self, binary: &std::path::Path) -> Result<WrkResult> {
+        let bare = Server::start_binary(binary, &self.dir, "bare_warp")?;
+        let result = self.run(&format!("http://{}", bare.addr), "/", None);
+        bare.stop()?;
+        result
+    }
+
+    /// One scenario: `path` under load, POSTing `records` passengers if set.
+    fn run(&self, url: &str, path: &str, records: Option<usize>) -> Result<WrkResult> {
         let mut cmd = Command::new("wrk");
         cmd.args([
             "--latency",
             "-t",
-            &threads.to_string(),
+            &self.threads.to_string(),
             "-c",
-            &connections.to_string(),
+            &self.connections.to_string(),
         ])
-        .args(["-d", &format!("{duration}s"), "--timeout", "5s"]);
+        .args(["-d", &format!("{}s", self.duration), "--timeout", "5s"]);
         if let Some(n) = records {
-            let script = dir.join(format!("predict_{n}.lua"));
+            let script = self.dir.join(format!("predict_{n}.lua"));
             let body = format!(r#"{{"inputs": [{}]}}"#, vec![PASSENGER; n].join(", "));
             let lua = format!(
                 "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = [==[{body}]==]\n"
@@ -71,28 +132,9 @@ pub fn run(args: &[String]) -> Result<()> {
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
-        let r = WrkResult::parse(&text)?;
-        println!("{name}:\n{text}");
-        report.push_str(&format!(
-            "| {name} | {:.0} | {} | {} | {} |\n",
-            r.requests_per_sec, r.p50, r.p99, r.errors
-        ));
+        println!("{url}{path}:\n{text}");
+        WrkResult::parse(&text)
     }
-    let (_, peak_rss_kib) = server.rss_kib()?;
-    report.push_str(&format!(
-        "\npeak RSS of the server: {:.1} MB\n",
-        peak_rss_kib as f64 / 1024.0
-    ));
-    let exit = server.stop()?;
-    report.push_str(&format!("server exit on SIGTERM: {exit}\n"));
-    if !exit.success() {
-        return Err(format!("the server did not exit cleanly: {exit}\n{report}"));
-    }
-    println!("{report}");
-    let path = dir.join("report.md");
-    std::fs::write(&path, &report).map_err(|e| format!("{}: {e}", path.display()))?;
-    println!("(written to {})", path.display());
-    Ok(())
 }
 
 /// What `wrk --latency` reports.
@@ -105,6 +147,18 @@ struct WrkResult {
 }
 
 impl WrkResult {
+    /// A report row, with the ratio to `base` requests/s.
+    fn row(&self, name: &str, base: f64) -> String {
+        format!(
+            "| {name} | {:.0} | {:.2} | {} | {} | {} |\n",
+            self.requests_per_sec,
+            self.requests_per_sec / base,
+            self.p50,
+            self.p99,
+            self.errors
+        )
+    }
+
     fn parse(text: &str) -> Result<Self> {
         let field = |prefix: &str| {
             text.lines()

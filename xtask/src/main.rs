@@ -1,6 +1,7 @@
 //! Project automation: `cargo xtask <command>` (see `cargo xtask help`).
 
 mod loadtest;
+mod modules;
 mod release;
 mod service;
 mod soak;
@@ -35,6 +36,9 @@ Commands:
       send SIGTERM under load. Fails on any 5xx, unexpected status, broken
       connection, request lost at shutdown, RSS growth of 5 MB or more, or an
       exit code other than 0.
+  modules
+      Print each crate's module graph (who imports whom through crate::) and
+      fail if two modules import each other, directly or around a cycle.
   help
       This text.
 ";
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         Some("train") => train::run(&args[1..]),
         Some("loadtest") => loadtest::run(&args[1..]),
         Some("soak") => soak::run(&args[1..]),
+        Some("modules") => modules::run(&args[1..]),
         Some("bump") => release::bump(&args[1..]),
         Some("check-release") => release::check_release(&args[1..]),
         Some("help" | "--help" | "-h") | None => {

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,15 +12,27 @@ use crate::{Result, root};
 
 /// `cargo build --release -p classification_api`.
 pub fn build_release() -> Result<()> {
+    cargo_release(&[])
+}
+
+/// The bare warp handler (`classification_api/examples/bare_warp.rs`), in its
+/// own build so that its dev-dependencies' features stay out of the service.
+pub fn build_bare_warp() -> Result<PathBuf> {
+    cargo_release(&["--example", "bare_warp"])?;
+    Ok(root().join("target/release/examples/bare_warp"))
+}
+
+fn cargo_release(extra: &[&str]) -> Result<()> {
     let status = Command::new(env!("CARGO"))
         .args(["build", "--release", "--locked", "-p", "classification_api"])
+        .args(extra)
         .current_dir(root())
         .status()
         .map_err(|e| format!("cargo build: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err("building classification_api failed".into())
+        Err(format!("building classification_api {extra:?} failed"))
     }
 }
 
@@ -42,8 +54,16 @@ impl Server {
     /// Starts the release binary on a free loopback port (its log goes to
     /// `dir/server.log`) and waits until `/health` answers.
     pub fn start(dir: &Path) -> Result<Server> {
-        let binary = root().join("target/release/classification_api");
-        let log_path = dir.join("server.log");
+        Self::start_binary(
+            &root().join("target/release/classification_api"),
+            dir,
+            "server",
+        )
+    }
+
+    /// Starts `binary` likewise, logging to `dir/{name}.log`.
+    pub fn start_binary(binary: &Path, dir: &Path, name: &str) -> Result<Server> {
+        let log_path = dir.join(format!("{name}.log"));
         let mut log =
             std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
         let stderr = log.try_clone().map_err(|e| e.to_string())?;

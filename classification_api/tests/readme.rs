@@ -1,0 +1,93 @@
+//! Every `curl` example of the repository README, run against the real
+//! server: its output must be the comment lines under it (`...` stands for
+//! any text; white space is not compared).
+
+mod common;
+
+use std::process::Command;
+
+use common::Server;
+
+/// `(command, expected output)` pairs of the README's runnable shell blocks.
+fn examples(readme: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for block in readme.split("```sh\n").skip(1) {
+        let block = block.split("```").next().unwrap_or_default();
+        // blocks that start or build something are documentation only
+        if !block.contains("curl")
+            || ["cargo ", "API_KEY=", "PORT="]
+                .iter()
+                .any(|s| block.contains(s))
+        {
+            continue;
+        }
+        let (mut command, mut expected) = (String::new(), String::new());
+        for line in block.lines().chain([""]) {
+            if let Some(comment) = line.strip_prefix('#') {
+                expected.push_str(comment);
+                expected.push('\n');
+                continue;
+            }
+            if (line.trim().is_empty() || !expected.is_empty()) && !command.trim().is_empty() {
+                out.push((std::mem::take(&mut command), std::mem::take(&mut expected)));
+            }
+            command.push_str(line);
+            command.push('\n');
+        }
+    }
+    out
+}
+
+/// Whether `actual` is `expected` (white space ignored, `...` any text).
+fn matches(expected: &str, actual: &str) -> bool {
+    let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+    let (expected, actual) = (squeeze(expected), squeeze(actual));
+    let parts: Vec<&str> = expected.split("...").collect();
+    let mut rest = actual.as_str();
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            let Some(at) = rest.find(part) else {
+                return false;
+            };
+            rest = &rest[at + part.len()..];
+        }
+    }
+    rest.is_empty()
+}
+
+#[test]
+fn wildcards() {
+    assert!(matches("a...c", "abbbc"));
+    assert!(matches("{\"x\": 1}", "{\"x\":1}"));
+    assert!(matches("ab...", "abc"));
+    assert!(!matches("ab", "abc"));
+    assert!(!matches("a...c", "abd"));
+}
+
+#[test]
+fn readme_examples_answer_as_shown() {
+    let readme = include_str!("../../README.md");
+    let examples = examples(readme);
+    assert!(examples.len() >= 8, "{} examples found", examples.len());
+    let server = Server::start(&[]);
+    for (command, expected) in examples {
+        let command = command.replace("localhost:8002", &server.addr.to_string());
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(&command)
+            .output()
+            .expect("sh runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            matches(&expected, &stdout),
+            "{command}\nREADME says:\n{expected}\nthe server says:\n{stdout}"
+        );
+    }
+}
