@@ -68,7 +68,7 @@ impl Server {
             std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
         let stderr = log.try_clone().map_err(|e| e.to_string())?;
         let started = Instant::now();
-        let mut child = Command::new(&binary)
+        let mut child = Command::new(binary)
             .env("HOST", "127.0.0.1")
             .env("PORT", "0")
             .env(
