@@ -12,6 +12,7 @@ pub mod config;
 pub mod errors;
 pub mod handlers;
 pub mod input;
+pub mod logging;
 pub mod metrics;
 pub mod openapi;
 pub mod output;

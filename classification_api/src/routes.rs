@@ -168,12 +168,11 @@ fn log_request(state: &AppState, info: warp::log::Info<'_>) {
         info.status().as_u16(),
         elapsed.as_secs_f64(),
     );
-    tracing::info!(
-        target: "classification_api::access",
-        method = %info.method(),
-        path = info.path(),
-        status = info.status().as_u16(),
-        latency_us = elapsed.as_micros() as u64,
+    crate::logging::access(
+        info.method().as_str(),
+        info.path(),
+        info.status().as_u16(),
+        elapsed.as_micros() as u64,
     );
 }
 

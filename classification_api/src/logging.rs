@@ -1,0 +1,204 @@
+//! Logging: `tracing` to standard output, written in batches by a background
+//! thread. A request appends its line to a buffer and goes on: it neither
+//! waits for a write nor wakes a thread (on a small machine a wake-up per
+//! line costs more than the line). Nothing is dropped: a buffer that grows
+//! past [`BATCH_CAP`] is written out by the request that fills it.
+//!
+//! The access log, one line per request, is formatted here directly, in
+//! `tracing`'s own line format, when `RUST_LOG` enables its target: the
+//! generic formatter was a quarter of a `/health` request's cost.
+
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+use tracing_subscriber::EnvFilter;
+
+/// How often the background thread writes what has gathered.
+pub const FLUSH_INTERVAL: Duration = Duration::from_millis(5);
+/// The most bytes gathered before a request writes them itself.
+pub const BATCH_CAP: usize = 1 << 20;
+
+struct Shared {
+    pending: Mutex<Vec<u8>>,
+    /// Held while writing, so that batches reach the output in order.
+    out: Mutex<Box<dyn Write + Send>>,
+    stop: AtomicBool,
+}
+
+impl Shared {
+    fn flush(&self) {
+        let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
+        let batch =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
+        if !batch.is_empty() {
+            // nowhere to report a failed log write: the line is lost, the service goes on
+            let _ = out.write_all(&batch).and_then(|()| out.flush());
+        }
+    }
+}
+
+/// Where formatted lines go.
+#[derive(Clone)]
+pub struct BatchWriter(Arc<Shared>);
+
+impl BatchWriter {
+    fn append(&self, bytes: &[u8]) {
+        let full = {
+            let mut pending = self
+                .0
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            pending.extend_from_slice(bytes);
+            pending.len() >= BATCH_CAP
+        };
+        if full {
+            self.0.flush();
+        }
+    }
+}
+
+impl Write for BatchWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.append(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes what is left when dropped: keep it until the process ends.
+pub struct FlushGuard {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for FlushGuard {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        self.shared.flush();
+    }
+}
+
+/// A writer of batches to `out`, and the guard that stops its thread.
+pub fn batch_writer(out: Box<dyn Write + Send>) -> (BatchWriter, FlushGuard) {
+    let shared = Arc::new(Shared {
+        pending: Mutex::new(Vec::with_capacity(64 * 1024)),
+        out: Mutex::new(out),
+        stop: AtomicBool::new(false),
+    });
+    let worker = shared.clone();
+    let thread = std::thread::Builder::new()
+        .name("log-writer".into())
+        .spawn(move || {
+            while !worker.stop.load(Ordering::Relaxed) {
+                std::thread::sleep(FLUSH_INTERVAL);
+                worker.flush();
+            }
+        })
+        .ok();
+    (BatchWriter(shared.clone()), FlushGuard { shared, thread })
+}
+
+/// The writer behind the global subscriber, for [`access`].
+static WRITER: OnceLock<BatchWriter> = OnceLock::new();
+
+/// The access log's target.
+pub const ACCESS: &str = "classification_api::access";
+
+/// One access-log line, as `tracing` would write
+/// `info!(target: ACCESS, method, path, status, latency_us)`, if enabled.
+pub fn access(method: &str, path: &str, status: u16, latency_us: u64) {
+    if !tracing::enabled!(target: ACCESS, tracing::Level::INFO) {
+        return;
+    }
+    let Some(writer) = WRITER.get() else {
+        tracing::info!(target: ACCESS, method, path, status, latency_us);
+        return;
+    };
+    thread_local! {
+        static LINE: RefCell<String> = const { RefCell::new(String::new()) };
+    }
+    LINE.with_borrow_mut(|line| {
+        line.clear();
+        // writing to a String cannot fail
+        let _ = writeln!(
+            line,
+            "{}  INFO {ACCESS}: method={method} path={path} status={status} latency_us={latency_us}",
+            humantime::format_rfc3339_micros(SystemTime::now()),
+        );
+        writer.append(line.as_bytes());
+    });
+}
+
+/// Logs to standard output with the `RUST_LOG` filter (default `info`).
+pub fn init() -> FlushGuard {
+    use std::io::IsTerminal;
+    let (writer, guard) = batch_writer(Box::new(std::io::stdout()));
+    let _ = WRITER.set(writer.clone());
+    tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(std::io::stdout().is_terminal())
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    guard
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_line_arrives_in_order() {
+        let sink = Sink::default();
+        let (writer, guard) = batch_writer(Box::new(sink.clone()));
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let mut w = writer.clone();
+                std::thread::spawn(move || {
+                    for i in 0..20_000 {
+                        w.write_all(format!("{t} {i}\n").as_bytes()).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        drop(guard);
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let mut next = [0; 4];
+        for line in text.lines() {
+            let (t, i) = line.split_once(' ').unwrap();
+            let t: usize = t.parse().unwrap();
+            assert_eq!(i.parse::<usize>().unwrap(), next[t], "{line}");
+            next[t] += 1;
+        }
+        assert_eq!(next, [20_000; 4]);
+    }
+}
