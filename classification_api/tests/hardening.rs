@@ -204,7 +204,10 @@ fn malformed_http_is_answered_by_hyper_and_closed() {
     // documented exception to the JSON errors: hyper answers these itself
     let server = Server::start(&[]);
     for (raw, status) in [
-        (&b"GET /health HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"[..], 400),
+        (
+            &b"GET /health HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"[..],
+            400,
+        ),
         (b"G@T /health HTTP/1.1\r\nHost: x\r\n\r\n", 400),
         (b"GET /health HTTP/9.9\r\nHost: x\r\n\r\n", 400),
     ] {

@@ -27,9 +27,12 @@ impl Scores {
 
 /// Area under the ROC curve by the rank-sum (Mann-Whitney) statistic with
 /// average ranks for ties, which equals scikit-learn's `roc_auc_score`.
-/// `NaN` when one class is absent.
+/// `NaN` when one class is absent. Labels other than 1 count as 0; pairs
+/// beyond the shorter slice are ignored.
 pub fn roc_auc(labels: &[u8], scores: &[f64]) -> f64 {
-    let mut order: Vec<usize> = (0..labels.len()).collect();
+    let n = labels.len().min(scores.len());
+    let (labels, scores) = (&labels[..n], &scores[..n]);
+    let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
     let mut rank_sum_pos = 0.0;
     let mut i = 0;
@@ -58,7 +61,7 @@ pub fn accuracy(labels: &[u8], probabilities: &[f64]) -> f64 {
         .zip(probabilities)
         .filter(|(l, p)| u8::from(**p > 0.5) == **l)
         .count();
-    correct as f64 / labels.len() as f64
+    correct as f64 / labels.len().min(probabilities.len()) as f64
 }
 
 #[cfg(test)]
@@ -73,6 +76,8 @@ mod tests {
         // ties count one half: roc_auc_score([0, 1], [0.5, 0.5]) == 0.5
         assert_abs_diff_eq!(roc_auc(&[0, 1], &[0.5, 0.5]), 0.5);
         assert!(roc_auc(&[1, 1], &[0.2, 0.3]).is_nan());
+        // mismatched lengths: the pairs there are
+        assert_abs_diff_eq!(roc_auc(&[0, 1, 1], &[0.1, 0.9]), 1.0);
     }
 
     #[test]

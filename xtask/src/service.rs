@@ -98,6 +98,8 @@ impl Server {
         let access_lines = Arc::new(AtomicU64::new(0));
         let counter = access_lines.clone();
         let log_thread = std::thread::spawn(move || {
+            // buffered: the harness must not cost the server a write per log line
+            let mut log = std::io::BufWriter::with_capacity(256 * 1024, log);
             for line in lines.map_while(|l| l.ok()) {
                 if line.contains("classification_api::access") {
                     counter.fetch_add(1, Ordering::Relaxed);
