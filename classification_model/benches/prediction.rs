@@ -24,6 +24,38 @@ fn prediction(c: &mut Criterion) {
     });
 }
 
+fn json_typed(c: &mut Criterion) {
+    // the dataset as JSON records with numbers as JSON numbers (the same input for every build)
+    let text = include_str!("../datasets/titanic.csv");
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let mut records = Vec::new();
+    for r in reader.records() {
+        let r = r.expect("record");
+        let mut map = serde_json::Map::new();
+        for (k, v) in header.iter().zip(r.iter()) {
+            let value = match v.parse::<f64>() {
+                Ok(n) if !["name", "ticket", "cabin", "home.dest"].contains(&k) => {
+                    serde_json::json!(n)
+                }
+                _ if v == "?" => serde_json::Value::Null,
+                _ => serde_json::json!(v),
+            };
+            map.insert(k.to_owned(), value);
+        }
+        records.push(serde_json::Value::Object(map));
+    }
+    let all: Vec<Passenger> =
+        serde_json::from_value(serde_json::Value::Array(records)).expect("passengers");
+    let one = all[..1].to_vec();
+    c.bench_function("json-typed/make_prediction/1 passenger", |b| {
+        b.iter(|| make_prediction(black_box(&one)).expect("valid"))
+    });
+    c.bench_function("json-typed/make_prediction/1309 passengers", |b| {
+        b.iter(|| make_prediction(black_box(&all)).expect("valid"))
+    });
+}
+
 fn loading(c: &mut Criterion) {
     c.bench_function("load embedded artifact", |b| {
         b.iter(|| Model::load_embedded().expect("embedded"))
@@ -43,6 +75,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(2));
-    targets = prediction, loading, training
+    targets = prediction, json_typed, loading, training
 }
 criterion_main!(benches);

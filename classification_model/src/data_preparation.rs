@@ -87,8 +87,9 @@ impl<'a> Record<'a> {
         let [pclass, name, sex, age, sibsp, parch, fare, cabin, embarked] =
             [PCLASS, NAME, SEX, AGE, SIBSP, PARCH, FARE, CABIN, EMBARKED].map(|i| &values[i]);
         let cabin = match cabin {
-            Checked::Text(Cow::Borrowed(t)) => cabin_token(t).map(Cow::Borrowed),
-            Checked::Text(Cow::Owned(t)) => cabin_token(t).map(|t| Cow::Owned(t.to_owned())),
+            Checked::Text(t) => cabin_token(t).map(Cow::Borrowed),
+            // a JSON number given as a cabin stands for its own text
+            Checked::Number(n) => Some(Cow::Owned(n.to_string())),
             _ => None,
         };
         Record {
@@ -102,6 +103,8 @@ impl<'a> Record<'a> {
             embarked: label(embarked),
             title: match name {
                 Checked::Text(t) => Some(title(t)),
+                // a number has none of the titles
+                Checked::Number(_) => Some("Other"),
                 _ => None,
             },
         }

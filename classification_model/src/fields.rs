@@ -7,8 +7,6 @@
 //! rule is one edit there. The text rules themselves are in `docs/PIPELINE.md`
 //! ("Input rules").
 
-use std::borrow::Cow;
-
 use crate::value::{Checked, FieldValue, PADDING, plain_decimal, shorten};
 
 /// What kind of value a field holds.
@@ -138,6 +136,7 @@ impl Field {
 
     /// Checks one raw value against the field's rules: the typed value, or a
     /// message a user can act on.
+    #[inline(always)]
     pub fn check<'a>(&self, value: &'a FieldValue) -> Result<Checked<'a>, String> {
         let checked = read(self, value)?;
         if self.required && checked == Checked::Missing {
@@ -165,6 +164,7 @@ fn describe(v: &FieldValue) -> String {
 }
 
 /// Reads `value` by `field`'s rules (not yet its `required` flag).
+#[inline(always)]
 fn read<'a>(field: &Field, value: &'a FieldValue) -> Result<Checked<'a>, String> {
     let wrong = || format!("must be {}, got {}", field.expected(), describe(value));
     let number = match (value, field.kind) {
@@ -175,7 +175,7 @@ fn read<'a>(field: &Field, value: &'a FieldValue) -> Result<Checked<'a>, String>
                 return Ok(Checked::Missing);
             };
             match kind {
-                Kind::Text => return Ok(Checked::Text(Cow::Borrowed(value_text(value)))),
+                Kind::Text => return Ok(Checked::Text(value_text(value))),
                 Kind::Choice(labels) => {
                     return labels
                         .iter()
@@ -194,7 +194,7 @@ fn read<'a>(field: &Field, value: &'a FieldValue) -> Result<Checked<'a>, String>
                 }
             }
         }
-        (FieldValue::Number(n), Kind::Text) => return Ok(Checked::Text(Cow::Owned(n.to_string()))),
+        (FieldValue::Number(n), Kind::Text) => return Ok(Checked::Number(*n)),
         (FieldValue::Number(_), Kind::Choice(_)) => return Err(wrong()),
         (FieldValue::Number(n), _) => *n,
     };
@@ -471,7 +471,7 @@ mod tests {
         );
         assert_eq!(
             field("cabin").check(&FieldValue::Number(12.0)),
-            Ok(Checked::Text("12".into()))
+            Ok(Checked::Number(12.0))
         );
         assert_eq!(
             field("name").check(&FieldValue::from("?")),

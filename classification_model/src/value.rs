@@ -42,12 +42,13 @@ pub enum FieldValue {
 pub enum Checked<'a> {
     /// No value (absent, `null`, blank or `?`).
     Missing,
-    /// A finite number within the field's range (`-0` is read as 0).
+    /// A finite number within the field's range (`-0` is read as 0); for a
+    /// free-text field, a JSON number standing for its own text.
     Number(f64),
-    /// A [`Kind::Choice`] label, as the table writes it.
+    /// A [`Kind::Choice`](crate::Kind::Choice) label, as the table writes it.
     Label(&'static str),
     /// Text, as given.
-    Text(Cow<'a, str>),
+    Text(&'a str),
 }
 
 impl From<f64> for FieldValue {
