@@ -1,5 +1,5 @@
 //! Handlers: what each route answers. Each reads its input through
-//! [`input`](crate::input), answers through [`output`](crate::output), and
+//! [`input`], answers through [`output`], and
 //! fails with an [`ApiError`].
 
 use std::collections::HashMap;

@@ -26,10 +26,12 @@ Commands:
       Fail unless TAG is v<VERSION>, the versions agree, the artifact for VERSION
       is the only one and is fresh, and the model crate packages.
   loadtest [--duration SECS] [--connections N] [--threads N]
-      Build the API in release mode, start it on 127.0.0.1, drive GET /health and
-      POST /predict (1 and 100 records) with wrk for SECS each (default 10, 32
-      connections, 2 threads), report requests/s, p50/p99, errors, cold start and
-      peak RSS, then stop the server with SIGTERM. Needs wrk.
+      Build the API and a bare warp handler (the framework's floor) in release
+      mode, start them on 127.0.0.1, drive the bare handler, then GET /health and
+      POST /predict (1 and 100 records), then the bare handler again, with wrk for
+      SECS each (default 10, 32 connections, 2 threads); report requests/s, the
+      ratio to the bare handler's mean, p50/p99, errors, cold start and peak RSS,
+      then stop the server with SIGTERM. Needs wrk.
   soak [--duration SECS] [--clients N]
       Build the API in release mode and drive it with N keep-alive clients
       (default 8) of mixed valid and invalid traffic for SECS (default 60), then
