@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::fields::{FIELDS, N_FIELDS};
+use crate::fields::{N_FIELDS, index_of};
 use crate::value::Checked;
 
 /// The categorical features, in pipeline order.
@@ -36,44 +36,18 @@ pub struct Record<'a> {
     pub title: Option<&'static str>,
 }
 
-/// The index in [`FIELDS`] of `name`, at compile time.
-const fn field(name: &str) -> usize {
-    let mut i = 0;
-    while i < FIELDS.len() {
-        if same(FIELDS[i].name.as_bytes(), name.as_bytes()) {
-            return i;
-        }
-        i += 1;
-    }
-    panic!("no such field")
-}
-
-const fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-const PCLASS: usize = field("pclass");
-const NAME: usize = field("name");
-const SEX: usize = field("sex");
-const AGE: usize = field("age");
-const SIBSP: usize = field("sibsp");
-const PARCH: usize = field("parch");
-const FARE: usize = field("fare");
-const CABIN: usize = field("cabin");
-const EMBARKED: usize = field("embarked");
+const PCLASS: usize = index_of("pclass");
+const NAME: usize = index_of("name");
+const SEX: usize = index_of("sex");
+const AGE: usize = index_of("age");
+const SIBSP: usize = index_of("sibsp");
+const PARCH: usize = index_of("parch");
+const FARE: usize = index_of("fare");
+const CABIN: usize = index_of("cabin");
+const EMBARKED: usize = index_of("embarked");
 
 impl<'a> Record<'a> {
-    /// Prepares checked values (in [`FIELDS`] order): the title from the
+    /// Prepares checked values (in [`FIELDS`](crate::fields::FIELDS) order): the title from the
     /// name, the first token of the cabin.
     pub fn prepare(values: [Checked<'a>; N_FIELDS]) -> Self {
         let number = |c: &Checked<'_>| match c {

@@ -110,26 +110,15 @@ impl Field {
     pub fn expected(&self) -> String {
         match self.kind {
             Kind::Integer { min, max } if self.classes => {
-                let values: Vec<String> = (min..=max).map(|v| v.to_string()).collect();
-                match values.split_last() {
-                    Some((last, rest)) if !rest.is_empty() => {
-                        format!("{} or {last}", rest.join(", "))
-                    }
-                    _ => values.join(""),
-                }
+                or_list((min..=max).map(|v| v.to_string()).collect())
             }
             Kind::Integer { min, max } => format!("a whole number from {min} to {max}"),
             Kind::Number { max: Some(max) } => format!("a number from 0 to {max}"),
             Kind::Number { max: None } => "a number of at least 0".to_owned(),
-            Kind::Choice(labels) => {
-                let quoted: Vec<String> = labels.iter().map(|l| format!("{l:?}")).collect();
-                match quoted.split_last() {
-                    Some((last, rest)) if !rest.is_empty() => {
-                        format!("{} or {last} (any case)", rest.join(", "))
-                    }
-                    _ => quoted.join(""),
-                }
-            }
+            Kind::Choice(labels) => format!(
+                "{} (any case)",
+                or_list(labels.iter().map(|l| format!("{l:?}")).collect())
+            ),
             Kind::Text => "text".to_owned(),
         }
     }
@@ -228,6 +217,14 @@ fn fmt_number(n: f64) -> String {
         n.to_string()
     } else {
         format!("{n} (not a finite number)")
+    }
+}
+
+/// `a, b or c`.
+fn or_list(items: Vec<String>) -> String {
+    match items.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => items.concat(),
     }
 }
 
@@ -358,10 +355,31 @@ pub fn features() -> [&'static str; N_FIELDS] {
     std::array::from_fn(|i| FIELDS[i].feature)
 }
 
-/// The index in [`FIELDS`] of the field named `name`.
-#[cfg(test)]
-pub(crate) fn index_of(name: &str) -> Option<usize> {
-    FIELDS.iter().position(|f| f.name == name)
+/// The index in [`FIELDS`] of the field named `name`; usable in constants,
+/// where a wrong name fails the build.
+pub(crate) const fn index_of(name: &str) -> usize {
+    let mut i = 0;
+    while i < FIELDS.len() {
+        if same(FIELDS[i].name.as_bytes(), name.as_bytes()) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("no such field")
+}
+
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// What one input field accepts, as `/model` lists it.
@@ -430,7 +448,7 @@ mod tests {
     use super::*;
 
     fn field(name: &str) -> &'static Field {
-        &FIELDS[index_of(name).unwrap()]
+        &FIELDS[index_of(name)]
     }
 
     fn number(name: &str, text: &str) -> Option<f64> {

@@ -226,7 +226,9 @@ pub(crate) fn read_csv(bytes: &[u8], label: Option<&str>) -> Result<CsvRows, Err
     let mut columns = Vec::with_capacity(headers.len());
     let mut seen = 0u32;
     for (i, name) in headers.iter().enumerate() {
-        match Column::of(name) {
+        let column = Column::of(name);
+        columns.push(column);
+        match column {
             None => errors.push(header_error(
                 name,
                 format!(
@@ -241,7 +243,6 @@ pub(crate) fn read_csv(bytes: &[u8], label: Option<&str>) -> Result<CsvRows, Err
             )),
             Some(c) => seen |= c.bit(),
         }
-        columns.push(Column::of(name));
     }
     let required = FIELDS.iter().filter(|f| f.required).map(|f| f.name);
     for name in required.chain(label) {
