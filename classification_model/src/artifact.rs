@@ -7,12 +7,13 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::data_preparation::{CATEGORICAL_FEATURES, NUMERIC_WITH_MISSING};
+use crate::drift::DriftReference;
 use crate::errors::{Error, Result};
 use crate::metrics::Scores;
 use crate::pipeline::{Pipeline, PipelineConfig};
 
 /// The artifact format this build reads and writes.
-pub const FORMAT_REVISION: u32 = 1;
+pub const FORMAT_REVISION: u32 = 2;
 
 /// The model's name.
 pub const MODEL_NAME: &str = "titanic_classification_model";
@@ -86,6 +87,7 @@ pub struct Artifact {
     pub(crate) training_data: TrainingData,
     pub(crate) pipeline: Pipeline,
     pub(crate) metrics: Metrics,
+    pub(crate) drift: DriftReference,
 }
 
 /// An artifact as parsed, before [`Artifact::check`].
@@ -99,6 +101,7 @@ struct Unchecked {
     training_data: TrainingData,
     pipeline: Pipeline,
     metrics: Metrics,
+    drift: DriftReference,
 }
 
 impl TryFrom<Unchecked> for Artifact {
@@ -113,6 +116,7 @@ impl TryFrom<Unchecked> for Artifact {
             training_data: u.training_data,
             pipeline: u.pipeline,
             metrics: u.metrics,
+            drift: u.drift,
         };
         artifact.check()?;
         Ok(artifact)
@@ -209,6 +213,11 @@ impl Artifact {
     /// How well it does.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The drift reference: each feature's bins and training shares.
+    pub fn drift(&self) -> &DriftReference {
+        &self.drift
     }
 
     /// The fitted pipeline, readably.
@@ -354,7 +363,7 @@ impl Artifact {
         if p.scaler.scale.iter().any(|s| *s <= 0.0) {
             return fail("a scale is not positive".into());
         }
-        Ok(())
+        self.drift.check(p).or_else(fail)
     }
 }
 
@@ -376,7 +385,8 @@ mod tests {
         assert!(Artifact::from_json("{\"format_revision\": 1").is_err());
         let e = Artifact::from_json("{\"format_revision\": 99}").unwrap_err();
         assert!(e.to_string().contains("format revision 99"), "{e}");
-        let e = Artifact::from_json("{\"format_revision\": 1}").unwrap_err();
+        let e = Artifact::from_json(&format!("{{\"format_revision\": {FORMAT_REVISION}}}"))
+            .unwrap_err();
         assert!(e.to_string().contains("invalid artifact"), "{e}");
     }
 }

@@ -5,6 +5,7 @@
 mod artifact;
 mod data_preparation;
 mod dataset;
+mod drift;
 mod errors;
 mod fields;
 #[cfg(feature = "train")]
@@ -28,12 +29,13 @@ pub use artifact::{
     TrainingData, artifact_file_name,
 };
 pub use dataset::{Dataset, read_dataset};
+pub use drift::{DriftReference, FeatureBins, MAX_BINS, MISSING_BIN, PSI_ALERT, PSI_FLOOR, psi};
 pub use errors::{CsvError, Error, FieldError, FieldErrors, Result};
 pub use fields::{
     Column, FIELDS, FeatureSpec, Field, IGNORED_COLUMNS, Kind, LABEL, N_FIELDS, Passenger,
     column_names, feature_specs, features,
 };
-pub use metrics::{Scores, accuracy, roc_auc};
+pub use metrics::{LiveScores, Scores, SortedScores, accuracy, roc_auc};
 pub use passenger::{CsvRows, KeyProblem, explain_json_record, read_passengers_csv};
 pub use pipeline::PipelineConfig;
 pub use prediction::{

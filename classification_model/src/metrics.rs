@@ -64,8 +64,114 @@ pub fn accuracy(labels: &[u8], probabilities: &[f64]) -> f64 {
     correct as f64 / labels.len().min(probabilities.len()) as f64
 }
 
+/// Accuracy, ROC-AUC, log-loss and Brier score of (probability, label)
+/// pairs that arrive in ascending order of probability, as a database
+/// cursor gives them: constant memory at any count. The ROC-AUC equals
+/// [`roc_auc`] on the same pairs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SortedScores {
+    n: u64,
+    positives: u64,
+    correct: u64,
+    log_loss: f64,
+    brier: f64,
+    rank_sum_positives: f64,
+    ranked: u64,
+    tie: Option<(f64, u64, u64)>,
+}
+
+/// What [`SortedScores`] computed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LiveScores {
+    /// Pairs scored.
+    pub rows: u64,
+    /// Share of rows whose prediction (`P > 0.5`) equals the label.
+    pub accuracy: f64,
+    /// Area under the ROC curve; `null` unless both labels occur.
+    pub roc_auc: Option<f64>,
+    /// Mean negative log-likelihood (probabilities clipped to `[1e-15, 1 - 1e-15]`).
+    pub log_loss: f64,
+    /// Mean squared difference between probability and label.
+    pub brier: f64,
+}
+
+impl SortedScores {
+    /// Adds one pair; `probability` must not be below the previous one's.
+    pub fn push(&mut self, probability: f64, label: u8) {
+        let y = u8::from(label == 1);
+        self.n += 1;
+        self.positives += u64::from(y);
+        self.correct += u64::from(u8::from(probability > 0.5) == y);
+        let p = probability.clamp(1e-15, 1.0 - 1e-15);
+        self.log_loss -= if y == 1 { p.ln() } else { (1.0 - p).ln() };
+        self.brier += (probability - f64::from(y)).powi(2);
+        match &mut self.tie {
+            Some((value, count, pos)) if *value == probability => {
+                *count += 1;
+                *pos += u64::from(y);
+            }
+            _ => {
+                self.close_tie();
+                self.tie = Some((probability, 1, u64::from(y)));
+            }
+        }
+    }
+
+    fn close_tie(&mut self) {
+        if let Some((_, count, pos)) = self.tie.take() {
+            // the tied ranks ranked+1 ..= ranked+count, averaged
+            let average = self.ranked as f64 + (count as f64 + 1.0) / 2.0;
+            self.rank_sum_positives += average * pos as f64;
+            self.ranked += count;
+        }
+    }
+
+    /// The scores of the pairs pushed; `None` if there were none.
+    pub fn finish(mut self) -> Option<LiveScores> {
+        self.close_tie();
+        if self.n == 0 {
+            return None;
+        }
+        let n = self.n as f64;
+        let (pos, neg) = (self.positives as f64, (self.n - self.positives) as f64);
+        Some(LiveScores {
+            rows: self.n,
+            accuracy: self.correct as f64 / n,
+            roc_auc: (pos > 0.0 && neg > 0.0)
+                .then(|| (self.rank_sum_positives - pos * (pos + 1.0) / 2.0) / (pos * neg)),
+            log_loss: self.log_loss / n,
+            brier: self.brier / n,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sorted_scores_agree_with_the_batch_metrics() {
+        let labels = [0u8, 1, 0, 1, 1, 0, 1, 0];
+        let p: [f64; 8] = [0.1, 0.4, 0.4, 0.35, 0.8, 0.5, 0.5, 0.2];
+        let mut order: Vec<usize> = (0..p.len()).collect();
+        order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+        let mut s = SortedScores::default();
+        for i in order {
+            s.push(p[i], labels[i]);
+        }
+        let live = s.finish().unwrap();
+        assert_eq!(live.rows, 8);
+        assert_abs_diff_eq!(live.roc_auc.unwrap(), roc_auc(&labels, &p), epsilon = 1e-15);
+        assert_abs_diff_eq!(live.accuracy, accuracy(&labels, &p));
+        let brier = labels
+            .iter()
+            .zip(&p)
+            .map(|(&y, &q)| (q - f64::from(y)).powi(2))
+            .sum::<f64>()
+            / 8.0;
+        assert_abs_diff_eq!(live.brier, brier, epsilon = 1e-15);
+        assert!(SortedScores::default().finish().is_none());
+    }
+
     use super::*;
     use approx::assert_abs_diff_eq;
 

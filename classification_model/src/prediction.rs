@@ -238,6 +238,28 @@ impl Model {
         Ok(self.predict_explained(passengers)?.1)
     }
 
+    /// Each passenger's drift bin per feature (indices into
+    /// [`FeatureBins::bins`](crate::FeatureBins), in [`features`](crate::features)
+    /// order), or every invalid field.
+    pub fn drift_bins(&self, passengers: &[Passenger]) -> Result<Vec<[u8; N_FIELDS]>> {
+        let mut errors = Vec::new();
+        let mut bins = Vec::with_capacity(passengers.len());
+        for (row, p) in passengers.iter().enumerate() {
+            if let Some(record) = validate_one(row, p, &mut errors) {
+                bins.push(
+                    self.artifact
+                        .drift
+                        .bins_of(&self.artifact.pipeline, &record),
+                );
+            }
+        }
+        if errors.is_empty() {
+            Ok(bins)
+        } else {
+            Err(Error::Invalid(FieldErrors(errors)))
+        }
+    }
+
     /// Calls `f` on each passenger's score if every passenger is valid;
     /// otherwise lists every problem.
     fn each_valid(&self, passengers: &[Passenger], mut f: impl FnMut(Score)) -> Result<()> {

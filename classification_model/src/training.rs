@@ -5,6 +5,7 @@ use crate::artifact::{
     Artifact, FORMAT_REVISION, MODEL_NAME, Metrics, TrainingConfig, TrainingData,
 };
 use crate::dataset::read_dataset;
+use crate::drift::DriftReference;
 use crate::errors::{Error, Result};
 use crate::metrics::Scores;
 use crate::pipeline::Pipeline;
@@ -40,6 +41,7 @@ pub fn train(
     };
     let (train_x, train_y) = pick(&train_rows);
     let pipeline = Pipeline::fit(&train_x, &train_y, &config.pipeline)?;
+    let drift = DriftReference::fit(&pipeline, &train_x)?;
     // the metrics come from the code that serves
     let scorer = Scorer::new(&pipeline);
     let score = |rows: &[usize]| {
@@ -67,6 +69,7 @@ pub fn train(
         },
         pipeline,
         metrics,
+        drift,
     };
     artifact.check()?;
     Ok(artifact)

@@ -4,7 +4,8 @@
 
 use approx::assert_abs_diff_eq;
 use classification_model::{
-    Artifact, Model, TrainingConfig, make_prediction, model_version, read_dataset, train,
+    Artifact, FORMAT_REVISION, Model, TrainingConfig, make_prediction, model_version, read_dataset,
+    train,
 };
 use serde_json::Value;
 
@@ -209,9 +210,22 @@ fn faulty_artifacts_fail_to_load_with_a_clear_error() {
     let e = Model::from_json(truncated).unwrap_err().to_string();
     assert!(e.contains("corrupt or truncated"), "{e}");
 
-    let revision = good.replacen("\"format_revision\": 1", "\"format_revision\": 2", 1);
+    let revision = good.replacen(
+        &format!("\"format_revision\": {FORMAT_REVISION}"),
+        "\"format_revision\": 99",
+        1,
+    );
     let e = Model::from_json(&revision).unwrap_err().to_string();
-    assert!(e.contains("format revision 2"), "{e}");
+    assert!(e.contains("format revision 99"), "{e}");
+
+    // drift shares that do not match the bins
+    let mut json: Value = serde_json::from_str(&good).unwrap();
+    json["drift"]["features"][0]["shares"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    let e = Model::from_json(&json.to_string()).unwrap_err().to_string();
+    assert!(e.contains("drift bins of pclass"), "{e}");
 
     let other_version = good.replacen(
         &format!("\"model_version\": \"{}\"", model_version()),
