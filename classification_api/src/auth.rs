@@ -1,11 +1,12 @@
-//! Bearer-key authentication, as a filter.
+//! Who may call what, as filters: the bearer key for `/predict`, and the
+//! admin key or loopback for the history endpoints.
 
 use subtle::ConstantTimeEq;
 use warp::Filter;
 use warp::http::HeaderValue;
 
 use crate::config::ApiKey;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ErrorItem};
 
 /// Passes when no key is configured or `Authorization: Bearer <key>` carries
 /// it (compared in constant time); otherwise rejects with a 401 [`ApiError`].
@@ -22,6 +23,31 @@ pub fn bearer(key: Option<ApiKey>) -> impl Filter<Extract = (), Error = warp::Re
                     Err(warp::reject::custom(ApiError::Unauthorized))
                 }
             }
+        })
+        .untuple_one()
+}
+
+/// The address of the client, as the server puts it in each request's
+/// extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer(pub std::net::SocketAddr);
+
+/// Guards the admin endpoints: with a key, `Authorization: Bearer <key>`
+/// (else 401); without one, loopback clients only (else 403).
+pub fn admin(key: Option<ApiKey>) -> impl Filter<Extract = (), Error = warp::Rejection> + Clone {
+    warp::header::optional::<HeaderValue>("authorization")
+        .and(warp::ext::optional::<Peer>())
+        .and_then(move |given: Option<HeaderValue>, peer: Option<Peer>| {
+            let verdict = match &key {
+                Some(key) if authorized(given.as_ref(), key) => Ok(()),
+                Some(_) => Err(ApiError::Unauthorized),
+                None if peer.is_some_and(|p| p.0.ip().to_canonical().is_loopback()) => Ok(()),
+                None => Err(ApiError::Forbidden(ErrorItem::field(
+                    "Authorization",
+                    "the history endpoints answer only loopback clients unless the server sets ADMIN_API_KEY",
+                ))),
+            };
+            async move { verdict.map_err(warp::reject::custom) }
         })
         .untuple_one()
 }

@@ -40,6 +40,44 @@ pub struct Config {
     /// `CORS_ORIGINS`: origins allowed to call the API from a browser,
     /// comma-separated, or `*` for any; unset = no CORS headers (default).
     pub cors_origins: Option<Vec<String>>,
+    /// Where the prediction history is kept (`HISTORY`, `HISTORY_PATH`,
+    /// `DATABASE_URL`).
+    pub history: HistoryStore,
+    /// `HISTORY_KEEP_NAMES=true`: store passengers' names; by default only
+    /// the title derived from the name is stored.
+    pub keep_names: bool,
+    /// `HISTORY_RETENTION_DAYS`: prune history rows older than this (unset =
+    /// keep forever).
+    pub retention_days: Option<u32>,
+    /// `MONITORING_REFRESH_SECS`: how often the monitoring gauges of
+    /// `/metrics` are recomputed (default 30 s).
+    pub monitoring_refresh: Duration,
+    /// `ADMIN_API_KEY`: when set, the history endpoints require
+    /// `Authorization: Bearer <key>`; unset = loopback clients only.
+    pub admin_key: Option<ApiKey>,
+}
+
+/// Where the prediction history is kept.
+#[derive(Clone, PartialEq, Eq)]
+pub enum HistoryStore {
+    /// `HISTORY=off`: no history, no history endpoints.
+    Off,
+    /// A SQLite file (`HISTORY_PATH`, default `data/history.sqlite3`),
+    /// created with its directory.
+    Sqlite(PathBuf),
+    /// `DATABASE_URL=postgres://...`.
+    Postgres(ApiKey),
+}
+
+impl fmt::Debug for HistoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HistoryStore::Off => f.write_str("Off"),
+            HistoryStore::Sqlite(p) => write!(f, "Sqlite({})", p.display()),
+            // the URL may carry a password
+            HistoryStore::Postgres(_) => f.write_str("Postgres(<redacted>)"),
+        }
+    }
 }
 
 /// A secret that never appears in logs or `Debug` output.
@@ -67,6 +105,11 @@ impl Default for Config {
             api_key: None,
             model_path: None,
             cors_origins: None,
+            history: HistoryStore::Sqlite(PathBuf::from(DEFAULT_HISTORY_PATH)),
+            keep_names: false,
+            retention_days: None,
+            monitoring_refresh: Duration::from_secs(30),
+            admin_key: None,
         }
     }
 }
@@ -115,18 +158,48 @@ impl Config {
                 "MAX_CONNECTIONS",
                 d.max_connections,
             )?,
-            api_key: match lookup("API_KEY") {
-                None => None,
-                Some(k) if k.trim().len() >= 16 && k.trim() == k => Some(ApiKey(k)),
-                Some(_) => {
-                    return Err(ConfigError::new(
-                        "API_KEY",
-                        "<redacted>",
-                        "at least 16 characters, without surrounding spaces (or unset it)",
-                    ));
-                }
-            },
+            api_key: key(lookup("API_KEY"), "API_KEY")?,
             model_path: get("MODEL_PATH").map(PathBuf::from),
+            history: match (
+                get("HISTORY").map(|v| v.trim().to_ascii_lowercase()),
+                get("DATABASE_URL"),
+            ) {
+                (Some(off), _) if off == "off" || off == "false" || off == "0" => HistoryStore::Off,
+                (Some(on), _) if !(on == "on" || on == "true" || on == "1") => {
+                    return Err(ConfigError::new("HISTORY", &on, "on or off"));
+                }
+                (_, Some(url)) => {
+                    let url = url.trim().to_owned();
+                    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                        return Err(ConfigError::new(
+                            "DATABASE_URL",
+                            "<redacted>",
+                            "a PostgreSQL URL, postgres://user:password@host:5432/database",
+                        ));
+                    }
+                    HistoryStore::Postgres(ApiKey(url))
+                }
+                (_, None) => HistoryStore::Sqlite(
+                    get("HISTORY_PATH")
+                        .map_or_else(|| PathBuf::from(DEFAULT_HISTORY_PATH), PathBuf::from),
+                ),
+            },
+            keep_names: match get("HISTORY_KEEP_NAMES").map(|v| v.trim().to_ascii_lowercase()) {
+                None => false,
+                Some(v) if v == "true" || v == "1" => true,
+                Some(v) if v == "false" || v == "0" => false,
+                Some(v) => return Err(ConfigError::new("HISTORY_KEEP_NAMES", &v, "true or false")),
+            },
+            retention_days: match get("HISTORY_RETENTION_DAYS") {
+                None => None,
+                v => Some(positive(v, "HISTORY_RETENTION_DAYS", 1)?),
+            },
+            monitoring_refresh: Duration::from_secs(positive(
+                get("MONITORING_REFRESH_SECS"),
+                "MONITORING_REFRESH_SECS",
+                d.monitoring_refresh.as_secs(),
+            )?),
+            admin_key: key(lookup("ADMIN_API_KEY"), "ADMIN_API_KEY")?,
             cors_origins: match get("CORS_ORIGINS") {
                 None => None,
                 Some(list) => {
@@ -154,6 +227,22 @@ impl Config {
     /// The address to listen on.
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::new(self.host, self.port)
+    }
+}
+
+/// The history file when neither `HISTORY_PATH` nor `DATABASE_URL` is set.
+pub const DEFAULT_HISTORY_PATH: &str = "data/history.sqlite3";
+
+/// A bearer key: at least 16 characters, no surrounding spaces.
+fn key(value: Option<String>, name: &'static str) -> Result<Option<ApiKey>, ConfigError> {
+    match value {
+        None => Ok(None),
+        Some(k) if k.trim().len() >= 16 && k.trim() == k => Ok(Some(ApiKey(k))),
+        Some(_) => Err(ConfigError::new(
+            name,
+            "<redacted>",
+            "at least 16 characters, without surrounding spaces (or unset it)",
+        )),
     }
 }
 
@@ -230,5 +319,36 @@ mod tests {
         let e = from(&[("API_KEY", "short")]).unwrap_err().to_string();
         assert!(e.contains("API_KEY") && !e.contains("short"), "{e}");
         assert_eq!(from(&[]).unwrap().api_key, None);
+    }
+
+    #[test]
+    fn history_store_and_its_settings() {
+        let c = from(&[]).unwrap();
+        assert_eq!(c.history, HistoryStore::Sqlite(DEFAULT_HISTORY_PATH.into()));
+        assert!(!c.keep_names && c.retention_days.is_none() && c.admin_key.is_none());
+        assert_eq!(
+            from(&[("HISTORY", "off")]).unwrap().history,
+            HistoryStore::Off
+        );
+        assert_eq!(
+            from(&[("HISTORY_PATH", "/tmp/h.db")]).unwrap().history,
+            HistoryStore::Sqlite("/tmp/h.db".into())
+        );
+        let pg = from(&[("DATABASE_URL", "postgres://u:secret@db/x")]).unwrap();
+        assert!(matches!(pg.history, HistoryStore::Postgres(_)));
+        assert!(!format!("{pg:?}").contains("secret"));
+        assert!(from(&[("DATABASE_URL", "mysql://x")]).is_err());
+        assert!(from(&[("HISTORY", "maybe")]).is_err());
+        assert!(from(&[("HISTORY_RETENTION_DAYS", "0")]).is_err());
+        assert_eq!(
+            from(&[
+                ("HISTORY_RETENTION_DAYS", "30"),
+                ("HISTORY_KEEP_NAMES", "true")
+            ])
+            .unwrap()
+            .retention_days,
+            Some(30)
+        );
+        assert!(from(&[("ADMIN_API_KEY", "short")]).is_err());
     }
 }

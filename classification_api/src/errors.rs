@@ -29,6 +29,45 @@ pub enum ServiceError {
     /// Waiting for a shutdown signal failed.
     #[error("cannot install the signal handlers: {0}")]
     Signal(std::io::Error),
+    /// The history store could not be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What went wrong with the history store.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The store cannot be reached or refuses writes (a database down, a
+    /// full disk, a lock held too long).
+    #[error("the history store ({backend}) is unavailable: {reason}")]
+    Unavailable {
+        /// `sqlite` or `postgres`.
+        backend: &'static str,
+        /// What the driver said.
+        reason: String,
+    },
+    /// The database was migrated by a newer build.
+    #[error(
+        "the history database is at schema version {found}, newer than the {known} this build knows: \
+         run a newer build, or point HISTORY_PATH/DATABASE_URL at another database"
+    )]
+    NewerSchema {
+        /// The newest version applied to the database.
+        found: i64,
+        /// The newest version this build has.
+        known: i64,
+    },
+    /// The schema could not be created or upgraded.
+    #[error("cannot migrate the history database: {0}")]
+    Migration(String),
+    /// The SQLite file or its directory cannot be created.
+    #[error("cannot create the history file {path}: {reason} (set HISTORY_PATH, or HISTORY=off)")]
+    Create {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// An invalid environment variable.
@@ -122,10 +161,12 @@ pub enum ApiError {
     BadRequest(Vec<ErrorItem>),
     /// 401: a key is required and was not given.
     Unauthorized,
-    /// 403: refused (a CORS origin).
+    /// 403: refused (a CORS origin, or an admin endpoint from afar).
     Forbidden(ErrorItem),
     /// 404: no such path.
     NotFound,
+    /// 404: no such item.
+    NotFoundItem(ErrorItem),
     /// 405: the path takes only this method.
     MethodNotAllowed(&'static str),
     /// 408: the body did not arrive in time.
@@ -138,8 +179,12 @@ pub enum ApiError {
     UnsupportedMediaType(ErrorItem),
     /// 422: the records are invalid; every problem is listed.
     Invalid(Vec<ErrorItem>),
+    /// 409: record ids already used.
+    Conflict(Vec<ErrorItem>),
     /// 503: at capacity; retry after a second.
     Busy,
+    /// 503: the history store cannot take the records now.
+    StoreUnavailable(String),
     /// 500: a fault of the service (logged).
     Internal,
     /// An error of `/predict`, answered in its response shape.
@@ -182,14 +227,15 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NotFoundItem(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::LengthRequired(_) => StatusCode::LENGTH_REQUIRED,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Busy | ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Prediction { error, .. } => error.status(),
         }
@@ -198,8 +244,17 @@ impl ApiError {
     /// The problems the body lists.
     pub fn items(&self) -> Vec<ErrorItem> {
         match self {
-            ApiError::BadRequest(items) | ApiError::Invalid(items) => items.clone(),
+            ApiError::BadRequest(items) | ApiError::Invalid(items) | ApiError::Conflict(items) => {
+                items.clone()
+            }
+            ApiError::StoreUnavailable(reason) => vec![ErrorItem::field(
+                "history",
+                format!(
+                    "{reason}; nothing was predicted or stored: retry after `Retry-After` seconds"
+                ),
+            )],
             ApiError::Forbidden(item)
+            | ApiError::NotFoundItem(item)
             | ApiError::Timeout(item)
             | ApiError::LengthRequired(item)
             | ApiError::TooLarge(item)
@@ -230,7 +285,7 @@ impl ApiError {
             ApiError::Unauthorized => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            ApiError::Busy => {
+            ApiError::Busy | ApiError::StoreUnavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             ApiError::MethodNotAllowed(allow) => {

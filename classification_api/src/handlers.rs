@@ -13,8 +13,10 @@ use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
 use crate::errors::{ApiError, ErrorItem};
+use crate::history_rows::new_rows;
 use crate::input::{self, Format};
 use crate::output::{self, HealthResponse, ModelInfo, PredictResponse, StatusResponse};
+use crate::recorder::Outcome;
 use crate::state::AppState;
 
 /// The service's name, as `/health` reports it.
@@ -45,13 +47,18 @@ pub fn live() -> Response {
 #[utoipa::path(get, path = "/health/ready", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = StatusResponse),
-        (status = 503, description = "Shutting down", body = StatusResponse),
+        (status = 503, description = "Shutting down, or the history store is down (the status says why)", body = StatusResponse),
     ))]
 pub fn ready(state: Arc<AppState>) -> Response {
-    if state.ready.load(Ordering::Relaxed) {
-        status("ready", StatusCode::OK)
-    } else {
-        status("shutting down", StatusCode::SERVICE_UNAVAILABLE)
+    if !state.ready.load(Ordering::Relaxed) {
+        return status("shutting down", StatusCode::SERVICE_UNAVAILABLE);
+    }
+    match state.history.as_ref().and_then(|h| h.health.problem()) {
+        Some(problem) => status(
+            &format!("not ready: {problem}"),
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+        None => status("ready", StatusCode::OK),
     }
 }
 
@@ -89,6 +96,11 @@ pub fn model_info(state: Arc<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String)))]
 pub fn metrics(state: Arc<AppState>) -> Response {
+    if let Some(history) = &state.history {
+        state
+            .metrics
+            .record_store_up(history.health.problem().is_none());
+    }
     output::typed(
         Response::new(state.metrics.render().into()),
         "application/openmetrics-text; version=1.0.0; charset=utf-8",
@@ -117,9 +129,10 @@ pub fn index() -> Response {
         (status = 401, description = "`API_KEY` is set and the bearer token is missing or wrong", body = PredictResponse),
         (status = 408, description = "The body did not arrive in time", body = PredictResponse),
         (status = 413, description = "Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` records", body = PredictResponse),
+        (status = 409, description = "A record's own `id` is already stored: nothing was predicted or stored", body = PredictResponse),
         (status = 415, description = "Content-Type is neither JSON nor CSV", body = PredictResponse),
         (status = 422, description = "An empty list, or invalid records: every row and field at fault (CSV: and line)", body = PredictResponse),
-        (status = 503, description = "Too many predictions in flight: retry after `Retry-After` seconds", body = PredictResponse),
+        (status = 503, description = "Too many predictions in flight, or the history store cannot take the records: retry after `Retry-After` seconds", body = PredictResponse),
     ))]
 pub async fn predict(
     query: HashMap<String, String>,
@@ -127,7 +140,8 @@ pub async fn predict(
     body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
     state: Arc<AppState>,
 ) -> Response {
-    match predict_batch(&query, &headers, body, &state).await {
+    let request_id = input::request_id(&headers).unwrap_or_else(input::new_id);
+    let mut response = match predict_batch(&query, &headers, body, &state, &request_id).await {
         Ok(response) => response,
         Err(e) => {
             if let ApiError::Invalid(items) = &e {
@@ -137,7 +151,11 @@ pub async fn predict(
             }
             e.in_prediction(state.model.version()).into_response()
         }
+    };
+    if let Ok(value) = warp::http::HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
     }
+    response
 }
 
 async fn predict_batch(
@@ -145,12 +163,13 @@ async fn predict_batch(
     headers: &HeaderMap,
     body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
     state: &AppState,
+    request_id: &str,
 ) -> Result<Response, ApiError> {
     let explain = input::explain_flag(query)?;
     let format = input::body_format(headers)?;
     let bytes = input::read_body(headers, body, state.body).await?;
     // only now, with the body in, does the request count as in flight
-    let _permit = state
+    let permit = state
         .in_flight
         .clone()
         .try_acquire_owned()
@@ -189,9 +208,52 @@ async fn predict_batch(
             ApiError::Internal
         }
     })?;
+    // the permit bounds predictions being computed; waiting for the store is
+    // bounded by the connection limit and the writers' queue
+    drop(permit);
+    let ids: Vec<String> = batch
+        .ids
+        .iter()
+        .map(|id| id.clone().unwrap_or_else(input::new_id))
+        .collect();
+    if let Some(history) = &state.history {
+        let rows = new_rows(
+            state.model,
+            &batch.passengers,
+            &result,
+            &ids,
+            &batch.ids,
+            request_id,
+            crate::clock::now_us(),
+            state.keep_names,
+        )
+        .map_err(|e| {
+            tracing::error!(error = %e, "history rows failed");
+            ApiError::Internal
+        })?;
+        match history.record(rows).await {
+            Outcome::Stored => {}
+            Outcome::Taken(rows) => {
+                return Err(ApiError::Conflict(
+                    batch.locate(
+                        rows.into_iter()
+                            .map(|row| ErrorItem {
+                                row: Some(row),
+                                line: None,
+                                field: Some(classification_model::ID_KEY.into()),
+                                message: "is already the id of a stored record: ids must be unique"
+                                    .into(),
+                            })
+                            .collect(),
+                    ),
+                ));
+            }
+            Outcome::Failed(e) => return Err(ApiError::StoreUnavailable(e.to_string())),
+        }
+    }
     state.metrics.record_predictions(&result.predictions);
     Ok(match input::answer_format(headers) {
-        Format::Csv => output::predictions_csv(&result, explanations.as_deref()),
-        Format::Json => output::predictions_json(result, explanations),
+        Format::Csv => output::predictions_csv(&result, explanations.as_deref(), &ids),
+        Format::Json => output::predictions_json(result, explanations, ids),
     })
 }

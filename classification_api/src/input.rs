@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use bytes::{Buf, Bytes, BytesMut};
-use classification_model::{Passenger, check_passenger, explain_json_record, read_passengers_csv};
+use classification_model::{
+    ID_KEY, Identified, Passenger, check_passenger, explain_identified_record, read_passengers_csv,
+};
 use futures_util::{FutureExt, Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -22,9 +24,32 @@ pub const DRAIN_FACTOR: u64 = 8;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PredictBody {
-    /// The passengers (at least one; at most `MAX_BATCH`, 10,000 by default).
-    #[schema(min_items = 1)]
-    pub inputs: Vec<Passenger>,
+    /// The passengers (at least one; at most `MAX_BATCH`, 10,000 by default),
+    /// each with an optional `id` of its own.
+    #[schema(min_items = 1, value_type = Vec<Passenger>)]
+    pub inputs: Vec<Identified>,
+}
+
+/// Longest accepted record or request id.
+pub const MAX_ID_CHARS: usize = 128;
+
+/// Whether an id is acceptable: 1 to 128 characters, none a control character.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().count() <= MAX_ID_CHARS && !id.chars().any(char::is_control)
+}
+
+/// A new id: a UUIDv7, so that ids sort by time.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The request's `X-Request-Id`, if it is a valid id.
+pub fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| valid_id(v))
+        .map(str::to_owned)
 }
 
 /// `POST /predict` body with its records kept as raw JSON, so that each can
@@ -111,6 +136,8 @@ pub fn explain_flag(query: &HashMap<String, String>) -> Result<bool, ApiError> {
 pub struct Batch {
     /// The passengers, in order.
     pub passengers: Vec<Passenger>,
+    /// The ids the records carried (JSON only), checked: valid and unique.
+    pub ids: Vec<Option<String>>,
     /// For CSV, the line each record starts on.
     pub lines: Option<Vec<u64>>,
 }
@@ -130,12 +157,18 @@ impl Batch {
 /// Parses a body into passengers.
 pub fn parse(format: Format, bytes: &[u8]) -> Result<Batch, ApiError> {
     match format {
-        Format::Json => parse_json(bytes).map(|passengers| Batch {
-            passengers,
-            lines: None,
-        }),
+        Format::Json => {
+            let records = parse_json(bytes)?;
+            let ids = check_ids(records.iter().map(|r| r.id.as_deref()))?;
+            Ok(Batch {
+                passengers: records.into_iter().map(|r| r.passenger).collect(),
+                ids,
+                lines: None,
+            })
+        }
         Format::Csv => match read_passengers_csv(bytes) {
             Ok(rows) => Ok(Batch {
+                ids: vec![None; rows.passengers.len()],
                 passengers: rows.passengers,
                 lines: Some(rows.lines),
             }),
@@ -150,8 +183,43 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Batch, ApiError> {
     }
 }
 
+/// Records' own ids: each valid, none repeated.
+fn check_ids<'a>(
+    ids: impl Iterator<Item = Option<&'a str>>,
+) -> Result<Vec<Option<String>>, ApiError> {
+    let mut items = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for (row, id) in ids.enumerate() {
+        if let Some(id) = id {
+            let problem = if !valid_id(id) {
+                Some(format!(
+                    "must be 1 to {MAX_ID_CHARS} characters with no control characters"
+                ))
+            } else {
+                seen.insert(id, row)
+                    .map(|first| format!("repeats the id of row {first}: ids must be unique"))
+            };
+            if let Some(message) = problem {
+                items.push(ErrorItem {
+                    row: Some(row),
+                    line: None,
+                    field: Some(ID_KEY.into()),
+                    message,
+                });
+            }
+        }
+        out.push(id.map(str::to_owned));
+    }
+    if items.is_empty() {
+        Ok(out)
+    } else {
+        Err(ApiError::Invalid(items))
+    }
+}
+
 /// A JSON body: `{"inputs": [records]}`.
-fn parse_json(bytes: &[u8]) -> Result<Vec<Passenger>, ApiError> {
+fn parse_json(bytes: &[u8]) -> Result<Vec<Identified>, ApiError> {
     let shape = |field: &str, detail: String| {
         ApiError::BadRequest(vec![ErrorItem::field(
             field,
@@ -175,10 +243,10 @@ fn parse_json(bytes: &[u8]) -> Result<Vec<Passenger>, ApiError> {
     let mut passengers = Vec::with_capacity(raw.inputs.len());
     let mut items = Vec::new();
     for (row, record) in raw.inputs.iter().enumerate() {
-        match serde_json::from_str::<Passenger>(record.get()) {
+        match serde_json::from_str::<Identified>(record.get()) {
             Ok(p) => passengers.push((row, p)),
             Err(_) => {
-                let (field, message) = explain_json_record(record.get());
+                let (field, message) = explain_identified_record(record.get());
                 items.push(ErrorItem {
                     row: Some(row),
                     line: None,
@@ -193,7 +261,11 @@ fn parse_json(bytes: &[u8]) -> Result<Vec<Passenger>, ApiError> {
     }
     // also every field problem of the records that did parse
     for (row, p) in &passengers {
-        items.extend(check_passenger(*row, p).into_iter().map(ErrorItem::from));
+        items.extend(
+            check_passenger(*row, &p.passenger)
+                .into_iter()
+                .map(ErrorItem::from),
+        );
     }
     items.sort_by_key(|e| e.row);
     Err(ApiError::Invalid(items))
@@ -360,5 +432,244 @@ mod tests {
         assert_eq!(q(&[("explain", "1")]), Ok(true));
         assert!(q(&[("explain", "yes")]).is_err());
         assert!(q(&[("x", "1")]).is_err());
+    }
+}
+
+/// `GET /history` and `GET /monitoring` query: which rows, and for
+/// `/history` which page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HistoryQuery {
+    /// The rows.
+    pub filter: crate::store::Filter,
+    /// Where the page starts.
+    pub cursor: Option<crate::store::Cursor>,
+    /// Page size.
+    pub limit: usize,
+}
+
+/// Largest `/history` page.
+pub const MAX_PAGE: usize = 1000;
+
+/// Default `/history` page.
+pub const DEFAULT_PAGE: usize = 100;
+
+/// Reads a history or monitoring query; `allowed` lists the parameters the
+/// route takes.
+pub fn history_query(
+    query: &HashMap<String, String>,
+    allowed: &[&str],
+) -> Result<HistoryQuery, ApiError> {
+    let bad =
+        |field: &str, message: String| ApiError::BadRequest(vec![ErrorItem::field(field, message)]);
+    if let Some(other) = query.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(bad(
+            other,
+            format!(
+                "unknown query parameter: expected some of {}",
+                allowed.join(", ")
+            ),
+        ));
+    }
+    let mut q = HistoryQuery {
+        limit: DEFAULT_PAGE,
+        ..Default::default()
+    };
+    for (key, value) in query {
+        let value = value.trim();
+        match key.as_str() {
+            "since" => q.filter.since = Some(crate::clock::parse(value).map_err(|e| bad(key, e))?),
+            "until" => q.filter.until = Some(crate::clock::parse(value).map_err(|e| bad(key, e))?),
+            "version" => {
+                if semver::Version::parse(value).is_err() {
+                    return Err(bad(key, "must be a model version such as 0.1.0".into()));
+                }
+                q.filter.version = Some(value.to_owned());
+            }
+            "prediction" => {
+                q.filter.prediction = Some(match value {
+                    "0" => 0,
+                    "1" => 1,
+                    _ => return Err(bad(key, "must be 0 or 1".into())),
+                })
+            }
+            "has_feedback" => {
+                q.filter.has_feedback = Some(match value {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => return Err(bad(key, "must be true or false".into())),
+                })
+            }
+            "limit" => {
+                q.limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=MAX_PAGE).contains(n))
+                    .ok_or_else(|| {
+                        bad(key, format!("must be a whole number from 1 to {MAX_PAGE}"))
+                    })?
+            }
+            "cursor" => {
+                q.cursor = Some(parse_cursor(value).ok_or_else(|| {
+                    bad(
+                        key,
+                        "is not a cursor this service gave (next_cursor)".into(),
+                    )
+                })?)
+            }
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+/// A cursor as `/history` gives it: the time in microseconds, `-`, the id
+/// in hex.
+pub fn cursor_text(time_us: i64, id: &str) -> String {
+    let mut out = format!("{time_us}-");
+    for b in id.as_bytes() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+fn parse_cursor(text: &str) -> Option<crate::store::Cursor> {
+    let (time, hex) = text.split_once('-').filter(|(t, _)| !t.is_empty())?;
+    let time = time.parse().ok()?;
+    if hex.len() % 2 != 0 || hex.len() > 2 * 4 * MAX_ID_CHARS {
+        return None;
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    Some((time, String::from_utf8(bytes).ok()?))
+}
+
+/// `POST /feedback` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackBody {
+    /// The outcomes (at least one; at most `MAX_BATCH`).
+    #[schema(min_items = 1)]
+    pub feedback: Vec<FeedbackItem>,
+}
+
+/// One outcome.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackItem {
+    /// A record's id, as `/predict` returned it.
+    #[schema(min_length = 1, max_length = 128)]
+    pub id: String,
+    /// 1 if the passenger survived, else 0.
+    #[schema(minimum = 0, maximum = 1)]
+    pub survived: i64,
+}
+
+/// Reads a feedback body: every item's problems, or the (id, survived) pairs.
+pub fn feedback(bytes: &[u8], max_batch: usize) -> Result<Vec<(String, i64)>, ApiError> {
+    let body: FeedbackBody = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::BadRequest(vec![ErrorItem::field(
+            "body",
+            format!(
+                "the body must be a JSON object {{\"feedback\": [{{\"id\": \"...\", \"survived\": 0 or 1}}]}}: {e}"
+            ),
+        )])
+    })?;
+    let n = body.feedback.len();
+    if n == 0 {
+        return Err(ApiError::Invalid(vec![ErrorItem::field(
+            "feedback",
+            "is empty: send at least one item",
+        )]));
+    }
+    if n > max_batch {
+        return Err(ApiError::TooLarge(ErrorItem::field(
+            "feedback",
+            format!("has {n} items, more than the {max_batch} one request may carry: split it"),
+        )));
+    }
+    let mut items = Vec::new();
+    for (row, item) in body.feedback.iter().enumerate() {
+        let at = |field: &str, message: &str| ErrorItem {
+            row: Some(row),
+            line: None,
+            field: Some(field.into()),
+            message: message.into(),
+        };
+        if !valid_id(&item.id) {
+            items.push(at(
+                "id",
+                "must be 1 to 128 characters with no control characters",
+            ));
+        }
+        if !(0..=1).contains(&item.survived) {
+            items.push(at("survived", "must be 0 or 1"));
+        }
+    }
+    if items.is_empty() {
+        Ok(body
+            .feedback
+            .into_iter()
+            .map(|i| (i.id, i.survived))
+            .collect())
+    } else {
+        Err(ApiError::Invalid(items))
+    }
+}
+
+#[cfg(test)]
+mod history_tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        for id in ["0193f0a2-7c1e-7c3e-8f00-000000000000", "a-b:c", "é"] {
+            assert_eq!(parse_cursor(&cursor_text(5, id)), Some((5, id.to_owned())));
+        }
+        for bad in ["", "-", "12", "x-00", "1-0", "1-zz", "1-ff"] {
+            assert_eq!(parse_cursor(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn history_queries_name_the_bad_parameter() {
+        let q = |pairs: &[(&str, &str)]| {
+            history_query(
+                &pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                &["limit", "since", "prediction", "cursor"],
+            )
+        };
+        assert_eq!(q(&[]).unwrap().limit, DEFAULT_PAGE);
+        assert_eq!(q(&[("limit", "1000")]).unwrap().limit, 1000);
+        for (k, v) in [
+            ("limit", "0"),
+            ("limit", "1001"),
+            ("since", "today"),
+            ("prediction", "2"),
+            ("cursor", "x"),
+            ("version", "1.0.0"),
+        ] {
+            let e = q(&[(k, v)]).unwrap_err();
+            assert_eq!(e.items()[0].field.as_deref(), Some(k), "{k}={v}");
+        }
+    }
+
+    #[test]
+    fn feedback_lists_every_bad_item() {
+        let e = feedback(
+            br#"{"feedback": [{"id": "", "survived": 2}, {"id": "a", "survived": 1}]}"#,
+            10,
+        )
+        .unwrap_err();
+        assert_eq!(e.items().len(), 2);
+        assert!(feedback(br#"{"feedback": []}"#, 10).is_err());
+        assert_eq!(
+            feedback(br#"{"feedback": [{"id": "a", "survived": 1}]}"#, 10).unwrap(),
+            [("a".to_owned(), 1)]
+        );
     }
 }

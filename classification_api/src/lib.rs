@@ -7,19 +7,25 @@
 //! [`errors::ApiError`], sharing [`state`]. [`server`] runs it all with the
 //! limits from [`config`], and [`metrics`] counts what happens.
 
+pub mod admin;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod errors;
 pub mod handlers;
+pub mod history_rows;
 pub mod input;
 pub mod logging;
 pub mod metrics;
+pub mod monitoring;
 pub mod openapi;
 pub mod output;
 pub mod paths;
+pub mod recorder;
 pub mod routes;
 pub mod server;
 pub mod state;
+pub mod store;
 
 /// The repository README's Rust examples, run as doctests.
 #[cfg(doctest)]

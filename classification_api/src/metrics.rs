@@ -4,10 +4,13 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
 
+use crate::monitoring::MonitoringReport;
 use crate::paths::{ROUTES, route_index};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -52,6 +55,19 @@ pub struct Metrics {
     died: Counter,
     rejected_requests: Counter,
     field_errors: Family<FieldLabels, Counter>,
+    monitoring: Family<FigureLabels, Gauge<f64, AtomicU64>>,
+    drift: Family<FeatureLabels, Gauge<f64, AtomicU64>>,
+    store_up: Gauge,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FigureLabels {
+    figure: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FeatureLabels {
+    feature: String,
 }
 
 impl Metrics {
@@ -99,6 +115,24 @@ impl Metrics {
                 ("version", model_version.to_owned()),
             ]),
         );
+        let monitoring = Family::<FigureLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "monitoring",
+            "What /monitoring reports on the served version's whole history (records, positive_rate; on the records with feedback: feedback_rows, accuracy, roc_auc, log_loss, brier), refreshed every MONITORING_REFRESH_SECS",
+            monitoring.clone(),
+        );
+        let drift = Family::<FeatureLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "monitoring_psi",
+            "Population stability index of each feature against the training data (drifted above 0.2)",
+            drift.clone(),
+        );
+        let store_up = Gauge::default();
+        registry.register(
+            "history_store_up",
+            "1 while the history store accepts writes, 0 while it is down (absent with HISTORY=off)",
+            store_up.clone(),
+        );
         let ok_by_route = ROUTES
             .iter()
             .map(|route| {
@@ -128,7 +162,39 @@ impl Metrics {
             died,
             rejected_requests,
             field_errors,
+            monitoring,
+            drift,
+            store_up,
         }
+    }
+
+    /// Sets the monitoring gauges from a report.
+    pub fn record_monitoring(&self, report: &MonitoringReport) {
+        let set = |figure, value: f64| {
+            self.monitoring
+                .get_or_create(&FigureLabels { figure })
+                .set(value);
+        };
+        set("records", report.count as f64);
+        set("positive_rate", report.positive_rate.unwrap_or(f64::NAN));
+        let live = report.live.as_ref();
+        set("feedback_rows", live.map_or(0.0, |l| l.rows as f64));
+        set("accuracy", live.map_or(f64::NAN, |l| l.accuracy));
+        set("roc_auc", live.and_then(|l| l.roc_auc).unwrap_or(f64::NAN));
+        set("log_loss", live.map_or(f64::NAN, |l| l.log_loss));
+        set("brier", live.map_or(f64::NAN, |l| l.brier));
+        for f in &report.drift {
+            self.drift
+                .get_or_create(&FeatureLabels {
+                    feature: f.feature.clone(),
+                })
+                .set(f.psi);
+        }
+    }
+
+    /// Records whether the history store accepts writes.
+    pub fn record_store_up(&self, up: bool) {
+        self.store_up.set(i64::from(up));
     }
 
     /// Records one answered request.

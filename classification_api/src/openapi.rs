@@ -8,10 +8,19 @@ use utoipa::OpenApi;
 use warp::Reply;
 use warp::reply::Response;
 
+use std::sync::Arc;
+
+use crate::admin;
 use crate::errors::{ErrorItem, ErrorResponse};
 use crate::handlers;
-use crate::input::PredictBody;
-use crate::output::{self, HealthResponse, ModelInfo, PredictResponse, StatusResponse};
+use crate::input::{FeedbackBody, FeedbackItem, PredictBody};
+use crate::monitoring::{DriftBin, FeatureDrift, HistogramBin, MonitoringReport};
+use crate::output::{
+    self, FeedbackResponse, HealthResponse, HistoryItem, HistoryPage, ModelInfo, PredictResponse,
+    StatusResponse,
+};
+use crate::paths::ADMIN_PREFIXES;
+use crate::state::AppState;
 
 /// The API description.
 #[derive(OpenApi)]
@@ -29,30 +38,72 @@ When the server runs with `API_KEY`, `POST /predict` requires `Authorization: Be
     paths(
         handlers::index, handlers::health, handlers::live, handlers::ready, handlers::model_info,
         handlers::metrics, handlers::predict, openapi_json, docs,
+        admin::list, admin::item, admin::feedback, admin::monitoring,
     ),
+    modifiers(&AdminKey),
     components(schemas(
         HealthResponse, StatusResponse, PredictBody, PredictResponse, ErrorItem, ErrorResponse,
         ModelInfo, classification_model::PipelineSummary, classification_model::ColumnSummary,
         classification_model::Passenger, classification_model::Explanation,
         classification_model::FeatureSpec,
+        HistoryItem, HistoryPage, FeedbackResponse, FeedbackBody, FeedbackItem,
+        MonitoringReport, HistogramBin, FeatureDrift, DriftBin,
+        classification_model::LiveScores, classification_model::Scores,
     )),
     tags(
         (name = "prediction", description = "Survival predictions"),
         (name = "model", description = "The model served"),
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "history", description = "Admin: stored predictions, feedback and monitoring (absent with HISTORY=off; \
+`Authorization: Bearer <ADMIN_API_KEY>` when that is set, else loopback clients only)"),
     )
 )]
 pub struct ApiDoc;
 
-/// The description as JSON (built once).
-pub fn spec_json() -> &'static str {
-    static SPEC: OnceLock<String> = OnceLock::new();
-    SPEC.get_or_init(|| {
+/// The bearer scheme of the admin endpoints.
+struct AdminKey;
+
+impl utoipa::Modify for AdminKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("ADMIN_API_KEY"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The description as JSON (built once per variant): with the history
+/// endpoints, or without them for `HISTORY=off`.
+pub fn spec_json(history: bool) -> &'static str {
+    static WITH: OnceLock<String> = OnceLock::new();
+    static WITHOUT: OnceLock<String> = OnceLock::new();
+    (if history { &WITH } else { &WITHOUT }).get_or_init(|| {
         let mut doc = ApiDoc::openapi();
         doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
         let mut value = serde_json::to_value(&doc).unwrap_or_default();
-        // the exact record schema, with the validator's own patterns
-        value["components"]["schemas"]["Passenger"] = classification_model::json_schema();
+        // the exact record schema, with the validator's own patterns, and
+        // the record's own id
+        let mut passenger = classification_model::json_schema();
+        passenger["properties"][classification_model::ID_KEY] = serde_json::json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": crate::input::MAX_ID_CHARS,
+            "pattern": "^[^\\p{Cc}]*$",
+            "description": "The record's own id, unique among stored records; the server makes one (a UUIDv7) when absent"
+        });
+        value["components"]["schemas"]["Passenger"] = passenger;
+        if !history {
+            if let Some(paths) = value["paths"].as_object_mut() {
+                paths.retain(|p, _| !ADMIN_PREFIXES.iter().any(|a| p.starts_with(a)));
+            }
+        }
         value.to_string()
     })
 }
@@ -60,24 +111,28 @@ pub fn spec_json() -> &'static str {
 /// `GET /openapi.json`: the OpenAPI 3.1 description.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
     responses((status = 200, description = "OpenAPI 3.1", content_type = "application/json", body = Object)))]
-pub fn openapi_json() -> Response {
-    output::typed(Response::new(spec_json().into()), "application/json")
+pub fn openapi_json(state: Arc<AppState>) -> Response {
+    output::typed(
+        Response::new(spec_json(state.history.is_some()).into()),
+        "application/json",
+    )
 }
 
 /// `GET /docs`: Swagger UI.
 #[utoipa::path(get, path = "/docs", tag = "operations",
     responses((status = 200, description = "Swagger UI", content_type = "text/html", body = String)))]
-pub fn docs() -> Response {
-    warp::reply::html(docs_html()).into_response()
+pub fn docs(state: Arc<AppState>) -> Response {
+    warp::reply::html(docs_html(state.history.is_some())).into_response()
 }
 
 /// The Swagger UI page, loaded from a CDN as FastAPI does, with the
 /// description inline.
-pub fn docs_html() -> &'static str {
-    static HTML: OnceLock<String> = OnceLock::new();
-    HTML.get_or_init(|| {
+pub fn docs_html(history: bool) -> &'static str {
+    static WITH: OnceLock<String> = OnceLock::new();
+    static WITHOUT: OnceLock<String> = OnceLock::new();
+    (if history { &WITH } else { &WITHOUT }).get_or_init(|| {
         // keep `</script>` inside the JSON from closing the script element
-        let spec = spec_json().replace("</", "<\\/");
+        let spec = spec_json(history).replace("</", "<\\/");
         format!(
             r##"<!doctype html>
 <html lang="en">

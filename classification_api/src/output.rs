@@ -2,6 +2,7 @@
 //! renderings.
 
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
 
 use classification_model::{
     Explanation, FeatureSpec, Metrics, PipelineSummary, PredictionResult, TrainingConfig,
@@ -43,6 +44,132 @@ pub struct PredictResponse {
     /// contribution to the log-odds.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub explanations: Option<Vec<Explanation>>,
+    /// Each record's id (its own `id`, or one the server made, sorting by
+    /// time), in input order; absent on error.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub ids: Option<Vec<String>>,
+}
+
+/// One stored prediction.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct HistoryItem {
+    /// The record's id.
+    pub id: String,
+    /// The `X-Request-Id` of the request that carried it.
+    pub request_id: String,
+    /// When it was served (RFC 3339, UTC).
+    pub time: String,
+    /// The model version that answered.
+    pub version: String,
+    /// The validated inputs, keyed by column; `name` holds only the title
+    /// unless the server runs with `HISTORY_KEEP_NAMES=true`.
+    #[schema(value_type = Object)]
+    pub inputs: Inputs,
+    /// `P(survived = 1)`.
+    pub probability: f64,
+    /// The prediction.
+    pub prediction: i64,
+    /// The ground truth, once sent to `/feedback`.
+    pub survived: Option<i64>,
+    /// When the ground truth was sent.
+    pub feedback_time: Option<String>,
+}
+
+/// A record's inputs: a JSON object in the field table's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inputs(pub Vec<(&'static str, serde_json::Value)>);
+
+impl Serialize for Inputs {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// `GET /history`: a page, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct HistoryPage {
+    /// The records.
+    pub items: Vec<HistoryItem>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /feedback` success.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FeedbackResponse {
+    /// Items applied (repeats of a stored value included).
+    pub accepted: usize,
+}
+
+/// A stored row as the API shows it.
+pub fn history_item(row: crate::store::StoredRow) -> HistoryItem {
+    use crate::store::Input;
+    let inputs = classification_model::FIELDS
+        .iter()
+        .zip(row.inputs)
+        .map(|(f, v)| {
+            let value = match v {
+                Input::Null => serde_json::Value::Null,
+                Input::Integer(i) => i.into(),
+                Input::Number(n) => n.into(),
+                Input::Text(t) => t.into(),
+            };
+            (f.name, value)
+        })
+        .collect();
+    HistoryItem {
+        time: crate::clock::format(row.time_us),
+        feedback_time: row.feedback_time_us.map(crate::clock::format),
+        id: row.id,
+        request_id: row.request_id,
+        version: row.version,
+        inputs: Inputs(inputs),
+        probability: row.probability,
+        prediction: row.prediction,
+        survived: row.survived,
+    }
+}
+
+/// The columns of the history as CSV: the dataset's, then what was served.
+pub fn history_csv_header() -> String {
+    let mut h = String::from("id,time,version");
+    for f in &classification_model::FIELDS {
+        h.push(',');
+        h.push_str(f.name);
+    }
+    h.push_str(",probability,prediction,survived\n");
+    h
+}
+
+/// One stored row as a CSV line.
+pub fn history_csv_line(row: &crate::store::StoredRow, out: &mut Vec<u8>) {
+    use crate::store::Input;
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(out);
+    let mut record: Vec<String> = vec![
+        row.id.clone(),
+        crate::clock::format(row.time_us),
+        row.version.clone(),
+    ];
+    for v in &row.inputs {
+        record.push(match v {
+            Input::Null => String::new(),
+            Input::Integer(i) => i.to_string(),
+            Input::Number(n) => n.to_string(),
+            Input::Text(t) => t.clone(),
+        });
+    }
+    record.push(row.probability.to_string());
+    record.push(row.prediction.to_string());
+    record.push(row.survived.map(|s| s.to_string()).unwrap_or_default());
+    let _ = w.write_record(&record);
+    let _ = w.flush();
 }
 
 /// `GET /health/live` and `GET /health/ready`.
@@ -74,6 +201,69 @@ pub struct ModelInfo {
     pub pipeline: PipelineSummary,
 }
 
+/// A body too large to hold, sent as its stream yields it. Warp's replies
+/// hold whole bodies, so the stream rides in the response's extensions and
+/// the server sends it ([`unstream`]).
+#[derive(Clone)]
+pub struct StreamedBody(Arc<Mutex<Option<BodyStream>>>);
+
+type BodyStream = futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>;
+
+/// A response whose body is `stream`.
+pub fn streamed(
+    stream: impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static,
+    content_type: &'static str,
+) -> Response {
+    let mut response = Response::new(Default::default());
+    response
+        .extensions_mut()
+        .insert(StreamedBody(Arc::new(Mutex::new(Some(Box::pin(stream))))));
+    typed(response, content_type)
+}
+
+/// The body a response is sent with: its own, or its [`StreamedBody`].
+pub type SentBody<B> = http_body_util::Either<
+    B,
+    http_body_util::StreamBody<
+        futures_util::stream::Map<
+            BodyStream,
+            fn(
+                Result<bytes::Bytes, std::io::Error>,
+            ) -> Result<hyper::body::Frame<bytes::Bytes>, std::io::Error>,
+        >,
+    >,
+>;
+
+/// Swaps in a response's [`StreamedBody`], if it has one.
+pub fn unstream<B>(mut response: warp::http::Response<B>) -> warp::http::Response<SentBody<B>> {
+    use futures_util::StreamExt;
+    let stream = response
+        .extensions_mut()
+        .remove::<StreamedBody>()
+        .and_then(|s| s.0.lock().ok().and_then(|mut s| s.take()));
+    match stream {
+        None => response.map(http_body_util::Either::Left),
+        Some(stream) => {
+            let frame: fn(Result<bytes::Bytes, std::io::Error>) -> _ =
+                |r| r.map(hyper::body::Frame::data);
+            response.map(|_| {
+                http_body_util::Either::Right(http_body_util::StreamBody::new(stream.map(frame)))
+            })
+        }
+    }
+}
+
+/// Appends a CSV field, quoted when it must be.
+fn csv_field(out: &mut String, value: &str) {
+    if value.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&value.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(value);
+    }
+}
+
 /// `body` as JSON with `status`.
 pub fn json<T: Serialize>(body: &T, status: StatusCode) -> Response {
     warp::reply::with_status(warp::reply::json(body), status).into_response()
@@ -91,6 +281,7 @@ pub fn typed(mut response: Response, content_type: &'static str) -> Response {
 pub fn predictions_json(
     result: PredictionResult,
     explanations: Option<Vec<Explanation>>,
+    ids: Vec<String>,
 ) -> Response {
     json(
         &PredictResponse {
@@ -99,16 +290,19 @@ pub fn predictions_json(
             version: result.version,
             errors: None,
             explanations,
+            ids: Some(ids),
         },
         StatusCode::OK,
     )
 }
 
 /// Predictions as CSV: `row,prediction,probability`, then with explanations
-/// `baseline` and one column per feature, in the field table's order.
+/// `baseline` and one column per feature, in the field table's order, then
+/// `id`.
 pub fn predictions_csv(
     result: &PredictionResult,
     explanations: Option<&[Explanation]>,
+    ids: &[String],
 ) -> Response {
     let mut out = String::with_capacity(32 * result.probabilities.len() + 64);
     out.push_str("row,prediction,probability");
@@ -119,7 +313,7 @@ pub fn predictions_csv(
             out.push_str(feature);
         }
     }
-    out.push('\n');
+    out.push_str(",id\n");
     for (row, (pred, p)) in result
         .predictions
         .iter()
@@ -134,6 +328,8 @@ pub fn predictions_csv(
                 let _ = write!(out, ",{c}");
             }
         }
+        out.push(',');
+        csv_field(&mut out, ids.get(row).map_or("", String::as_str));
         out.push('\n');
     }
     typed(Response::new(out.into()), "text/csv; charset=utf-8")

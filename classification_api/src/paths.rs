@@ -19,21 +19,33 @@ const fn get(path: &'static str) -> Route {
     }
 }
 
-/// Every route.
-pub static ROUTES: [Route; 9] = [
+const fn post(path: &'static str) -> Route {
+    Route {
+        path,
+        method: Method::POST,
+    }
+}
+
+/// Every route. A `{name}` segment matches any one segment.
+pub static ROUTES: [Route; 13] = [
     get("/"),
     get("/health"),
     get("/health/live"),
     get("/health/ready"),
     get("/model"),
     get("/metrics"),
-    Route {
-        path: "/predict",
-        method: Method::POST,
-    },
+    post("/predict"),
     get("/openapi.json"),
     get("/docs"),
+    get("/history"),
+    get("/history/{id}"),
+    post("/feedback"),
+    get("/monitoring"),
 ];
+
+/// The admin routes: absent with `HISTORY=off`, guarded by `ADMIN_API_KEY`
+/// or loopback.
+pub const ADMIN_PREFIXES: [&str; 3] = ["/history", "/feedback", "/monitoring"];
 
 /// The index in [`ROUTES`] of the route a request path names; one trailing
 /// slash is allowed, as in warp's own path matching.
@@ -42,7 +54,20 @@ pub fn route_index(path: &str) -> Option<usize> {
         Some(trimmed) if !trimmed.is_empty() && !trimmed.ends_with('/') => trimmed,
         _ => path,
     };
-    ROUTES.iter().position(|r| r.path == path)
+    ROUTES.iter().position(|r| matches(r.path, path))
+}
+
+fn matches(pattern: &str, path: &str) -> bool {
+    let mut p = pattern.split('/');
+    let mut q = path.split('/');
+    loop {
+        match (p.next(), q.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a.starts_with('{') && !b.is_empty() => {}
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -56,7 +81,17 @@ mod tests {
         assert_eq!(index("/health"), Some("/health"));
         assert_eq!(index("/health/"), Some("/health"));
         assert_eq!(index("/health/live/"), Some("/health/live"));
-        for unknown in ["//", "/health//", "//health", "/nope", "/predict/x", ""] {
+        assert_eq!(index("/history/abc"), Some("/history/{id}"));
+        assert_eq!(index("/history"), Some("/history"));
+        for unknown in [
+            "//",
+            "/health//",
+            "//health",
+            "/nope",
+            "/predict/x",
+            "",
+            "/history/a/b",
+        ] {
             assert_eq!(index(unknown), None, "{unknown}");
         }
     }

@@ -13,7 +13,7 @@ use warp::{Filter, Reply};
 use crate::errors::{ApiError, ErrorItem};
 use crate::paths::{ROUTES, route_index};
 use crate::state::AppState;
-use crate::{auth, handlers, openapi};
+use crate::{admin, auth, handlers, openapi};
 
 /// Every route, with CORS (if configured), errors turned into JSON, and
 /// every request logged and counted.
@@ -58,8 +58,42 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let index = warp::path::end().and(warp::get()).map(handlers::index);
     let spec = warp::path!("openapi.json")
         .and(warp::get())
+        .and(with_state(state.clone()))
         .map(openapi::openapi_json);
-    let docs = warp::path!("docs").and(warp::get()).map(openapi::docs);
+    let docs = warp::path!("docs")
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .map(openapi::docs);
+    let guard = auth::admin(state.admin_key.clone());
+    let history = warp::path!("history")
+        .and(warp::get())
+        .and(guard.clone())
+        .and(warp::query::<HashMap<String, String>>())
+        .and(warp::header::headers_cloned())
+        .and(with_state(state.clone()))
+        .then(admin::list)
+        .map(answer);
+    let item = warp::path!("history" / String)
+        .and(warp::get())
+        .and(guard.clone())
+        .and(with_state(state.clone()))
+        .then(admin::item)
+        .map(answer);
+    let feedback = warp::path!("feedback")
+        .and(warp::post())
+        .and(guard.clone())
+        .and(warp::header::headers_cloned())
+        .and(warp::body::stream())
+        .and(with_state(state.clone()))
+        .then(admin::feedback)
+        .map(answer);
+    let monitoring = warp::path!("monitoring")
+        .and(warp::get())
+        .and(guard)
+        .and(warp::query::<HashMap<String, String>>())
+        .and(with_state(state.clone()))
+        .then(admin::monitoring)
+        .map(answer);
     // a known path with a method it does not serve: 405 with the allowed one
     let wrong_method = warp::path::full().and(warp::method()).and_then(
         |path: warp::path::FullPath, method: Method| async move {
@@ -89,21 +123,25 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .or(docs)
         .unify()
+        .or(history)
+        .unify()
+        .or(item)
+        .unify()
+        .or(feedback)
+        .unify()
+        .or(monitoring)
+        .unify()
         .or(wrong_method)
         .unify();
     let log_state = state.clone();
     let log = warp::log::custom(move |info| log_request(&log_state, info));
-    match &state.cors_origins {
-        None => api
-            .recover(rejection)
-            .unify()
-            .with(log)
-            .map(Reply::into_response)
-            .boxed(),
+    let api = match &state.cors_origins {
+        None => api.recover(rejection).unify().boxed(),
         Some(origins) => {
             let cors = warp::cors()
                 .allow_methods([Method::GET, Method::POST])
-                .allow_headers(["content-type", "authorization", "accept"])
+                .allow_headers(["content-type", "authorization", "accept", "x-request-id"])
+                .expose_headers(["x-request-id"])
                 .max_age(3600);
             let cors = if origins.iter().any(|o| o == "*") {
                 cors.allow_any_origin()
@@ -114,11 +152,31 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 .map(Reply::into_response)
                 .recover(rejection)
                 .unify()
-                .with(log)
-                .map(Reply::into_response)
                 .boxed()
         }
+    };
+    warp::header::headers_cloned()
+        .and(api)
+        .map(echo_request_id)
+        .with(log)
+        .map(Reply::into_response)
+        .boxed()
+}
+
+/// Every response carries an `X-Request-Id`: `/predict` sets the one it
+/// stored; others echo the client's (if valid) or a new one.
+fn echo_request_id(headers: warp::http::HeaderMap, mut response: Response) -> Response {
+    if !response.headers().contains_key("x-request-id") {
+        let id = crate::input::request_id(&headers).unwrap_or_else(crate::input::new_id);
+        if let Ok(value) = warp::http::HeaderValue::from_str(&id) {
+            response.headers_mut().insert("x-request-id", value);
+        }
     }
+    response
+}
+
+fn answer(result: Result<Response, ApiError>) -> Response {
+    result.unwrap_or_else(Reply::into_response)
 }
 
 fn with_state(
@@ -206,12 +264,52 @@ mod tests {
             let r = warp::test::request()
                 .method(route.method.as_str())
                 .path(route.path)
+                .extension(crate::auth::Peer(([127, 0, 0, 1], 4000).into()))
                 .header("content-type", "application/json")
                 .body(r#"{"inputs": [{"pclass": 3, "sex": "male", "sibsp": 0, "parch": 0}]}"#)
                 .reply(&api)
                 .await;
-            assert_eq!(r.status(), StatusCode::OK, "{}", route.path);
+            // with history off (as here) the admin routes are absent
+            let expected = if crate::paths::ADMIN_PREFIXES
+                .iter()
+                .any(|p| route.path.starts_with(p))
+            {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::OK
+            };
+            assert_eq!(r.status(), expected, "{}", route.path);
         }
+    }
+
+    #[tokio::test]
+    async fn without_an_admin_key_only_loopback_clients_reach_the_history() {
+        let api = api();
+        let from = |ip: &str| {
+            let peer = crate::auth::Peer(format!("{ip}:4000").parse().unwrap());
+            warp::test::request().path("/history").extension(peer)
+        };
+        for far in ["10.0.0.7", "[2001:db8::1]", "192.168.1.2"] {
+            let r = from(far).reply(&api).await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{far}");
+            assert!(
+                json(r.body())["errors"][0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("ADMIN_API_KEY")
+            );
+        }
+        // loopback passes the guard (and finds history off here: 404)
+        for near in ["127.0.0.1", "[::1]", "[::ffff:127.0.0.1]"] {
+            assert_eq!(
+                from(near).reply(&api).await.status(),
+                StatusCode::NOT_FOUND,
+                "{near}"
+            );
+        }
+        // no peer known: refused
+        let r = warp::test::request().path("/monitoring").reply(&api).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
     }
 
     #[tokio::test]

@@ -8,15 +8,17 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
+use crate::auth::Peer;
 use crate::config::Config;
 use crate::errors::ServiceError;
+use crate::recorder::Recorder;
 use crate::routes::routes;
 use crate::state::AppState;
+use crate::store::Store;
 
 /// Largest request head (request line and headers) in bytes; larger gets 431.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -35,11 +37,49 @@ pub async fn run(config: Config) -> Result<(), ServiceError> {
     let local = listener
         .local_addr()
         .map_err(|source| ServiceError::Bind { addr, source })?;
-    let state = Arc::new(AppState::new(model, &config));
-    tracing::info!(address = %local, model_version = model.version(), "listening on http://{local}");
     let signal = shutdown_signal()?;
+    let mut state = AppState::new(model, &config);
+    let store = Store::open(&config.history).await?;
+    let tasks = store.map(|store| {
+        tracing::info!(backend = store.backend(), "prediction history on");
+        let (recorder, tasks) = Recorder::start(store.clone(), config.retention_days);
+        state = std::mem::replace(&mut state, AppState::new(model, &config)).with_history(recorder);
+        (tasks, store)
+    });
+    let state = Arc::new(state);
+    let refresher = tasks
+        .is_some()
+        .then(|| tokio::spawn(refresh_monitoring(state.clone(), config.monitoring_refresh)));
+    tracing::info!(address = %local, model_version = model.version(), "listening on http://{local}");
     serve(listener, state, &config, signal).await;
+    if let Some(refresher) = refresher {
+        refresher.abort();
+    }
+    if let Some((tasks, store)) = tasks {
+        // every answered record is stored already; this writes what requests
+        // cut off by the grace period had queued
+        tasks.finish(&store).await;
+        tracing::info!("prediction history flushed and closed");
+    }
     Ok(())
+}
+
+/// Keeps the monitoring gauges of `/metrics` current.
+async fn refresh_monitoring(state: Arc<AppState>, every: Duration) {
+    let Some(recorder) = state.history.as_ref() else {
+        return;
+    };
+    loop {
+        let filter = crate::store::Filter {
+            version: Some(state.model.version().to_owned()),
+            ..Default::default()
+        };
+        match crate::admin::report(&state, recorder, filter).await {
+            Ok(report) => state.metrics.record_monitoring(&report),
+            Err(e) => tracing::warn!(error = %e, "monitoring refresh failed"),
+        }
+        tokio::time::sleep(every).await;
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
@@ -81,9 +121,19 @@ pub async fn serve(
             return;
         };
         let _ = stream.set_nodelay(true);
+        let service = service.clone();
         let conn = http.serve_connection(
             TokioIo::new(stream),
-            TowerToHyperService::new(service.clone()),
+            hyper::service::service_fn(
+                move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(Peer(peer));
+                    let mut service = service.clone();
+                    async move {
+                        let response = tower_service::Service::call(&mut service, request).await?;
+                        Ok::<_, std::convert::Infallible>(crate::output::unstream(response))
+                    }
+                },
+            ),
         );
         let conn = graceful.watch(conn);
         tokio::spawn(async move {

@@ -1,4 +1,4 @@
-//! What the handlers share: the model, the limits and the metrics.
+//! What the handlers share: the model, the limits, the history and the metrics.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -9,6 +9,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::{ApiKey, Config};
 use crate::metrics::Metrics;
+use crate::recorder::Recorder;
 
 /// The body limits a request is read with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,12 @@ pub struct AppState {
     pub ready: AtomicBool,
     /// Origins allowed by CORS, if CORS is on.
     pub cors_origins: Option<Vec<String>>,
+    /// The prediction history, unless `HISTORY=off`.
+    pub history: Option<Recorder>,
+    /// Whether names are stored as given (else only their titles).
+    pub keep_names: bool,
+    /// The key the admin endpoints require, if any (else loopback only).
+    pub admin_key: Option<ApiKey>,
 }
 
 impl AppState {
@@ -55,6 +62,15 @@ impl AppState {
             metrics: Metrics::new(model.name(), model.version()),
             ready: AtomicBool::new(true),
             cors_origins: config.cors_origins.clone(),
+            history: None,
+            keep_names: config.keep_names,
+            admin_key: config.admin_key.clone(),
         }
+    }
+
+    /// The same state, recording predictions through `recorder`.
+    pub fn with_history(mut self, recorder: Recorder) -> Self {
+        self.history = Some(recorder);
+        self
     }
 }

@@ -257,7 +257,14 @@ fn faulty_model_files_stop_the_start_and_a_good_one_is_served() {
         ),
         (
             "revision",
-            good.replacen("\"format_revision\": 1", "\"format_revision\": 7", 1),
+            good.replacen(
+                &format!(
+                    "\"format_revision\": {}",
+                    classification_model::FORMAT_REVISION
+                ),
+                "\"format_revision\": 7",
+                1,
+            ),
             "format revision 7",
         ),
         (

@@ -84,7 +84,7 @@ fn csv_gives_the_same_numbers_as_json_for_every_dataset_row() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.header("content-type").unwrap().starts_with("text/csv"));
     let mut lines = r.body.lines();
-    assert_eq!(lines.next(), Some("row,prediction,probability"));
+    assert_eq!(lines.next(), Some("row,prediction,probability,id"));
     let mut n = 0;
     for (i, line) in lines.enumerate() {
         let f: Vec<&str> = line.split(',').collect();
@@ -110,7 +110,7 @@ fn csv_gives_the_same_numbers_as_json_for_every_dataset_row() {
         body.len()
     );
     let r = send(server.addr, raw.as_bytes());
-    assert!(r.body.starts_with("row,prediction,probability\n0,"));
+    assert!(r.body.starts_with("row,prediction,probability,id\n0,"));
 }
 
 #[test]

@@ -28,6 +28,7 @@ pub use artifact::{
     Artifact, ColumnSummary, FORMAT_REVISION, MODEL_NAME, Metrics, PipelineSummary, TrainingConfig,
     TrainingData, artifact_file_name,
 };
+pub use data_preparation::title;
 pub use dataset::{Dataset, read_dataset};
 pub use drift::{DriftReference, FeatureBins, MAX_BINS, MISSING_BIN, PSI_ALERT, PSI_FLOOR, psi};
 pub use errors::{CsvError, Error, FieldError, FieldErrors, Result};
@@ -36,7 +37,10 @@ pub use fields::{
     column_names, feature_specs, features,
 };
 pub use metrics::{LiveScores, Scores, SortedScores, accuracy, roc_auc};
-pub use passenger::{CsvRows, KeyProblem, explain_json_record, read_passengers_csv};
+pub use passenger::{
+    CsvRows, ID_KEY, Identified, KeyProblem, explain_identified_record, explain_json_record,
+    read_passengers_csv,
+};
 pub use pipeline::PipelineConfig;
 pub use prediction::{
     Contributions, Explanation, Model, PredictionResult, explain, make_prediction, model_version,

@@ -47,20 +47,44 @@ impl fmt::Display for KeyProblem {
     }
 }
 
-struct PassengerVisitor;
+/// The key of a record's own id in [`Identified`] records.
+pub const ID_KEY: &str = "id";
+
+/// A passenger record that may carry its caller's id under [`ID_KEY`] (a
+/// string), as services that keep a history read them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Identified {
+    /// The caller's id, if given.
+    pub id: Option<String>,
+    /// The passenger.
+    pub passenger: Passenger,
+}
+
+/// Reads a record's keys; with `allow_id`, also [`ID_KEY`].
+struct PassengerVisitor {
+    allow_id: bool,
+}
 
 impl<'de> Visitor<'de> for PassengerVisitor {
-    type Value = Passenger;
+    type Value = Identified;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object whose keys are the dataset's column names")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Passenger, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Identified, A::Error> {
         let mut p = Passenger::default();
+        let mut id = None;
         let mut seen = 0u32;
         while let Some(key) = map.next_key::<KeyName<'de>>()? {
             let key = key.as_str();
+            if self.allow_id && key == ID_KEY {
+                if id.is_some() {
+                    return Err(de::Error::custom(KeyProblem::Duplicate(ID_KEY)));
+                }
+                id = Some(map.next_value::<String>()?);
+                continue;
+            }
             let Some(column) = Column::of(key) else {
                 return Err(de::Error::custom(KeyProblem::Unknown(key.to_owned())));
             };
@@ -76,7 +100,7 @@ impl<'de> Visitor<'de> for PassengerVisitor {
                 Column::Ignored(_) => map.next_value::<IgnoredAny>().map(drop)?,
             }
         }
-        Ok(p)
+        Ok(Identified { id, passenger: p })
     }
 }
 
@@ -129,7 +153,14 @@ impl<'de> Deserialize<'de> for KeyName<'de> {
 
 impl<'de> Deserialize<'de> for Passenger {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(PassengerVisitor)
+        d.deserialize_map(PassengerVisitor { allow_id: false })
+            .map(|i| i.passenger)
+    }
+}
+
+impl<'de> Deserialize<'de> for Identified {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(PassengerVisitor { allow_id: true })
     }
 }
 
@@ -139,8 +170,17 @@ impl<'de> Deserialize<'de> for Passenger {
 /// Meant for the error path: call it on a record that
 /// `serde_json::from_str::<Passenger>` rejected.
 pub fn explain_json_record(json: &str) -> (Option<String>, String) {
+    explain_record(json, false)
+}
+
+/// [`explain_json_record`] for an [`Identified`] record.
+pub fn explain_identified_record(json: &str) -> (Option<String>, String) {
+    explain_record(json, true)
+}
+
+fn explain_record(json: &str, allow_id: bool) -> (Option<String>, String) {
     /// Walks the keys, leaving the first problem in `found`.
-    struct Keys<'a>(&'a mut Option<(String, String)>);
+    struct Keys<'a>(&'a mut Option<(String, String)>, bool);
     impl<'de> Visitor<'de> for Keys<'_> {
         type Value = ();
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -148,8 +188,21 @@ pub fn explain_json_record(json: &str) -> (Option<String>, String) {
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
             let mut seen = 0u32;
+            let mut id_seen = false;
             while let Some(key) = map.next_key::<KeyName<'de>>()? {
                 let key = key.as_str();
+                if self.1 && key == ID_KEY {
+                    let problem = if id_seen {
+                        "is given more than once".to_owned()
+                    } else if let Err(e) = map.next_value::<String>() {
+                        format!("must be a string of 1 to 128 printable characters: {e}")
+                    } else {
+                        id_seen = true;
+                        continue;
+                    };
+                    *self.0 = Some((ID_KEY.to_owned(), problem));
+                    return Err(de::Error::custom("stop"));
+                }
                 let problem = match Column::of(key) {
                     None => KeyProblem::Unknown(key.to_owned()),
                     Some(c) if seen & c.bit() != 0 => KeyProblem::Duplicate(c.name()),
@@ -170,7 +223,7 @@ pub fn explain_json_record(json: &str) -> (Option<String>, String) {
     }
     let mut found = None;
     let mut de = serde_json::Deserializer::from_str(json);
-    let result = de::Deserializer::deserialize_map(&mut de, Keys(&mut found));
+    let result = de::Deserializer::deserialize_map(&mut de, Keys(&mut found, allow_id));
     match (found, result) {
         (Some((field, message)), _) => (Some(field), message),
         (None, Err(e)) => (

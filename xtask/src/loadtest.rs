@@ -9,7 +9,20 @@ use crate::{Options, Result, root};
 const PASSENGER: &str = r#"{"pclass": 1, "name": "Allen, Miss. Elisabeth Walton", "sex": "female", "age": 29, "sibsp": 0, "parch": 0, "ticket": "24160", "fare": 211.3375, "cabin": "B5", "embarked": "S", "boat": "2", "body": null, "home.dest": "St Louis, MO"}"#;
 
 pub fn run(args: &[String]) -> Result<()> {
-    let o = Options::parse(args, &["--duration", "--connections", "--threads"], &[])?;
+    let o = Options::parse(
+        args,
+        &[
+            "--duration",
+            "--connections",
+            "--threads",
+            "--history",
+            "--rows",
+        ],
+        &[],
+    )?;
+    if let Some(backend) = o.get("--history") {
+        return history(&o, backend);
+    }
     let number = |name: &str, default: u64| -> Result<u64> {
         o.get(name).map_or(Ok(default), |v| {
             v.parse()
@@ -82,6 +95,202 @@ pub fn run(args: &[String]) -> Result<()> {
     std::fs::write(&path, &report).map_err(|e| format!("{}: {e}", path.display()))?;
     println!("(written to {})", path.display());
     Ok(())
+}
+
+/// `--history sqlite|postgres`: one-record `/predict` with history off and
+/// on in the same run, then `/monitoring` and `/history` pages over
+/// `--rows` stored rows (default 1,000,000).
+fn history(o: &Options, backend: &str) -> Result<()> {
+    let number = |name: &str, default: u64| -> Result<u64> {
+        o.get(name).map_or(Ok(default), |v| {
+            v.parse()
+                .map_err(|_| format!("{name}: {v:?} is not a whole number"))
+        })
+    };
+    let wrk = Wrk {
+        dir: root().join("target/loadtest"),
+        threads: number("--threads", 2)?,
+        connections: number("--connections", 32)?,
+        duration: number("--duration", 10)?,
+    };
+    let rows = number("--rows", 1_000_000)?;
+    std::fs::create_dir_all(&wrk.dir).map_err(|e| format!("{}: {e}", wrk.dir.display()))?;
+    let store: Vec<(String, String)> = match backend {
+        "sqlite" => {
+            let path = wrk.dir.join("history.sqlite3");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            vec![("HISTORY_PATH".into(), path.display().to_string())]
+        }
+        "postgres" => {
+            let base = std::env::var("TEST_DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let status = Command::new("psql")
+                .args([
+                    &base,
+                    "-qc",
+                    "DROP SCHEMA IF EXISTS loadtest CASCADE; CREATE SCHEMA loadtest",
+                ])
+                .status()
+                .map_err(|e| format!("psql: {e}"))?;
+            if !status.success() {
+                return Err(format!("cannot reset the loadtest schema in {base}"));
+            }
+            let sep = if base.contains('?') { '&' } else { '?' };
+            vec![(
+                "DATABASE_URL".into(),
+                format!("{base}{sep}options=-c%20search_path%3Dloadtest"),
+            )]
+        }
+        other => return Err(format!("--history {other:?}: expected sqlite or postgres")),
+    };
+    build_release()?;
+    let env: Vec<(&str, &str)> = store
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let mut report = format!(
+        "history on {backend}: one-record POST /predict, wrk -t{} -c{} -d{}s\n\n| scenario | requests/s | ratio to history off | p50 | p99 | errors |\n|---|---|---|---|---|---|\n",
+        wrk.threads, wrk.connections, wrk.duration
+    );
+    let mut results = Vec::new();
+    for (name, env) in [
+        ("history off", vec![("HISTORY", "off")]),
+        ("history on", env.clone()),
+        ("history off, again", vec![("HISTORY", "off")]),
+    ] {
+        let server = Server::start_with(&wrk.dir, "server", &env)?;
+        let r = wrk.run(&format!("http://{}", server.addr), "/predict", Some(1))?;
+        server.stop()?;
+        results.push((name, r));
+    }
+    let base = (results[0].1.requests_per_sec + results[2].1.requests_per_sec) / 2.0;
+    for (name, r) in &results {
+        report.push_str(&r.row(name, base));
+    }
+    // fill up to `rows`, then time the reads
+    let server = Server::start_with(&wrk.dir, "server", &env)?;
+    let url = format!("http://{}", server.addr);
+    let batch = wrk.dir.join("batch_1000.json");
+    let body = format!(r#"{{"inputs": [{}]}}"#, vec![PASSENGER; 1000].join(", "));
+    std::fs::write(&batch, body).map_err(|e| e.to_string())?;
+    let stored = |url: &str| -> Result<u64> {
+        let out = curl(&[&format!("{url}/monitoring")])?;
+        let v: serde_json::Value =
+            serde_json::from_str(&out.0).map_err(|e| format!("/monitoring: {e}: {}", out.0))?;
+        Ok(v["count"].as_u64().unwrap_or(0))
+    };
+    let mut count = stored(&url)?;
+    let fill = std::time::Instant::now();
+    while count < rows {
+        let n = ((rows - count) / 1000).clamp(1, 50);
+        let mut args = vec![
+            "--parallel".to_owned(),
+            "--parallel-max".to_owned(),
+            "8".to_owned(),
+        ];
+        for _ in 0..n {
+            args.extend([
+                "-H".into(),
+                "content-type: application/json".into(),
+                "--data-binary".into(),
+                format!("@{}", batch.display()),
+                format!("{url}/predict"),
+            ]);
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        curl(&refs)?;
+        count = stored(&url)?;
+    }
+    report.push_str(&format!(
+        "\n{count} rows stored (the last {:.0} s of filling at {:.0} rows/s in batches of 1,000)\n\n| read over {count} rows | best of 5 | worst of 5 |\n|---|---|---|\n",
+        fill.elapsed().as_secs_f64(),
+        rows as f64 / fill.elapsed().as_secs_f64()
+    ));
+    let page: serde_json::Value =
+        serde_json::from_str(&curl(&[&format!("{url}/history?limit=1")])?.0)
+            .map_err(|e| e.to_string())?;
+    let newest = page["items"][0]["time"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let deep_page = format!("{url}/history?limit=100&until={newest}");
+    let mut middle = String::new();
+    // a cursor halfway down: the time of the row at half the count, found by paging 1,000 at a time
+    {
+        let mut cursor = String::new();
+        let mut seen = 0;
+        while seen < count / 2 {
+            let v: serde_json::Value =
+                serde_json::from_str(&curl(&[&format!("{url}/history?limit=1000{cursor}")])?.0)
+                    .map_err(|e| e.to_string())?;
+            seen += v["items"].as_array().map_or(0, Vec::len) as u64;
+            match v["next_cursor"].as_str() {
+                Some(c) => cursor = format!("&cursor={c}"),
+                None => break,
+            }
+            middle = cursor.clone();
+        }
+    }
+    for (name, target) in [
+        (
+            "GET /monitoring (everything)".to_owned(),
+            format!("{url}/monitoring"),
+        ),
+        (
+            "GET /history, first page of 100".to_owned(),
+            format!("{url}/history"),
+        ),
+        (
+            "GET /history, 100 rows halfway down (cursor)".to_owned(),
+            format!("{url}/history?limit=100{middle}"),
+        ),
+        (
+            "GET /history?until=, 100 rows".to_owned(),
+            deep_page.clone(),
+        ),
+        (
+            "GET /history?prediction=1, 100 rows halfway down".to_owned(),
+            format!("{url}/history?limit=100&prediction=1{middle}"),
+        ),
+    ] {
+        let times: Vec<f64> = (0..5)
+            .map(|_| {
+                curl(&["-o", "/dev/null", "-w", "%{time_total}", &target])
+                    .map(|o| o.0.trim().parse::<f64>().unwrap_or(f64::NAN))
+            })
+            .collect::<Result<_>>()?;
+        let best = times.iter().copied().fold(f64::INFINITY, f64::min);
+        let worst = times.iter().copied().fold(0.0, f64::max);
+        report.push_str(&format!(
+            "| {name} | {:.1} ms | {:.1} ms |\n",
+            best * 1000.0,
+            worst * 1000.0
+        ));
+    }
+    server.stop()?;
+    println!("{report}");
+    let path = wrk.dir.join(format!("history_{backend}.md"));
+    std::fs::write(&path, &report).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("(written to {})", path.display());
+    Ok(())
+}
+
+/// Runs curl quietly; its output.
+fn curl(args: &[&str]) -> Result<(String,)> {
+    let out = Command::new("curl")
+        .arg("-sS")
+        .args(args)
+        .output()
+        .map_err(|e| format!("curl: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "curl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok((String::from_utf8_lossy(&out.stdout).into_owned(),))
 }
 
 /// How `wrk` is run.

@@ -54,21 +54,38 @@ impl Server {
     /// Starts the release binary on a free loopback port (its log goes to
     /// `dir/server.log`) and waits until `/health` answers.
     pub fn start(dir: &Path) -> Result<Server> {
-        Self::start_binary(
+        Self::start_with(dir, "server", &[("HISTORY", "off")])
+    }
+
+    /// [`start`](Self::start) with these environment variables, logging to
+    /// `dir/{name}.log`.
+    pub fn start_with(dir: &Path, name: &str, env: &[(&str, &str)]) -> Result<Server> {
+        Self::start_binary_with(
             &root().join("target/release/classification_api"),
             dir,
-            "server",
+            name,
+            env,
         )
     }
 
     /// Starts `binary` likewise, logging to `dir/{name}.log`.
     pub fn start_binary(binary: &Path, dir: &Path, name: &str) -> Result<Server> {
+        Self::start_binary_with(binary, dir, name, &[])
+    }
+
+    fn start_binary_with(
+        binary: &Path,
+        dir: &Path,
+        name: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Server> {
         let log_path = dir.join(format!("{name}.log"));
         let mut log =
             std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
         let stderr = log.try_clone().map_err(|e| e.to_string())?;
         let started = Instant::now();
         let mut child = Command::new(binary)
+            .envs(env.iter().copied())
             .env("HOST", "127.0.0.1")
             .env("PORT", "0")
             .env(

@@ -13,17 +13,47 @@ pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
     pub log: std::sync::Arc<std::sync::Mutex<String>>,
+    /// The history directory made for it, removed when it is dropped.
+    pub temp: Option<std::path::PathBuf>,
+}
+
+/// A fresh directory under the system's temporary directory.
+pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "classification_api-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 impl Server {
-    /// Starts the server with extra environment variables.
+    /// Starts the server with extra environment variables; unless they
+    /// choose the history store, it keeps one in a fresh temporary directory.
     pub fn start(env: &[(&str, &str)]) -> Server {
+        Self::try_start(env).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`start`](Self::start), or the exit status and output of a server
+    /// that exited before listening.
+    pub fn try_start(env: &[(&str, &str)]) -> Result<Server, String> {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_classification_api"));
         cmd.env("PORT", "0")
             .env("HOST", "127.0.0.1")
             .env("RUST_LOG", "info")
+            .env_remove("DATABASE_URL")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        let chosen = env
+            .iter()
+            .any(|(k, _)| ["HISTORY", "HISTORY_PATH", "DATABASE_URL"].contains(k));
+        let temp = (!chosen).then(|| temp_dir("history"));
+        if let Some(dir) = &temp {
+            cmd.env("HISTORY_PATH", dir.join("history.sqlite3"));
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -32,10 +62,16 @@ impl Server {
         let mut lines = BufReader::new(stdout).lines();
         let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let addr = loop {
-            let line = lines
-                .next()
-                .expect("the server exited before listening")
-                .unwrap();
+            let Some(line) = lines.next() else {
+                let status = child.wait().unwrap();
+                let mut stderr = String::new();
+                let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+                return Err(format!(
+                    "the server exited before listening ({status}):\n{}{stderr}",
+                    log.lock().unwrap()
+                ));
+            };
+            let line = line.unwrap();
             log.lock().unwrap().push_str(&line);
             log.lock().unwrap().push('\n');
             if let Some(rest) = line.split("listening on http://").nth(1) {
@@ -51,7 +87,12 @@ impl Server {
                 log.push('\n');
             }
         });
-        Server { child, addr, log }
+        Ok(Server {
+            child,
+            addr,
+            log,
+            temp,
+        })
     }
 
     /// Sends SIGTERM.
@@ -99,6 +140,9 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(dir) = &self.temp {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 

@@ -1,0 +1,310 @@
+//! The admin handlers: the prediction history (pages, one record, CSV
+//! export), ground-truth feedback and monitoring. Only routed when history
+//! is on, behind [`auth::admin`](crate::auth::admin).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::{Buf, Bytes};
+use futures_util::{Stream, StreamExt};
+use warp::http::{HeaderMap, StatusCode};
+use warp::reply::Response;
+
+use crate::errors::{ApiError, ErrorItem};
+use crate::input::{self, Format, HistoryQuery};
+use crate::monitoring::{self, MonitoringReport};
+use crate::output::{self, FeedbackResponse, HistoryPage};
+use crate::recorder::Recorder;
+use crate::state::AppState;
+use crate::store::{FeedbackProblem, Filter};
+
+fn history(state: &AppState) -> Result<&Recorder, ApiError> {
+    state.history.as_ref().ok_or(ApiError::NotFound)
+}
+
+fn failed(recorder: &Recorder, e: &sqlx::Error) -> ApiError {
+    tracing::warn!(error = %e, "history query failed");
+    ApiError::StoreUnavailable(recorder.store.unavailable(e).to_string())
+}
+
+/// `GET /history`: a page of stored predictions, newest first; every
+/// matching row as streamed CSV with `Accept: text/csv`.
+#[utoipa::path(get, path = "/history", tag = "history",
+    params(
+        ("limit" = Option<usize>, Query, description = "Page size, 1 to 1000 (default 100); JSON only"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page; JSON only"),
+        ("since" = Option<String>, Query, description = "From this RFC 3339 time on"),
+        ("until" = Option<String>, Query, description = "Before this RFC 3339 time"),
+        ("version" = Option<String>, Query, description = "Only this model version"),
+        ("prediction" = Option<u8>, Query, description = "Only this prediction, 0 or 1"),
+        ("has_feedback" = Option<bool>, Query, description = "Only records with (true) or without (false) feedback"),
+    ),
+    security((), ("admin_key" = [])),
+    responses(
+        (status = 200, description = "A page (JSON), or every matching record (CSV with `Accept: text/csv`)", content(
+            (HistoryPage = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "A bad query parameter (named)", body = crate::errors::ErrorResponse),
+        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::errors::ErrorResponse),
+        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::errors::ErrorResponse),
+        (status = 503, description = "The history store is unavailable", body = crate::errors::ErrorResponse),
+    ))]
+pub async fn list(
+    query: HashMap<String, String>,
+    headers: HeaderMap,
+    state: Arc<AppState>,
+) -> Result<Response, ApiError> {
+    let recorder = history(&state)?;
+    let csv = input::answer_format(&headers) == Format::Csv;
+    let allowed: &[&str] = if csv {
+        &["since", "until", "version", "prediction", "has_feedback"]
+    } else {
+        &[
+            "since",
+            "until",
+            "version",
+            "prediction",
+            "has_feedback",
+            "limit",
+            "cursor",
+        ]
+    };
+    let HistoryQuery {
+        filter,
+        cursor,
+        limit,
+    } = input::history_query(&query, allowed)?;
+    if csv {
+        return Ok(csv_export(recorder, filter));
+    }
+    let mut rows = recorder
+        .store
+        .page(&filter, cursor.as_ref(), limit + 1)
+        .await
+        .map_err(|e| failed(recorder, &e))?;
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|r| input::cursor_text(r.time_us, &r.id))
+    } else {
+        None
+    };
+    Ok(output::json(
+        &HistoryPage {
+            items: rows.into_iter().map(output::history_item).collect(),
+            next_cursor,
+        },
+        StatusCode::OK,
+    ))
+}
+
+/// Every matching row as CSV, streamed: the body is written as the
+/// database sends rows, so memory stays flat at any size. A failure after
+/// the first bytes ends the body early (the client sees a truncated CSV
+/// without the final newline, and the log says why).
+fn csv_export(recorder: &Recorder, filter: Filter) -> Response {
+    let header = futures_util::stream::once(async {
+        Ok::<Bytes, std::io::Error>(output::history_csv_header().into())
+    });
+    let rows = recorder
+        .store
+        .stream(filter)
+        .ready_chunks(256)
+        .map(|chunk| {
+            let mut out = Vec::with_capacity(chunk.len() * 128);
+            for row in chunk {
+                match row {
+                    Ok(row) => output::history_csv_line(&row, &mut out),
+                    Err(e) => {
+                        tracing::error!(error = %e, "history export failed");
+                        return Err(std::io::Error::other(e.to_string()));
+                    }
+                }
+            }
+            Ok(Bytes::from(out))
+        });
+    output::streamed(header.chain(rows), "text/csv; charset=utf-8")
+}
+
+/// `GET /history/{id}`: one record with its feedback.
+#[utoipa::path(get, path = "/history/{id}", tag = "history",
+    params(("id" = String, Path, description = "The record's id")),
+    security((), ("admin_key" = [])),
+    responses(
+        (status = 200, description = "The record", body = crate::output::HistoryItem),
+        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::errors::ErrorResponse),
+        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::errors::ErrorResponse),
+        (status = 404, description = "No record has this id", body = crate::errors::ErrorResponse),
+        (status = 503, description = "The history store is unavailable", body = crate::errors::ErrorResponse),
+    ))]
+pub async fn item(id: String, state: Arc<AppState>) -> Result<Response, ApiError> {
+    let recorder = history(&state)?;
+    let id = percent_decode(&id).ok_or_else(|| {
+        ApiError::BadRequest(vec![ErrorItem::field(
+            "id",
+            "is not valid percent-encoded UTF-8",
+        )])
+    })?;
+    match recorder
+        .store
+        .get(&id)
+        .await
+        .map_err(|e| failed(recorder, &e))?
+    {
+        Some(row) => Ok(output::json(&output::history_item(row), StatusCode::OK)),
+        None => Err(ApiError::NotFoundItem(ErrorItem::field(
+            "id",
+            format!("no record has the id {id:?}"),
+        ))),
+    }
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `POST /feedback`: the true outcomes of served records, all or nothing.
+#[utoipa::path(post, path = "/feedback", tag = "history",
+    request_body(content = crate::input::FeedbackBody, content_type = "application/json"),
+    security((), ("admin_key" = [])),
+    responses(
+        (status = 200, description = "Every item applied", body = FeedbackResponse),
+        (status = 400, description = "Not a feedback body", body = crate::errors::ErrorResponse),
+        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::errors::ErrorResponse),
+        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::errors::ErrorResponse),
+        (status = 413, description = "Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` items", body = crate::errors::ErrorResponse),
+        (status = 415, description = "Content-Type is not JSON", body = crate::errors::ErrorResponse),
+        (status = 422, description = "Bad items: an unknown id, a value other than 0 or 1, or a value conflicting with the stored or an earlier one; nothing was applied", body = crate::errors::ErrorResponse),
+        (status = 503, description = "The history store is unavailable", body = crate::errors::ErrorResponse),
+    ))]
+pub async fn feedback(
+    headers: HeaderMap,
+    body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
+    state: Arc<AppState>,
+) -> Result<Response, ApiError> {
+    let recorder = history(&state)?;
+    if input::body_format(&headers)? != Format::Json {
+        return Err(ApiError::UnsupportedMediaType(ErrorItem::field(
+            "Content-Type",
+            "send JSON (Content-Type: application/json)",
+        )));
+    }
+    let bytes = input::read_body(&headers, body, state.body).await?;
+    let items = input::feedback(&bytes, state.max_batch)?;
+    let problems = recorder
+        .store
+        .feedback(&items, crate::clock::now_us())
+        .await
+        .map_err(|e| failed(recorder, &e))?;
+    if !problems.is_empty() {
+        return Err(ApiError::Invalid(
+            problems
+                .into_iter()
+                .map(|(row, problem)| ErrorItem {
+                    row: Some(row),
+                    line: None,
+                    field: Some(match problem {
+                        FeedbackProblem::Unknown => "id".into(),
+                        FeedbackProblem::Conflict(_) => "survived".into(),
+                    }),
+                    message: match problem {
+                        FeedbackProblem::Unknown => {
+                            format!("no record has the id {:?}", items[row].0)
+                        }
+                        FeedbackProblem::Conflict(old) => format!(
+                            "conflicts with the value {old} already given for {:?}",
+                            items[row].0
+                        ),
+                    },
+                })
+                .collect(),
+        ));
+    }
+    Ok(output::json(
+        &FeedbackResponse {
+            accepted: items.len(),
+        },
+        StatusCode::OK,
+    ))
+}
+
+/// `GET /monitoring`: counts, positive rate, probability histogram, drift
+/// (PSI) per feature and live metrics on the records with feedback.
+#[utoipa::path(get, path = "/monitoring", tag = "history",
+    params(
+        ("since" = Option<String>, Query, description = "From this RFC 3339 time on"),
+        ("until" = Option<String>, Query, description = "Before this RFC 3339 time"),
+        ("version" = Option<String>, Query, description = "The model version (default and only one served: the current)"),
+    ),
+    security((), ("admin_key" = [])),
+    responses(
+        (status = 200, description = "The figures", body = MonitoringReport),
+        (status = 400, description = "A bad query parameter (named), or another version than the one served", body = crate::errors::ErrorResponse),
+        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::errors::ErrorResponse),
+        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::errors::ErrorResponse),
+        (status = 503, description = "The history store is unavailable", body = crate::errors::ErrorResponse),
+    ))]
+pub async fn monitoring(
+    query: HashMap<String, String>,
+    state: Arc<AppState>,
+) -> Result<Response, ApiError> {
+    let recorder = history(&state)?;
+    let mut q = input::history_query(&query, &["since", "until", "version"])?;
+    match &q.filter.version {
+        Some(v) if v != state.model.version() => {
+            return Err(ApiError::BadRequest(vec![ErrorItem::field(
+                "version",
+                format!(
+                    "drift is measured against the served model's training data: only version {} is served",
+                    state.model.version()
+                ),
+            )]));
+        }
+        _ => q.filter.version = Some(state.model.version().to_owned()),
+    }
+    let report = report(&state, recorder, q.filter)
+        .await
+        .map_err(|e| failed(recorder, &e))?;
+    Ok(output::json(&report, StatusCode::OK))
+}
+
+/// The monitoring report on `filter`'s rows.
+pub async fn report(
+    state: &AppState,
+    recorder: &Recorder,
+    filter: Filter,
+) -> Result<MonitoringReport, sqlx::Error> {
+    monitoring::report(
+        state.model,
+        recorder.store.bin_counts(filter.clone()),
+        recorder.store.feedback_pairs(filter),
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_in_paths_are_percent_decoded() {
+        assert_eq!(percent_decode("a%20b%C3%A9").as_deref(), Some("a bé"));
+        assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%ff"), None);
+        assert_eq!(percent_decode("%4"), None);
+    }
+}

@@ -1,0 +1,220 @@
+//! `/monitoring`: what was served (counts, positive rate, a histogram of
+//! probabilities), how far each feature drifted from the training data
+//! (PSI over the artifact's bins) and how the model does on the records
+//! with feedback. The database groups the rows by their packed bins and
+//! sorts the feedback; this module folds what it streams, in constant
+//! memory.
+
+use classification_model::{
+    FeatureBins, LiveScores, Model, N_FIELDS, PSI_ALERT, Scores, SortedScores, psi,
+};
+use futures_util::{Stream, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Bits per feature's bin in the packed value.
+const BITS: u32 = 5;
+
+/// Where the probability decile starts in the packed value.
+const DECILE_SHIFT: u32 = BITS * N_FIELDS as u32;
+
+/// Where the prediction bit is.
+const PREDICTION_SHIFT: u32 = DECILE_SHIFT + 4;
+
+/// Packs a record's drift bins (features order), its probability's decile
+/// and its prediction into one integer, which the store groups by.
+pub fn pack(bins: &[u8; N_FIELDS], probability: f64, prediction: u8) -> i64 {
+    let mut v = 0i64;
+    for (i, b) in bins.iter().enumerate() {
+        v |= i64::from(*b & 0x1f) << (BITS * i as u32);
+    }
+    v | decile(probability) << DECILE_SHIFT | i64::from(prediction & 1) << PREDICTION_SHIFT
+}
+
+fn unpack(v: i64) -> ([usize; N_FIELDS], usize, bool) {
+    let bins = std::array::from_fn(|i| ((v >> (BITS * i as u32)) & 0x1f) as usize);
+    let decile = ((v >> DECILE_SHIFT) & 0xf) as usize;
+    (bins, decile.min(9), (v >> PREDICTION_SHIFT) & 1 == 1)
+}
+
+/// The histogram bin of a probability: 0 for [0, 0.1), ..., 9 for [0.9, 1].
+fn decile(p: f64) -> i64 {
+    ((p * 10.0).floor() as i64).clamp(0, 9)
+}
+
+/// `GET /monitoring`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MonitoringReport {
+    /// The model version the figures are for.
+    pub version: String,
+    /// Records served.
+    pub count: u64,
+    /// Share predicted to survive; `null` when nothing was served.
+    pub positive_rate: Option<f64>,
+    /// Records by probability, in ten bins of width 0.1.
+    pub probability_histogram: Vec<HistogramBin>,
+    /// Per feature: PSI against the training data, and the shares per bin.
+    pub drift: Vec<FeatureDrift>,
+    /// PSI above which a feature counts as drifted.
+    pub psi_alert: f64,
+    /// Metrics on the records with feedback; `null` when none has any.
+    pub live: Option<LiveScores>,
+    /// The artifact's metrics on its held-out test rows, for comparison.
+    pub training_test: Option<Scores>,
+}
+
+/// Records whose probability is in `[from, to)` (the last bin includes 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct HistogramBin {
+    /// Lower bound.
+    pub from: f64,
+    /// Upper bound.
+    pub to: f64,
+    /// Records.
+    pub count: u64,
+}
+
+/// One feature's drift.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FeatureDrift {
+    /// The feature (as in explanations).
+    pub feature: String,
+    /// Population stability index of the served shares against training.
+    pub psi: f64,
+    /// `psi > psi_alert`.
+    pub drifted: bool,
+    /// Per bin: its name, the training share and the served share.
+    pub bins: Vec<DriftBin>,
+}
+
+/// One bin of one feature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DriftBin {
+    /// `< 22`, `[22, 28)`, a label, `Rare` or `Missing`.
+    pub bin: String,
+    /// Share of training rows.
+    pub expected: f64,
+    /// Share of served records (0 when nothing was served).
+    pub observed: f64,
+}
+
+/// Folds the store's grouped counts and sorted feedback into a report on
+/// `model`'s version.
+pub async fn report<E>(
+    model: &Model,
+    groups: impl Stream<Item = Result<(i64, i64), E>>,
+    feedback: impl Stream<Item = Result<(f64, i64), E>>,
+) -> Result<MonitoringReport, E> {
+    let reference = model.artifact().drift().features();
+    let mut counts = [[0u64; classification_model::MAX_BINS]; N_FIELDS];
+    let mut histogram = [0u64; 10];
+    let (mut count, mut positives) = (0u64, 0u64);
+    futures_util::pin_mut!(groups);
+    while let Some((packed, n)) = groups.try_next().await? {
+        let n = n.max(0) as u64;
+        let (bins, decile, positive) = unpack(packed);
+        for (f, b) in bins.iter().enumerate() {
+            counts[f][*b] += n;
+        }
+        histogram[decile] += n;
+        count += n;
+        positives += if positive { n } else { 0 };
+    }
+    let mut live = SortedScores::default();
+    futures_util::pin_mut!(feedback);
+    while let Some((p, y)) = feedback.try_next().await? {
+        live.push(p, u8::from(y == 1));
+    }
+    Ok(MonitoringReport {
+        version: model.version().to_owned(),
+        count,
+        positive_rate: (count > 0).then(|| positives as f64 / count as f64),
+        probability_histogram: histogram
+            .iter()
+            .enumerate()
+            .map(|(i, &count)| HistogramBin {
+                from: i as f64 / 10.0,
+                to: (i + 1) as f64 / 10.0,
+                count,
+            })
+            .collect(),
+        drift: reference
+            .iter()
+            .zip(&counts)
+            .map(|(f, c)| drift(f, &c[..f.bins.len()], count))
+            .collect(),
+        psi_alert: PSI_ALERT,
+        live: live.finish(),
+        training_test: model.artifact().metrics().test,
+    })
+}
+
+fn drift(reference: &FeatureBins, observed: &[u64], total: u64) -> FeatureDrift {
+    let psi = psi(&reference.shares, observed);
+    FeatureDrift {
+        feature: reference.feature.clone(),
+        psi,
+        drifted: psi > PSI_ALERT,
+        bins: reference
+            .bins
+            .iter()
+            .zip(&reference.shares)
+            .zip(observed)
+            .map(|((bin, &expected), &o)| DriftBin {
+                bin: bin.clone(),
+                expected,
+                observed: if total == 0 {
+                    0.0
+                } else {
+                    o as f64 / total as f64
+                },
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_round_trips() {
+        let bins = [3, 4, 1, 10, 2, 3, 10, 2, 4];
+        let (b, d, p) = unpack(pack(&bins, 0.87, 1));
+        assert_eq!(b.map(|x| x as u8), bins);
+        assert_eq!((d, p), (8, true));
+        assert_eq!(unpack(pack(&[30; N_FIELDS], 1.0, 0)).1, 9);
+        assert!(pack(&[31; N_FIELDS], 1.0, 1) > 0);
+    }
+
+    #[tokio::test]
+    async fn a_report_on_the_training_mix_shows_no_drift() {
+        let model = Model::embedded().unwrap();
+        let rows = classification_model::read_passengers_csv(include_bytes!(
+            "../../classification_model/datasets/titanic.csv"
+        ))
+        .unwrap();
+        let result = model.predict(&rows.passengers).unwrap();
+        let bins = model.drift_bins(&rows.passengers).unwrap();
+        let groups: Vec<Result<(i64, i64), ()>> = bins
+            .iter()
+            .zip(&result.probabilities)
+            .zip(&result.predictions)
+            .map(|((b, p), y)| Ok((pack(b, *p, *y), 1)))
+            .collect();
+        let r = report(
+            model,
+            futures_util::stream::iter(groups),
+            futures_util::stream::empty(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.count, 1309);
+        assert!(r.drift.iter().all(|f| !f.drifted), "{:?}", r.drift);
+        assert_eq!(
+            r.probability_histogram.iter().map(|b| b.count).sum::<u64>(),
+            1309
+        );
+        assert!(r.live.is_none());
+    }
+}

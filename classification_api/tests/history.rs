@@ -1,0 +1,766 @@
+//! The prediction history, feedback and monitoring, against the real server
+//! binary: on SQLite always, and on PostgreSQL when `TEST_DATABASE_URL` is
+//! set (each test in its own schema, so tests run in parallel).
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Server, temp_dir};
+use serde_json::{Value, json};
+
+/// Where a test's history lives.
+struct Db {
+    /// The server's environment for it.
+    env: Vec<(String, String)>,
+    /// A connection URL for checks made directly on the database.
+    url: String,
+    postgres: bool,
+    _dir: Option<std::path::PathBuf>,
+}
+
+impl Db {
+    fn env(&self) -> Vec<(&str, &str)> {
+        self.env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    fn with(&self, extra: &[(&'static str, &'static str)]) -> Vec<(&str, &str)> {
+        let mut env = self.env();
+        env.extend_from_slice(extra);
+        env
+    }
+
+    async fn pool(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.url).await.unwrap()
+    }
+
+    /// How many of `ids` are stored.
+    fn count_stored(&self, ids: &[String]) -> usize {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let pool = self.pool().await;
+            let mut found = 0;
+            for chunk in ids.chunks(500) {
+                let list = chunk
+                    .iter()
+                    .map(|id| format!("'{}'", id.replace('\'', "''")))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let n: i64 = sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) FROM predictions WHERE id IN ({list})"
+                ))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+                found += n as usize;
+            }
+            found
+        })
+    }
+}
+
+/// A fresh SQLite file, and a fresh PostgreSQL schema when
+/// `TEST_DATABASE_URL` is set.
+fn databases(test: &str) -> Vec<Db> {
+    let dir = temp_dir(test);
+    let path = dir.join("history.sqlite3");
+    let mut dbs = vec![Db {
+        env: vec![("HISTORY_PATH".into(), path.display().to_string())],
+        url: format!("sqlite://{}", path.display()),
+        postgres: false,
+        _dir: Some(dir),
+    }];
+    match postgres(test) {
+        Some(db) => dbs.push(db),
+        None => eprintln!("{test}: PostgreSQL skipped (TEST_DATABASE_URL is not set)"),
+    }
+    dbs
+}
+
+/// A fresh schema in the `TEST_DATABASE_URL` database.
+fn postgres(test: &str) -> Option<Db> {
+    let base = std::env::var("TEST_DATABASE_URL").ok()?;
+    let schema = format!(
+        "t_{}_{}_{}",
+        test,
+        std::process::id(),
+        Instant::now().elapsed().as_nanos() % 1000
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&base)
+            .await
+            .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but unreachable: {e}"));
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+    });
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    Some(Db {
+        env: vec![("DATABASE_URL".into(), url.clone())],
+        url,
+        postgres: true,
+        _dir: None,
+    })
+}
+
+fn record(id: Option<&str>) -> Value {
+    let mut r = json!({"pclass": 3, "name": "Braund, Mr. Owen Harris", "sex": "male", "age": 22,
+        "sibsp": 1, "parch": 0, "fare": 7.25, "embarked": "S"});
+    if let Some(id) = id {
+        r["id"] = id.into();
+    }
+    r
+}
+
+fn predict(server: &Server, records: Vec<Value>) -> common::Response {
+    server.predict(&json!({ "inputs": records }).to_string())
+}
+
+/// Sends a request, or says why it could not be sent or answered.
+fn try_send(addr: SocketAddr, raw: &[u8]) -> Option<common::Response> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    stream.write_all(raw).ok()?;
+    let mut data = Vec::new();
+    stream.read_to_end(&mut data).ok()?;
+    data.windows(4)
+        .any(|w| w == b"\r\n\r\n")
+        .then(|| common::parse(&data))
+}
+
+fn predict_raw(id: &str) -> Vec<u8> {
+    let body = json!({ "inputs": [record(Some(id))] }).to_string();
+    format!(
+        "POST /predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Clients predicting one record at a time with their own ids until `stop`;
+/// returns the ids answered 200 and any other statuses seen.
+fn load(
+    addrs: Vec<SocketAddr>,
+    clients: usize,
+    stop: Arc<AtomicBool>,
+    tag: &'static str,
+) -> std::thread::JoinHandle<(Vec<String>, Vec<u16>)> {
+    std::thread::spawn(move || {
+        let ok = Arc::new(Mutex::new(Vec::new()));
+        let other = Arc::new(Mutex::new(Vec::new()));
+        let threads: Vec<_> = (0..clients)
+            .map(|c| {
+                let (stop, ok, other, addrs) =
+                    (stop.clone(), ok.clone(), other.clone(), addrs.clone());
+                std::thread::spawn(move || {
+                    let mut n = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        let id = format!("{tag}-{c}-{n}");
+                        n += 1;
+                        match try_send(addrs[n % addrs.len()], &predict_raw(&id)) {
+                            Some(r) if r.status == 200 => ok.lock().unwrap().push(id),
+                            Some(r) => other.lock().unwrap().push(r.status),
+                            None => std::thread::sleep(Duration::from_millis(5)),
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let ok = ok.lock().unwrap().clone();
+        let other = other.lock().unwrap().clone();
+        (ok, other)
+    })
+}
+
+#[test]
+fn predictions_are_stored_with_ids_and_the_title_instead_of_the_name() {
+    for db in databases("stored") {
+        let server = Server::start(&db.env());
+        let raw = format!(
+            "POST /predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nX-Request-Id: req-42\r\nContent-Length: {len}\r\n\r\n{body}",
+            body = json!({"inputs": [record(Some("mine-1")), record(None)]}),
+            len = json!({"inputs": [record(Some("mine-1")), record(None)]})
+                .to_string()
+                .len(),
+        );
+        let r = common::send(server.addr, raw.as_bytes());
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.header("x-request-id"), Some("req-42"));
+        let ids: Vec<String> = serde_json::from_value(r.json()["ids"].clone()).unwrap();
+        assert_eq!(ids[0], "mine-1");
+        assert_eq!(ids[1].len(), 36, "a UUID: {}", ids[1]);
+        // every response carries a request id
+        assert!(server.get("/health").header("x-request-id").is_some());
+
+        let item = server.get("/history/mine-1").json();
+        assert_eq!(item["request_id"], "req-42");
+        assert_eq!(item["inputs"]["name"], "Mr", "only the title is stored");
+        assert_eq!(item["inputs"]["pclass"], 3);
+        assert_eq!(item["inputs"]["cabin"], Value::Null);
+        assert_eq!(item["probability"], r.json()["probabilities"][0]);
+        assert_eq!(item["survived"], Value::Null);
+        assert_eq!(server.get("/history/nope").status, 404);
+
+        // a taken id: 409, and nothing of that request is stored
+        let r = predict(&server, vec![record(Some("fresh")), record(Some("mine-1"))]);
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert_eq!(r.json()["errors"][0]["row"], 1);
+        assert_eq!(r.json()["errors"][0]["field"], "id");
+        assert_eq!(server.get("/history/fresh").status, 404);
+        // repeated or bad ids in one request: 422 naming the row
+        let r = predict(
+            &server,
+            vec![record(Some("a")), record(Some("a")), record(Some(""))],
+        );
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(r.json()["errors"].as_array().unwrap().len(), 2);
+
+        // pages: newest first, no overlap, all of them
+        for chunk in 0..5 {
+            let records = (0..50)
+                .map(|i| record(Some(&format!("p{chunk}-{i:02}"))))
+                .collect();
+            assert_eq!(predict(&server, records).status, 200);
+        }
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                None => "/history?limit=100".to_owned(),
+                Some(c) => format!("/history?limit=100&cursor={c}"),
+            };
+            let page = server.get(&path).json();
+            for item in page["items"].as_array().unwrap() {
+                seen.push((
+                    item["time"].as_str().unwrap().to_owned(),
+                    item["id"].as_str().unwrap().to_owned(),
+                ));
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 252);
+        let mut sorted = seen.clone();
+        sorted.sort_by(|a, b| b.cmp(a));
+        assert_eq!(seen, sorted, "newest first");
+        assert_eq!(seen.iter().map(|s| &s.1).collect::<HashSet<_>>().len(), 252);
+        let none = server.get("/history?has_feedback=true").json();
+        assert_eq!(none["items"].as_array().unwrap().len(), 0);
+        assert_eq!(server.get("/history?limit=0").status, 400);
+        assert_eq!(
+            server.get("/history?since=yesterday").json()["errors"][0]["field"],
+            "since"
+        );
+
+        // the CSV export: the dataset's columns and what was served
+        let raw =
+            "GET /history HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\nConnection: close\r\n\r\n";
+        let csv = common::send(server.addr, raw.as_bytes());
+        assert_eq!(csv.status, 200);
+        let mut lines = csv.body.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            "id,time,version,pclass,name,sex,age,sibsp,parch,fare,cabin,embarked,probability,prediction,survived"
+        );
+        assert_eq!(lines.count(), 252);
+        assert!(csv.body.contains("mine-1,"));
+
+        // HISTORY_KEEP_NAMES=true keeps them
+        drop(server);
+        let server = Server::start(&db.with(&[("HISTORY_KEEP_NAMES", "true")]));
+        assert_eq!(predict(&server, vec![record(Some("named"))]).status, 200);
+        assert_eq!(
+            server.get("/history/named").json()["inputs"]["name"],
+            "Braund, Mr. Owen Harris"
+        );
+    }
+}
+
+#[test]
+fn feedback_gives_live_metrics_equal_to_those_of_the_responses() {
+    let data = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../classification_model/datasets/titanic.csv"
+    ))
+    .unwrap();
+    let labels: Vec<u8> = csv::Reader::from_reader(data.as_bytes())
+        .deserialize::<std::collections::HashMap<String, String>>()
+        .map(|r| r.unwrap()["survived"].parse().unwrap())
+        .collect();
+    for db in databases("feedback") {
+        let server = Server::start(&db.with(&[("MONITORING_REFRESH_SECS", "1")]));
+        let r = server.post("/predict", "text/csv", &data);
+        assert_eq!(r.status, 200);
+        let ids: Vec<String> = serde_json::from_value(r.json()["ids"].clone()).unwrap();
+        let probabilities = r.floats("probabilities");
+        assert_eq!(ids.len(), 1309);
+
+        // all or nothing: one unknown id and one bad value refuse them all
+        let mut items: Vec<Value> = ids
+            .iter()
+            .zip(&labels)
+            .map(|(id, y)| json!({"id": id, "survived": y}))
+            .collect();
+        let mut bad = items.clone();
+        bad.push(json!({"id": "unknown", "survived": 1}));
+        bad.push(json!({"id": ids[0], "survived": 1 - labels[0]}));
+        let r = server.post(
+            "/feedback",
+            "application/json",
+            &json!({"feedback": bad}).to_string(),
+        );
+        assert_eq!(r.status, 422, "{}", r.body);
+        let errors = r.json()["errors"].as_array().unwrap().clone();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors[0]["row"], 1309);
+        assert_eq!(errors[1]["field"], "survived");
+        assert_eq!(
+            server.get("/history?has_feedback=true").json()["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            0
+        );
+
+        let r = server.post(
+            "/feedback",
+            "application/json",
+            &json!({"feedback": items}).to_string(),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        // the same again is accepted; another value is a conflict
+        items.truncate(3);
+        let r = server.post(
+            "/feedback",
+            "application/json",
+            &json!({"feedback": items}).to_string(),
+        );
+        assert_eq!(r.status, 200);
+        let flipped = json!({"feedback": [{"id": ids[0], "survived": 1 - labels[0]}]});
+        assert_eq!(
+            server
+                .post("/feedback", "application/json", &flipped.to_string())
+                .status,
+            422
+        );
+        assert_eq!(
+            server.get(&format!("/history/{}", ids[0])).json()["survived"],
+            labels[0]
+        );
+
+        let m = server.get("/monitoring").json();
+        assert_eq!(m["count"], 1309);
+        let live = &m["live"];
+        assert_eq!(live["rows"], 1309);
+        let auc = classification_model::roc_auc(&labels, &probabilities);
+        let accuracy = classification_model::accuracy(&labels, &probabilities);
+        approx::assert_abs_diff_eq!(live["roc_auc"].as_f64().unwrap(), auc, epsilon = 1e-12);
+        approx::assert_abs_diff_eq!(
+            live["accuracy"].as_f64().unwrap(),
+            accuracy,
+            epsilon = 1e-12
+        );
+        assert!(
+            m["drift"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["drifted"] == false),
+            "{m}"
+        );
+        let histogram: u64 = m["probability_histogram"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["count"].as_u64().unwrap())
+            .sum();
+        assert_eq!(histogram, 1309);
+        assert_eq!(
+            server.get("/monitoring?until=2000-01-01T00:00:00Z").json()["count"],
+            0
+        );
+        assert_eq!(server.get("/monitoring?version=9.9.9").status, 400);
+
+        // drift: only first-class women, watched on their own
+        std::thread::sleep(Duration::from_millis(5));
+        let since = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let women: Vec<Value> = (0..200)
+            .map(|_| json!({"pclass": 1, "sex": "female", "age": 30, "sibsp": 0, "parch": 0}))
+            .collect();
+        assert_eq!(predict(&server, women).status, 200);
+        let m = server.get(&format!("/monitoring?since={since}")).json();
+        assert_eq!(m["count"], 200);
+        let sex = m["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["feature"] == "sex")
+            .unwrap();
+        assert_eq!(sex["drifted"], true, "{sex}");
+
+        // the same figures as gauges
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let metrics = server.get("/metrics").body;
+            if metrics.contains(r#"monitoring{figure="records"} 1509"#) {
+                assert!(
+                    metrics.contains(r#"monitoring{figure="feedback_rows"} 1309"#),
+                    "{metrics}"
+                );
+                assert!(metrics.contains(r#"monitoring_psi{feature="sex"}"#));
+                assert!(metrics.contains("history_store_up 1"));
+                break;
+            }
+            assert!(Instant::now() < deadline, "no monitoring gauges: {metrics}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+#[test]
+fn the_admin_endpoints_need_the_admin_key_when_one_is_set() {
+    let db = &databases("access")[0];
+    let server = Server::start(&db.with(&[
+        ("ADMIN_API_KEY", "admin-key-0123456789"),
+        ("API_KEY", "predict-key-0123456789"),
+    ]));
+    let get = |auth: &str| {
+        common::send(
+            server.addr,
+            format!("GET /history HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\n")
+                .as_bytes(),
+        )
+    };
+    assert_eq!(get("").status, 401);
+    assert_eq!(
+        get("Authorization: Bearer predict-key-0123456789\r\n").status,
+        401
+    );
+    assert_eq!(
+        get("Authorization: Bearer admin-key-0123456789\r\n").status,
+        200
+    );
+
+    // HISTORY=off: no history, no endpoints, no store
+    let dir = temp_dir("off");
+    let path = dir.join("h.sqlite3");
+    let server = Server::start(&[("HISTORY", "off"), ("HISTORY_PATH", path.to_str().unwrap())]);
+    let r = predict(&server, vec![record(None)]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["ids"].as_array().unwrap().len(), 1);
+    assert_eq!(server.get("/history").status, 404);
+    let spec = server.get("/openapi.json").json();
+    assert!(
+        spec["paths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|p| !p.starts_with("/history"))
+    );
+    assert!(!path.exists());
+}
+
+#[test]
+fn schemas_are_created_upgraded_and_newer_ones_refused() {
+    for db in databases("schema") {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let dir = format!(
+            "{}/migrations/{}",
+            env!("CARGO_MANIFEST_DIR"),
+            if db.postgres { "postgres" } else { "sqlite" }
+        );
+        // an older schema: only the first migration applied
+        rt.block_on(async {
+            if !db.postgres {
+                let path = db.url.trim_start_matches("sqlite://");
+                std::fs::File::create(path).unwrap();
+            }
+            let pool = db.pool().await;
+            let mut migrator = sqlx::migrate::Migrator::new(std::path::Path::new(&dir)).await.unwrap();
+            let first: Vec<_> = migrator.migrations.iter().take(1).cloned().collect();
+            migrator.migrations = first.into();
+            migrator.run(&pool).await.unwrap();
+            let r = sqlx::query("INSERT INTO predictions (id, request_id, time_us, version, probability, prediction, bins) VALUES ('old', 'r', 1, '0.1.0', 0.5, 1, 0)")
+                .execute(&pool)
+                .await;
+            r.unwrap();
+        });
+        let server = Server::start(&db.env());
+        assert_eq!(predict(&server, vec![record(Some("new"))]).status, 200);
+        assert_eq!(server.get("/history/old").json()["survived"], Value::Null);
+        let fb = json!({"feedback": [{"id": "old", "survived": 1}]});
+        assert_eq!(
+            server
+                .post("/feedback", "application/json", &fb.to_string())
+                .status,
+            200
+        );
+        drop(server);
+        let versions: Vec<i64> = rt.block_on(async {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(&db.pool().await)
+                .await
+                .unwrap()
+        });
+        assert_eq!(versions, [1, 2]);
+        // a schema from a newer build: refused with exit code 1
+        rt.block_on(async {
+            sqlx::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99, 'future', TRUE, X'00', 0)")
+                .execute(&db.pool().await)
+                .await
+                .ok();
+        });
+        if db.postgres {
+            rt.block_on(async {
+                sqlx::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99, 'future', TRUE, '\\x00', 0) ON CONFLICT DO NOTHING")
+                    .execute(&db.pool().await)
+                    .await
+                    .unwrap();
+            });
+        }
+        let e = Server::try_start(&db.env())
+            .err()
+            .expect("a newer schema is refused");
+        assert!(e.contains("exit status: 1"), "{e}");
+        assert!(e.contains("schema version 99, newer than the 2"), "{e}");
+    }
+}
+
+#[test]
+fn kill_9_under_load_loses_no_answered_record() {
+    for db in databases("kill") {
+        let mut server = Server::start(&db.env());
+        let stop = Arc::new(AtomicBool::new(false));
+        let clients = load(vec![server.addr], 8, stop.clone(), "k");
+        std::thread::sleep(Duration::from_millis(1500));
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        let (ok, _) = clients.join().unwrap();
+        assert!(ok.len() > 100, "too little load: {}", ok.len());
+        assert_eq!(
+            db.count_stored(&ok),
+            ok.len(),
+            "answered 200 but not stored"
+        );
+        eprintln!(
+            "kill -9 ({}): {} answered records, all stored",
+            if db.postgres { "postgres" } else { "sqlite" },
+            ok.len()
+        );
+    }
+}
+
+#[test]
+fn two_replicas_share_one_postgresql() {
+    let Some(db) = postgres("replicas") else {
+        eprintln!("two_replicas_share_one_postgresql: skipped (TEST_DATABASE_URL is not set)");
+        return;
+    };
+    let a = Server::start(&db.env());
+    let b = Server::start(&db.env());
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients = load(vec![a.addr, b.addr], 8, stop.clone(), "r");
+    std::thread::sleep(Duration::from_millis(1500));
+    stop.store(true, Ordering::Relaxed);
+    let (ok, other) = clients.join().unwrap();
+    assert!(other.is_empty(), "{other:?}");
+    // server-made ids from both, too
+    let ids_a: Vec<String> =
+        serde_json::from_value(predict(&a, vec![record(None); 50]).json()["ids"].clone()).unwrap();
+    let ids_b: Vec<String> =
+        serde_json::from_value(predict(&b, vec![record(None); 50]).json()["ids"].clone()).unwrap();
+    let total = ok.len() + 100;
+    for server in [&a, &b] {
+        assert_eq!(server.get("/monitoring").json()["count"], total);
+        let mut seen = HashSet::new();
+        let mut cursor = String::new();
+        loop {
+            let page = server.get(&format!("/history?limit=1000{cursor}")).json();
+            for item in page["items"].as_array().unwrap() {
+                assert!(
+                    seen.insert(item["id"].as_str().unwrap().to_owned()),
+                    "a repeated id"
+                );
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = format!("&cursor={c}"),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), total);
+        assert!(ids_a.iter().chain(&ids_b).all(|id| seen.contains(id)));
+    }
+}
+
+/// A TCP proxy whose connections the test can cut and restore.
+struct Proxy {
+    addr: SocketAddr,
+    up: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    fn start(target: SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(AtomicBool::new(true));
+        let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (up2, open2) = (up.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if !up2.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(target) else {
+                    continue;
+                };
+                open2
+                    .lock()
+                    .unwrap()
+                    .extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Proxy { addr, up, open }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for s in self.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_cut_postgresql_connection_gives_503s_and_recovers_by_itself() {
+    let Some(db) = postgres("cut") else {
+        eprintln!(
+            "a_cut_postgresql_connection_gives_503s_and_recovers_by_itself: skipped (TEST_DATABASE_URL is not set)"
+        );
+        return;
+    };
+    // the same database through the proxy
+    let base = std::env::var("TEST_DATABASE_URL").unwrap();
+    let rest = base.split_once("://").unwrap().1;
+    let (auth, hostpath) = rest.rsplit_once('@').map_or(("", rest), |(a, h)| (a, h));
+    let (hostport, path) = hostpath.split_once('/').unwrap();
+    let target: SocketAddr = std::net::ToSocketAddrs::to_socket_addrs(&if hostport.contains(':') {
+        hostport.to_owned()
+    } else {
+        format!("{hostport}:5432")
+    })
+    .unwrap()
+    .next()
+    .unwrap();
+    let proxy = Proxy::start(target);
+    let at = if auth.is_empty() {
+        String::new()
+    } else {
+        format!("{auth}@")
+    };
+    let url = db.url.replacen(
+        &format!("{at}{hostport}/"),
+        &format!("{at}{}/", proxy.addr),
+        1,
+    );
+    assert!(url.contains(&proxy.addr.to_string()), "{url} via {path}");
+    let server = Server::start(&[("DATABASE_URL", url.as_str())]);
+    assert_eq!(predict(&server, vec![record(Some("before"))]).status, 200);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients = load(vec![server.addr], 4, stop.clone(), "c");
+    std::thread::sleep(Duration::from_millis(300));
+    proxy.cut();
+    std::thread::sleep(Duration::from_millis(1500));
+    let r = predict(&server, vec![record(Some("during"))]);
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.header("retry-after").is_some());
+    assert!(
+        r.json()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("postgres"),
+        "{}",
+        r.body
+    );
+    let ready = server.get("/health/ready");
+    assert_eq!(ready.status, 503);
+    assert!(
+        ready.json()["status"]
+            .as_str()
+            .unwrap()
+            .contains("history store"),
+        "{}",
+        ready.body
+    );
+
+    proxy.restore();
+    let back = Instant::now();
+    loop {
+        if predict(&server, vec![record(None)]).status == 200
+            && server.get("/health/ready").status == 200
+        {
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(5),
+            "not recovered within 5 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!(
+        "recovered {:?} after the connection came back",
+        back.elapsed()
+    );
+    stop.store(true, Ordering::Relaxed);
+    let (ok, other) = clients.join().unwrap();
+    assert!(other.iter().all(|s| *s == 503), "{other:?}");
+    assert!(!other.is_empty(), "no 503 while the connection was cut");
+    assert_eq!(
+        db.count_stored(&ok),
+        ok.len(),
+        "answered 200 but not stored"
+    );
+}
