@@ -8,9 +8,13 @@ if ! command -v schemathesis >/dev/null 2>&1; then
 fi
 cargo build --quiet --locked -p classification_api
 log=$(mktemp)
-HOST=127.0.0.1 PORT=0 RUST_LOG=warn,classification_api::server=info ./target/debug/classification_api >"$log" 2>&1 &
+# history on (the default), in a throwaway file: the admin endpoints are
+# covered too (schemathesis calls from loopback)
+history=$(mktemp -d)
+HOST=127.0.0.1 PORT=0 HISTORY_PATH="$history/history.sqlite3" RUST_LOG=warn,classification_api::server=info \
+  ./target/debug/classification_api >"$log" 2>&1 &
 pid=$!
-trap 'kill "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$log" "$history"' EXIT
 for _ in $(seq 1 100); do
   addr=$(sed -n 's/.*listening on http:\/\/\([0-9.:]*\).*/\1/p' "$log" | head -n 1)
   [ -n "$addr" ] && break

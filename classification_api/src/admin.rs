@@ -31,12 +31,12 @@ fn failed(recorder: &Recorder, e: &sqlx::Error) -> ApiError {
 /// matching row as streamed CSV with `Accept: text/csv`.
 #[utoipa::path(get, path = "/history", tag = "history",
     params(
-        ("limit" = Option<usize>, Query, description = "Page size, 1 to 1000 (default 100); JSON only"),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page; JSON only"),
-        ("since" = Option<String>, Query, description = "From this RFC 3339 time on"),
-        ("until" = Option<String>, Query, description = "Before this RFC 3339 time"),
-        ("version" = Option<String>, Query, description = "Only this model version"),
-        ("prediction" = Option<u8>, Query, description = "Only this prediction, 0 or 1"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 1000, description = "Page size, 1 to 1000 (default 100); JSON only"),
+        ("cursor" = Option<String>, Query, pattern = r"^[0-9]{1,18}-([0-9a-fA-F]{2}){0,512}$", description = "The `next_cursor` of the previous page; JSON only"),
+        ("since" = Option<String>, Query, format = DateTime, description = "From this RFC 3339 time on"),
+        ("until" = Option<String>, Query, format = DateTime, description = "Before this RFC 3339 time"),
+        ("version" = Option<String>, Query, pattern = r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$", description = "Only this model version"),
+        ("prediction" = Option<u8>, Query, minimum = 0, maximum = 1, description = "Only this prediction, 0 or 1"),
         ("has_feedback" = Option<bool>, Query, description = "Only records with (true) or without (false) feedback"),
     ),
     security((), ("admin_key" = [])),
@@ -245,9 +245,9 @@ pub async fn feedback(
 /// (PSI) per feature and live metrics on the records with feedback.
 #[utoipa::path(get, path = "/monitoring", tag = "history",
     params(
-        ("since" = Option<String>, Query, description = "From this RFC 3339 time on"),
-        ("until" = Option<String>, Query, description = "Before this RFC 3339 time"),
-        ("version" = Option<String>, Query, description = "The model version (default and only one served: the current)"),
+        ("since" = Option<String>, Query, format = DateTime, description = "From this RFC 3339 time on"),
+        ("until" = Option<String>, Query, format = DateTime, description = "Before this RFC 3339 time"),
+        ("version" = Option<String>, Query, pattern = r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$", description = "The model version (default and only one served: the current)"),
     ),
     security((), ("admin_key" = [])),
     responses(

@@ -129,7 +129,7 @@ pub fn index() -> Response {
         (status = 401, description = "`API_KEY` is set and the bearer token is missing or wrong", body = PredictResponse),
         (status = 408, description = "The body did not arrive in time", body = PredictResponse),
         (status = 413, description = "Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` records", body = PredictResponse),
-        (status = 409, description = "A record's own `id` is already stored: nothing was predicted or stored", body = PredictResponse),
+        (status = 409, description = "A record's own `id` is already stored, or repeated in the request: nothing was stored", body = PredictResponse),
         (status = 415, description = "Content-Type is neither JSON nor CSV", body = PredictResponse),
         (status = 422, description = "An empty list, or invalid records: every row and field at fault (CSV: and line)", body = PredictResponse),
         (status = 503, description = "Too many predictions in flight, or the history store cannot take the records: retry after `Retry-After` seconds", body = PredictResponse),

@@ -187,34 +187,37 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Batch, ApiError> {
 fn check_ids<'a>(
     ids: impl Iterator<Item = Option<&'a str>>,
 ) -> Result<Vec<Option<String>>, ApiError> {
-    let mut items = Vec::new();
+    let (mut invalid, mut repeated) = (Vec::new(), Vec::new());
     let mut seen = std::collections::HashMap::new();
     let mut out = Vec::new();
     for (row, id) in ids.enumerate() {
         if let Some(id) = id {
-            let problem = if !valid_id(id) {
-                Some(format!(
-                    "must be 1 to {MAX_ID_CHARS} characters with no control characters"
-                ))
-            } else {
-                seen.insert(id, row)
-                    .map(|first| format!("repeats the id of row {first}: ids must be unique"))
+            let at = |message: String| ErrorItem {
+                row: Some(row),
+                line: None,
+                field: Some(ID_KEY.into()),
+                message,
             };
-            if let Some(message) = problem {
-                items.push(ErrorItem {
-                    row: Some(row),
-                    line: None,
-                    field: Some(ID_KEY.into()),
-                    message,
-                });
+            if !valid_id(id) {
+                invalid.push(at(format!(
+                    "must be 1 to {MAX_ID_CHARS} characters with no control characters"
+                )));
+            } else if let Some(first) = seen.insert(id, row) {
+                repeated.push(at(format!(
+                    "repeats the id of row {first}: ids must be unique"
+                )));
             }
         }
         out.push(id.map(str::to_owned));
     }
-    if items.is_empty() {
-        Ok(out)
+    // a bad id is invalid input (422); a repeated one collides, as with a
+    // stored one (409)
+    if !invalid.is_empty() {
+        Err(ApiError::Invalid(invalid))
+    } else if !repeated.is_empty() {
+        Err(ApiError::Conflict(repeated))
     } else {
-        Err(ApiError::Invalid(items))
+        Ok(out)
     }
 }
 
@@ -542,7 +545,9 @@ fn parse_cursor(text: &str) -> Option<crate::store::Cursor> {
         .step_by(2)
         .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
         .collect::<Option<Vec<u8>>>()?;
-    Some((time, String::from_utf8(bytes).ok()?))
+    // any position is a valid place to start; ids are text, so bytes that
+    // are not UTF-8 cannot match one exactly and are read lossily
+    Some((time, String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// `POST /feedback` body.
@@ -559,11 +564,15 @@ pub struct FeedbackBody {
 #[serde(deny_unknown_fields)]
 pub struct FeedbackItem {
     /// A record's id, as `/predict` returned it.
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub id: String,
-    /// 1 if the passenger survived, else 0.
-    #[schema(minimum = 0, maximum = 1)]
-    pub survived: i64,
+    /// 1 if the passenger survived, else 0 (`1.0` and `0.0` too).
+    #[schema(value_type = i64, minimum = 0, maximum = 1)]
+    pub survived: f64,
 }
 
 /// Reads a feedback body: every item's problems, or the (id, survived) pairs.
@@ -603,7 +612,7 @@ pub fn feedback(bytes: &[u8], max_batch: usize) -> Result<Vec<(String, i64)>, Ap
                 "must be 1 to 128 characters with no control characters",
             ));
         }
-        if !(0..=1).contains(&item.survived) {
+        if item.survived != 0.0 && item.survived != 1.0 {
             items.push(at("survived", "must be 0 or 1"));
         }
     }
@@ -611,7 +620,7 @@ pub fn feedback(bytes: &[u8], max_batch: usize) -> Result<Vec<(String, i64)>, Ap
         Ok(body
             .feedback
             .into_iter()
-            .map(|i| (i.id, i.survived))
+            .map(|i| (i.id, i.survived as i64))
             .collect())
     } else {
         Err(ApiError::Invalid(items))
@@ -627,7 +636,8 @@ mod history_tests {
         for id in ["0193f0a2-7c1e-7c3e-8f00-000000000000", "a-b:c", "é"] {
             assert_eq!(parse_cursor(&cursor_text(5, id)), Some((5, id.to_owned())));
         }
-        for bad in ["", "-", "12", "x-00", "1-0", "1-zz", "1-ff"] {
+        assert_eq!(parse_cursor("1-ff"), Some((1, "\u{fffd}".to_owned())));
+        for bad in ["", "-", "12", "x-00", "1-0", "1-zz"] {
             assert_eq!(parse_cursor(bad), None, "{bad}");
         }
     }

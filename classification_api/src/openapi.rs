@@ -95,7 +95,7 @@ pub fn spec_json(history: bool) -> &'static str {
             "type": "string",
             "minLength": 1,
             "maxLength": crate::input::MAX_ID_CHARS,
-            "pattern": "^[^\\p{Cc}]*$",
+            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
             "description": "The record's own id, unique among stored records; the server makes one (a UUIDv7) when absent"
         });
         value["components"]["schemas"]["Passenger"] = passenger;

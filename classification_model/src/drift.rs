@@ -158,7 +158,9 @@ impl DriftReference {
             if f.shares.len() != f.bins.len()
                 || f.bins.len() > MAX_BINS
                 || f.shares.iter().any(|s| !(0.0..=1.0).contains(s))
-                || f.edges.windows(2).any(|w| !(w[0] < w[1]))
+                || f.edges
+                    .windows(2)
+                    .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
                 || f.edges.iter().any(|e| !e.is_finite())
             {
                 return Err(format!("drift bins of {} are inconsistent", f.feature));

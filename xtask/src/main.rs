@@ -3,6 +3,7 @@
 mod loadtest;
 mod modules;
 mod release;
+mod replay;
 mod service;
 mod soak;
 mod train;
@@ -25,19 +26,28 @@ Commands:
   check-release <TAG>
       Fail unless TAG is v<VERSION>, the versions agree, the artifact for VERSION
       is the only one and is fresh, and the model crate packages.
-  loadtest [--duration SECS] [--connections N] [--threads N]
+  loadtest [--duration SECS] [--connections N] [--threads N] [--history sqlite|postgres [--rows N]]
       Build the API and a bare warp handler (the framework's floor) in release
       mode, start them on 127.0.0.1, drive the bare handler, then GET /health and
       POST /predict (1 and 100 records), then the bare handler again, with wrk for
       SECS each (default 10, 32 connections, 2 threads); report requests/s, the
       ratio to the bare handler's mean, p50/p99, errors, cold start and peak RSS,
-      then stop the server with SIGTERM. Needs wrk.
+      then stop the server with SIGTERM. Needs wrk. With --history: one-record
+      /predict with history off, on (SQLite in target/loadtest, or the
+      TEST_DATABASE_URL PostgreSQL in a `loadtest` schema) and off again, then
+      fill the store to N rows (default 1,000,000) and time /monitoring and
+      /history pages. Needs curl too (and psql for postgres).
   soak [--duration SECS] [--clients N]
       Build the API in release mode and drive it with N keep-alive clients
       (default 8) of mixed valid and invalid traffic for SECS (default 60), then
       send SIGTERM under load. Fails on any 5xx, unexpected status, broken
       connection, request lost at shutdown, RSS growth of 5 MB or more, or an
       exit code other than 0.
+  replay --db URL --model FILE
+      Score a prediction history's logged inputs (sqlite://FILE or
+      postgres://...) with the artifact FILE (of this VERSION, e.g. from
+      `train --out DIR`): agreement rate, mean and max |Δp|, and both models'
+      accuracy, ROC-AUC, log-loss and Brier on the rows with feedback.
   modules
       Print each crate's module graph (who imports whom through crate::) and
       fail if two modules import each other, directly or around a cycle.
@@ -53,6 +63,7 @@ fn main() -> ExitCode {
         Some("train") => train::run(&args[1..]),
         Some("loadtest") => loadtest::run(&args[1..]),
         Some("soak") => soak::run(&args[1..]),
+        Some("replay") => replay::run(&args[1..]),
         Some("modules") => modules::run(&args[1..]),
         Some("bump") => release::bump(&args[1..]),
         Some("check-release") => release::check_release(&args[1..]),
