@@ -229,13 +229,16 @@ fn predictions_are_stored_with_ids_and_the_title_instead_of_the_name() {
         assert_eq!(r.json()["errors"][0]["row"], 1);
         assert_eq!(r.json()["errors"][0]["field"], "id");
         assert_eq!(server.get("/history/fresh").status, 404);
-        // repeated or bad ids in one request: 422 naming the row
+        // a bad id: 422; an id repeated in one request: 409; each naming the row
         let r = predict(
             &server,
             vec![record(Some("a")), record(Some("a")), record(Some(""))],
         );
         assert_eq!(r.status, 422, "{}", r.body);
-        assert_eq!(r.json()["errors"].as_array().unwrap().len(), 2);
+        assert_eq!(r.json()["errors"][0]["row"], 2);
+        let r = predict(&server, vec![record(Some("a")), record(Some("a"))]);
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert_eq!(r.json()["errors"][0]["row"], 1);
 
         // pages: newest first, no overlap, all of them
         for chunk in 0..5 {
