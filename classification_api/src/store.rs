@@ -1,7 +1,7 @@
 //! The history store: a SQLite file or a PostgreSQL database behind one
 //! interface (sqlx pools), its embedded migrations, and every query. The SQL
 //! is written once: both backends read `$n` placeholders, and the
-//! [`on_pool!`] macro runs the same code on whichever pool is open.
+//! `on_pool!` macro runs the same code on whichever pool is open.
 
 use std::collections::HashSet;
 use std::str::FromStr;
