@@ -213,22 +213,20 @@ pub async fn feedback(
         return Err(ApiError::Invalid(
             problems
                 .into_iter()
-                .map(|(row, problem)| ErrorItem {
-                    row: Some(row),
-                    line: None,
-                    field: Some(match problem {
-                        FeedbackProblem::Unknown => "id".into(),
-                        FeedbackProblem::Conflict(_) => "survived".into(),
-                    }),
-                    message: match problem {
-                        FeedbackProblem::Unknown => {
-                            format!("no record has the id {:?}", items[row].0)
-                        }
-                        FeedbackProblem::Conflict(old) => format!(
+                .map(|(row, problem)| match problem {
+                    FeedbackProblem::Unknown => ErrorItem::at(
+                        row,
+                        "id",
+                        format!("no record has the id {:?}", items[row].0),
+                    ),
+                    FeedbackProblem::Conflict(old) => ErrorItem::at(
+                        row,
+                        "survived",
+                        format!(
                             "conflicts with the value {old} already given for {:?}",
                             items[row].0
                         ),
-                    },
+                    ),
                 })
                 .collect(),
         ));

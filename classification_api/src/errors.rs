@@ -119,6 +119,14 @@ impl ErrorItem {
         }
     }
 
+    /// A problem with a field of one input record (row `row`).
+    pub fn at(row: usize, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            row: Some(row),
+            ..Self::field(field, message)
+        }
+    }
+
     /// A problem with a field of the request.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {

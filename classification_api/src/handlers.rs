@@ -237,12 +237,12 @@ async fn predict_batch(
                 return Err(ApiError::Conflict(
                     batch.locate(
                         rows.into_iter()
-                            .map(|row| ErrorItem {
-                                row: Some(row),
-                                line: None,
-                                field: Some(classification_model::ID_KEY.into()),
-                                message: "is already the id of a stored record: ids must be unique"
-                                    .into(),
+                            .map(|row| {
+                                ErrorItem::at(
+                                    row,
+                                    classification_model::ID_KEY,
+                                    "is already the id of a stored record: ids must be unique",
+                                )
                             })
                             .collect(),
                     ),

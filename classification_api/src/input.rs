@@ -192,12 +192,7 @@ fn check_ids<'a>(
     let mut out = Vec::new();
     for (row, id) in ids.enumerate() {
         if let Some(id) = id {
-            let at = |message: String| ErrorItem {
-                row: Some(row),
-                line: None,
-                field: Some(ID_KEY.into()),
-                message,
-            };
+            let at = |message: String| ErrorItem::at(row, ID_KEY, message);
             if !valid_id(id) {
                 invalid.push(at(format!(
                     "must be 1 to {MAX_ID_CHARS} characters with no control characters"
@@ -250,12 +245,11 @@ fn parse_json(bytes: &[u8]) -> Result<Vec<Identified>, ApiError> {
             Ok(p) => passengers.push((row, p)),
             Err(_) => {
                 let (field, message) = explain_identified_record(record.get());
-                items.push(ErrorItem {
-                    row: Some(row),
-                    line: None,
-                    field: Some(field.unwrap_or_else(|| "inputs".into())),
+                items.push(ErrorItem::at(
+                    row,
+                    field.unwrap_or_else(|| "inputs".into()),
                     message,
-                });
+                ));
             }
         }
     }
@@ -600,12 +594,7 @@ pub fn feedback(bytes: &[u8], max_batch: usize) -> Result<Vec<(String, i64)>, Ap
     }
     let mut items = Vec::new();
     for (row, item) in body.feedback.iter().enumerate() {
-        let at = |field: &str, message: &str| ErrorItem {
-            row: Some(row),
-            line: None,
-            field: Some(field.into()),
-            message: message.into(),
-        };
+        let at = |field: &str, message: &str| ErrorItem::at(row, field, message);
         if !valid_id(&item.id) {
             items.push(at(
                 "id",
