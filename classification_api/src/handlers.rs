@@ -140,7 +140,7 @@ pub async fn predict(
     body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
     state: Arc<AppState>,
 ) -> Response {
-    let request_id = input::request_id(&headers).unwrap_or_else(input::new_id);
+    let request_id = input::request_id(headers.get("x-request-id")).unwrap_or_else(input::new_id);
     let mut response = match predict_batch(&query, &headers, body, &state, &request_id).await {
         Ok(response) => response,
         Err(e) => {

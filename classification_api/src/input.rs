@@ -43,10 +43,9 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// The request's `X-Request-Id`, if it is a valid id.
-pub fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("x-request-id")
+/// The request id an `X-Request-Id` value gives, if it is a valid id.
+pub fn request_id(value: Option<&warp::http::HeaderValue>) -> Option<String> {
+    value
         .and_then(|v| v.to_str().ok())
         .filter(|v| valid_id(v))
         .map(str::to_owned)

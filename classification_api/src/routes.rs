@@ -155,7 +155,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 .boxed()
         }
     };
-    warp::header::headers_cloned()
+    // only this one header, not a copy of them all on every request
+    warp::header::optional::<warp::http::HeaderValue>("x-request-id")
         .and(api)
         .map(echo_request_id)
         .with(log)
@@ -165,10 +166,12 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 
 /// Every response carries an `X-Request-Id`: `/predict` sets the one it
 /// stored; others echo the client's (if valid) or a new one.
-fn echo_request_id(headers: warp::http::HeaderMap, mut response: Response) -> Response {
+fn echo_request_id(given: Option<warp::http::HeaderValue>, mut response: Response) -> Response {
     if !response.headers().contains_key("x-request-id") {
-        let id = crate::input::request_id(&headers).unwrap_or_else(crate::input::new_id);
-        if let Ok(value) = warp::http::HeaderValue::from_str(&id) {
+        let value = given
+            .filter(|v| crate::input::request_id(Some(v)).is_some())
+            .or_else(|| warp::http::HeaderValue::from_str(&crate::input::new_id()).ok());
+        if let Some(value) = value {
             response.headers_mut().insert("x-request-id", value);
         }
     }
@@ -280,6 +283,27 @@ mod tests {
             };
             assert_eq!(r.status(), expected, "{}", route.path);
         }
+    }
+
+    #[tokio::test]
+    async fn every_response_echoes_a_valid_request_id_or_carries_a_new_one() {
+        let api = api();
+        for (path, given) in [("/health", "req-1"), ("/missing", "req-2")] {
+            let r = warp::test::request()
+                .path(path)
+                .header("x-request-id", given)
+                .reply(&api)
+                .await;
+            assert_eq!(r.headers()["x-request-id"], given, "{path}");
+        }
+        let long = "x".repeat(129);
+        let r = warp::test::request()
+            .path("/health")
+            .header("x-request-id", &long)
+            .reply(&api)
+            .await;
+        let id = r.headers()["x-request-id"].to_str().unwrap();
+        assert!(id != long && id.len() == 36, "{id}");
     }
 
     #[tokio::test]
