@@ -153,6 +153,44 @@ pub enum FeedbackProblem {
 }
 
 /// The columns every read selects, in [`StoredRow`] order.
+/// `INSERT INTO predictions ... VALUES ...` for `rows` (at most
+/// [`ROWS_PER_STATEMENT`]).
+fn insert_statement<'a, Db>(rows: &[&'a NewRow]) -> QueryBuilder<'a, Db>
+where
+    Db: sqlx::Database,
+    i64: sqlx::Encode<'a, Db> + sqlx::Type<Db>,
+    f64: sqlx::Encode<'a, Db> + sqlx::Type<Db>,
+    &'a str: sqlx::Encode<'a, Db> + sqlx::Type<Db>,
+    Option<i64>: sqlx::Encode<'a, Db> + sqlx::Type<Db>,
+    Option<f64>: sqlx::Encode<'a, Db> + sqlx::Type<Db>,
+    Option<&'a str>: sqlx::Encode<'a, Db> + sqlx::Type<Db>,
+{
+    let mut qb = QueryBuilder::<Db>::new(format!(
+        "INSERT INTO predictions (id, request_id, time_us, version, {}, probability, prediction, bins) ",
+        FIELDS.map(|f| f.name).join(", ")
+    ));
+    qb.push_values(rows, |mut b, r| {
+        b.push_bind(r.id.as_str())
+            .push_bind(r.request_id.as_str())
+            .push_bind(r.time_us)
+            .push_bind(r.version.as_str());
+        for (value, field) in r.inputs.iter().zip(&FIELDS) {
+            match (value, field.kind) {
+                (Input::Integer(v), _) => b.push_bind(*v),
+                (Input::Number(v), _) => b.push_bind(*v),
+                (Input::Text(v), _) => b.push_bind(v.as_str()),
+                (Input::Null, Kind::Integer { .. }) => b.push_bind(None::<i64>),
+                (Input::Null, Kind::Number { .. }) => b.push_bind(None::<f64>),
+                (Input::Null, _) => b.push_bind(None::<&str>),
+            };
+        }
+        b.push_bind(r.probability)
+            .push_bind(r.prediction)
+            .push_bind(r.bins);
+    });
+    qb
+}
+
 fn columns() -> String {
     let mut c = String::from("id, request_id, time_us, version");
     for f in &FIELDS {
@@ -246,6 +284,9 @@ impl Store {
                     .busy_timeout(SQLITE_BUSY_TIMEOUT);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(4)
+                    // a local file's connection does not break: no ping
+                    // (a round trip to its worker thread) before each use
+                    .test_before_acquire(false)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_with(options)
                     .await
@@ -314,12 +355,22 @@ impl Store {
             .map(drop))
     }
 
-    /// Stores a group of jobs' rows in one transaction. A job none of whose
+    /// Stores a group of jobs' rows atomically (one statement, or one
+    /// transaction). A job none of whose
     /// rows carries a caller-chosen id that is already stored (or repeated
     /// earlier in the group) is stored whole; any other job is not stored at
     /// all, and its entry lists the rows whose ids are taken.
     pub async fn insert(&self, jobs: &[&[NewRow]]) -> Result<Vec<Vec<usize>>, sqlx::Error> {
+        let all = || jobs.iter().flat_map(|rows| rows.iter());
+        let chosen = all().any(|r| r.client_id);
         on_pool!(self, |pool, Db| {
+            // One statement with no ids to check is atomic by itself: one
+            // round trip, instead of BEGIN, INSERT and COMMIT.
+            if !chosen && all().nth(ROWS_PER_STATEMENT).is_none() {
+                let rows: Vec<&NewRow> = all().collect();
+                insert_statement::<Db>(&rows).build().execute(pool).await?;
+                return Ok(vec![Vec::new(); jobs.len()]);
+            }
             let mut tx = pool.begin().await?;
             let mut taken = vec![Vec::new(); jobs.len()];
             let chosen: Vec<(usize, usize, &str)> = jobs
@@ -359,30 +410,10 @@ impl Store {
                 .flat_map(|(rows, _)| rows.iter())
                 .collect();
             for chunk in keep.chunks(ROWS_PER_STATEMENT) {
-                let mut qb = QueryBuilder::<Db>::new(format!(
-                    "INSERT INTO predictions (id, request_id, time_us, version, {}, probability, prediction, bins) ",
-                    FIELDS.map(|f| f.name).join(", ")
-                ));
-                qb.push_values(chunk, |mut b, r| {
-                    b.push_bind(r.id.as_str())
-                        .push_bind(r.request_id.as_str())
-                        .push_bind(r.time_us)
-                        .push_bind(r.version.as_str());
-                    for (value, field) in r.inputs.iter().zip(&FIELDS) {
-                        match (value, field.kind) {
-                            (Input::Integer(v), _) => b.push_bind(*v),
-                            (Input::Number(v), _) => b.push_bind(*v),
-                            (Input::Text(v), _) => b.push_bind(v.as_str()),
-                            (Input::Null, Kind::Integer { .. }) => b.push_bind(None::<i64>),
-                            (Input::Null, Kind::Number { .. }) => b.push_bind(None::<f64>),
-                            (Input::Null, _) => b.push_bind(None::<&str>),
-                        };
-                    }
-                    b.push_bind(r.probability)
-                        .push_bind(r.prediction)
-                        .push_bind(r.bins);
-                });
-                qb.build().execute(&mut *tx).await?;
+                insert_statement::<Db>(chunk)
+                    .build()
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
             Ok(taken)
