@@ -190,8 +190,15 @@ fn history(o: &Options, backend: &str) -> Result<()> {
             "--parallel-max".to_owned(),
             "8".to_owned(),
         ];
-        for _ in 0..n {
+        for i in 0..n {
+            // without --next, curl would join every --data-binary into one body
+            if i > 0 {
+                args.push("--next".into());
+            }
             args.extend([
+                "--fail".into(),
+                "-o".into(),
+                "/dev/null".into(),
                 "-H".into(),
                 "content-type: application/json".into(),
                 "--data-binary".into(),
@@ -201,7 +208,14 @@ fn history(o: &Options, backend: &str) -> Result<()> {
         }
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         curl(&refs)?;
+        let before = count;
         count = stored(&url)?;
+        if count <= before {
+            return Err(format!(
+                "filling the history stopped at {count} rows: see {}",
+                wrk.dir.join("server.log").display()
+            ));
+        }
     }
     report.push_str(&format!(
         "\n{count} rows stored (the last {:.0} s of filling at {:.0} rows/s in batches of 1,000)\n\n| read over {count} rows | best of 5 | worst of 5 |\n|---|---|---|\n",
