@@ -195,6 +195,9 @@ pub enum ApiError {
     StoreUnavailable(String),
     /// 500: a fault of the service (logged).
     Internal,
+    /// An error of the Open Inference Protocol's routes, answered as
+    /// `{"error": "..."}` (invalid records: 400, as the protocol has it).
+    Protocol(Box<ApiError>),
     /// An error of `/predict`, answered in its response shape.
     Prediction {
         /// The model version that would have answered.
@@ -209,6 +212,32 @@ pub enum ApiError {
 pub struct ErrorResponse {
     /// What went wrong.
     pub errors: Vec<ErrorItem>,
+}
+
+/// The Open Inference Protocol's error shape: `{"error": "..."}`.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ProtocolError {
+    /// Every problem, each with its input and row where it has them.
+    pub error: String,
+}
+
+/// The problems in one line: `input "age", row 3: must be ...; ...` (the
+/// first 20, and how many more).
+fn protocol_message(items: &[ErrorItem]) -> String {
+    const SHOWN: usize = 20;
+    let mut parts: Vec<String> = items
+        .iter()
+        .take(SHOWN)
+        .map(|item| match (&item.field, item.row) {
+            (Some(field), Some(row)) => format!("input {field:?}, row {row}: {}", item.message),
+            (Some(field), None) => format!("{field}: {}", item.message),
+            (None, _) => item.message.clone(),
+        })
+        .collect();
+    if items.len() > SHOWN {
+        parts.push(format!("and {} more", items.len() - SHOWN));
+    }
+    parts.join("; ")
 }
 
 /// `/predict`'s failure shape: no predictions, the version, the errors.
@@ -229,9 +258,18 @@ impl ApiError {
         }
     }
 
+    /// The same error, answered as the Open Inference Protocol does.
+    pub fn in_protocol(self) -> Self {
+        ApiError::Protocol(Box::new(self))
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
+            ApiError::Protocol(error) => match error.status() {
+                StatusCode::UNPROCESSABLE_ENTITY => StatusCode::BAD_REQUEST,
+                status => status,
+            },
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -283,7 +321,7 @@ impl ApiError {
                 "the server is at capacity: retry shortly",
             )],
             ApiError::Internal => vec![ErrorItem::message("internal error; see the server log")],
-            ApiError::Prediction { error, .. } => error.items(),
+            ApiError::Prediction { error, .. } | ApiError::Protocol(error) => error.items(),
         }
     }
 
@@ -299,7 +337,9 @@ impl ApiError {
             ApiError::MethodNotAllowed(allow) => {
                 headers.insert(header::ALLOW, HeaderValue::from_static(allow));
             }
-            ApiError::Prediction { error, .. } => error.headers(response),
+            ApiError::Prediction { error, .. } | ApiError::Protocol(error) => {
+                error.headers(response)
+            }
             _ => {}
         }
     }
@@ -313,6 +353,9 @@ impl Reply for ApiError {
                 probabilities: None,
                 version,
                 errors: self.items(),
+            }),
+            ApiError::Protocol(_) => serde_json::to_vec(&ProtocolError {
+                error: protocol_message(&self.items()),
             }),
             _ => serde_json::to_vec(&ErrorResponse {
                 errors: self.items(),
@@ -330,3 +373,30 @@ impl Reply for ApiError {
 }
 
 impl warp::reject::Reject for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_errors_name_input_and_row() {
+        let mut items = vec![
+            ErrorItem::at(3, "age", "must be a number from 0 to 120, got 130"),
+            ErrorItem::message("input \"sex\" is required"),
+            ErrorItem::field("body", "is not JSON"),
+        ];
+        let e = ApiError::Invalid(items.clone()).in_protocol();
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            protocol_message(&e.items()),
+            "input \"age\", row 3: must be a number from 0 to 120, got 130; \
+             input \"sex\" is required; body: is not JSON"
+        );
+        items.extend(vec![ErrorItem::message("x"); 30]);
+        assert!(protocol_message(&items).ends_with("; and 13 more"));
+        assert_eq!(
+            ApiError::Busy.in_protocol().status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+}

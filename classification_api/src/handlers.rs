@@ -12,11 +12,10 @@ use warp::Reply;
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
-use crate::errors::{ApiError, ErrorItem};
-use crate::history_rows::new_rows;
+use crate::errors::ApiError;
 use crate::input::{self, Format};
 use crate::output::{self, HealthResponse, ModelInfo, PredictResponse, StatusResponse};
-use crate::recorder::Outcome;
+use crate::scoring;
 use crate::state::AppState;
 
 /// The service's name, as `/health` reports it.
@@ -140,22 +139,15 @@ pub async fn predict(
     body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
     state: Arc<AppState>,
 ) -> Response {
-    let request_id = input::request_id(headers.get("x-request-id")).unwrap_or_else(input::new_id);
-    let mut response = match predict_batch(&query, &headers, body, &state, &request_id).await {
+    let request_id = input::request_id_or_new(&headers);
+    let response = match predict_batch(&query, &headers, body, &state, &request_id).await {
         Ok(response) => response,
         Err(e) => {
-            if let ApiError::Invalid(items) = &e {
-                state
-                    .metrics
-                    .record_validation_failure(items.iter().filter_map(|i| i.field.as_deref()));
-            }
+            scoring::count_failure(&state, &e);
             e.in_prediction(state.model.version()).into_response()
         }
     };
-    if let Ok(value) = warp::http::HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert("x-request-id", value);
-    }
-    response
+    output::tag_request(response, &request_id)
 }
 
 async fn predict_batch(
@@ -168,92 +160,13 @@ async fn predict_batch(
     let explain = input::explain_flag(query)?;
     let format = input::body_format(headers)?;
     let bytes = input::read_body(headers, body, state.body).await?;
-    // only now, with the body in, does the request count as in flight
-    let permit = state
-        .in_flight
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| ApiError::Busy)?;
+    let permit = scoring::admit(state)?;
     let batch = input::parse(format, &bytes)?;
-    let n = batch.passengers.len();
-    if n == 0 {
-        return Err(ApiError::Invalid(vec![ErrorItem::field(
-            "inputs",
-            "is empty: send at least one record",
-        )]));
-    }
-    if n > state.max_batch {
-        return Err(ApiError::TooLarge(ErrorItem::field(
-            "inputs",
-            format!(
-                "has {n} records, more than the {} one request may carry: split the batch",
-                state.max_batch
-            ),
-        )));
-    }
-    let outcome = if explain {
-        state
-            .model
-            .predict_explained(&batch.passengers)
-            .map(|(r, e)| (r, Some(e)))
-    } else {
-        state.model.predict(&batch.passengers).map(|r| (r, None))
-    };
-    let (result, explanations) = outcome.map_err(|e| match e {
-        classification_model::Error::Invalid(errors) => {
-            ApiError::Invalid(batch.locate(errors.0.into_iter().map(ErrorItem::from).collect()))
-        }
-        other => {
-            tracing::error!(error = %other, "prediction failed");
-            ApiError::Internal
-        }
-    })?;
-    // the permit bounds predictions being computed; waiting for the store is
-    // bounded by the connection limit and the writers' queue
-    drop(permit);
-    let ids: Vec<String> = batch
-        .ids
-        .iter()
-        .map(|id| id.clone().unwrap_or_else(input::new_id))
-        .collect();
-    if let Some(history) = &state.history {
-        let rows = new_rows(
-            state.model,
-            &batch.passengers,
-            &result,
-            &ids,
-            &batch.ids,
-            request_id,
-            crate::clock::now_us(),
-            state.keep_names,
-        )
-        .map_err(|e| {
-            tracing::error!(error = %e, "history rows failed");
-            ApiError::Internal
-        })?;
-        match history.record(rows).await {
-            Outcome::Stored => {}
-            Outcome::Taken(rows) => {
-                return Err(ApiError::Conflict(
-                    batch.locate(
-                        rows.into_iter()
-                            .map(|row| {
-                                ErrorItem::at(
-                                    row,
-                                    classification_model::ID_KEY,
-                                    "is already the id of a stored record: ids must be unique",
-                                )
-                            })
-                            .collect(),
-                    ),
-                ));
-            }
-            Outcome::Failed(e) => return Err(ApiError::StoreUnavailable(e.to_string())),
-        }
-    }
-    state.metrics.record_predictions(&result.predictions);
+    let scored = scoring::score(state, permit, &batch, explain, request_id).await?;
     Ok(match input::answer_format(headers) {
-        Format::Csv => output::predictions_csv(&result, explanations.as_deref(), &ids),
-        Format::Json => output::predictions_json(result, explanations, ids),
+        Format::Csv => {
+            output::predictions_csv(&scored.result, scored.explanations.as_deref(), &scored.ids)
+        }
+        Format::Json => output::predictions_json(scored.result, scored.explanations, scored.ids),
     })
 }

@@ -51,6 +51,11 @@ pub fn request_id(value: Option<&warp::http::HeaderValue>) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The request's id: its valid `X-Request-Id`, or a new one.
+pub fn request_id_or_new(headers: &HeaderMap) -> String {
+    request_id(headers.get("x-request-id")).unwrap_or_else(new_id)
+}
+
 /// `POST /predict` body with its records kept as raw JSON, so that each can
 /// be checked and reported on its own (the slow path, for errors).
 #[derive(Debug, Deserialize)]
@@ -182,8 +187,8 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Batch, ApiError> {
     }
 }
 
-/// Records' own ids: each valid, none repeated.
-fn check_ids<'a>(
+/// Records' own ids: each valid (else 422), none repeated (else 409).
+pub fn check_ids<'a>(
     ids: impl Iterator<Item = Option<&'a str>>,
 ) -> Result<Vec<Option<String>>, ApiError> {
     let (mut invalid, mut repeated) = (Vec::new(), Vec::new());

@@ -23,9 +23,14 @@ pub mod output;
 pub mod paths;
 pub mod recorder;
 pub mod routes;
+pub mod scoring;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod tensor;
+pub mod v2;
+pub mod v2_input;
+pub mod v2_output;
 
 /// The repository README's Rust examples, run as doctests.
 #[cfg(doctest)]

@@ -11,7 +11,7 @@ use warp::reply::Response;
 use std::sync::Arc;
 
 use crate::admin;
-use crate::errors::{ErrorItem, ErrorResponse};
+use crate::errors::{ErrorItem, ErrorResponse, ProtocolError};
 use crate::handlers;
 use crate::input::{FeedbackBody, FeedbackItem, PredictBody};
 use crate::monitoring::{DriftBin, FeatureDrift, HistogramBin, MonitoringReport};
@@ -21,6 +21,11 @@ use crate::output::{
 };
 use crate::paths::ADMIN_PREFIXES;
 use crate::state::AppState;
+use crate::v2;
+use crate::v2_input::{InferRequest, Parameters, RequestInput, RequestOutput};
+use crate::v2_output::{
+    InferResponse, ModelMetadata, ResponseOutput, ServerMetadata, TensorMetadata,
+};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -39,6 +44,8 @@ When the server runs with `API_KEY`, `POST /predict` requires `Authorization: Be
         handlers::index, handlers::health, handlers::live, handlers::ready, handlers::model_info,
         handlers::metrics, handlers::predict, openapi_json, docs,
         admin::list, admin::item, admin::feedback, admin::monitoring,
+        v2::server_metadata, v2::live, v2::ready, v2::model_metadata, v2::model_ready, v2::infer,
+        v2::version_metadata, v2::version_ready, v2::infer_version,
     ),
     modifiers(&AdminKey),
     components(schemas(
@@ -49,11 +56,15 @@ When the server runs with `API_KEY`, `POST /predict` requires `Authorization: Be
         HistoryItem, HistoryPage, FeedbackResponse, FeedbackBody, FeedbackItem,
         MonitoringReport, HistogramBin, FeatureDrift, DriftBin,
         classification_model::LiveScores, classification_model::Scores,
+        ProtocolError, ServerMetadata, ModelMetadata, TensorMetadata, InferRequest, RequestInput,
+        RequestOutput, Parameters, InferResponse, ResponseOutput,
     )),
     tags(
         (name = "prediction", description = "Survival predictions"),
         (name = "model", description = "The model served"),
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "inference protocol", description = "The Open Inference Protocol (KServe V2, REST), with Triton's binary tensor data extension: \
+one input per dataset column (MLServer's pandas convention)"),
         (name = "history", description = "Admin: stored predictions, feedback and monitoring (absent with HISTORY=off; \
 `Authorization: Bearer <ADMIN_API_KEY>` when that is set, else loopback clients only)"),
     )

@@ -264,6 +264,14 @@ fn csv_field(out: &mut String, value: &str) {
     }
 }
 
+/// The response, with its request's id in `X-Request-Id`.
+pub fn tag_request(mut response: Response, request_id: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
 /// `body` as JSON with `status`.
 pub fn json<T: Serialize>(body: &T, status: StatusCode) -> Response {
     warp::reply::with_status(warp::reply::json(body), status).into_response()

@@ -27,7 +27,7 @@ const fn post(path: &'static str) -> Route {
 }
 
 /// Every route. A `{name}` segment matches any one segment.
-pub static ROUTES: [Route; 13] = [
+pub static ROUTES: [Route; 22] = [
     get("/"),
     get("/health"),
     get("/health/live"),
@@ -41,6 +41,15 @@ pub static ROUTES: [Route; 13] = [
     get("/history/{id}"),
     post("/feedback"),
     get("/monitoring"),
+    get("/v2"),
+    get("/v2/health/live"),
+    get("/v2/health/ready"),
+    get("/v2/models/{name}"),
+    get("/v2/models/{name}/ready"),
+    post("/v2/models/{name}/infer"),
+    get("/v2/models/{name}/versions/{version}"),
+    get("/v2/models/{name}/versions/{version}/ready"),
+    post("/v2/models/{name}/versions/{version}/infer"),
 ];
 
 /// The admin routes: absent with `HISTORY=off`, guarded by `ADMIN_API_KEY`

@@ -13,7 +13,7 @@ use warp::{Filter, Reply};
 use crate::errors::{ApiError, ErrorItem};
 use crate::paths::{ROUTES, route_index};
 use crate::state::AppState;
-use crate::{admin, auth, handlers, openapi};
+use crate::{admin, auth, handlers, openapi, v2};
 
 /// Every route, with CORS (if configured), errors turned into JSON, and
 /// every request logged and counted.
@@ -64,6 +64,56 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(with_state(state.clone()))
         .map(openapi::docs);
+    // the Open Inference Protocol (V2)
+    let v2_key = auth::bearer(state.api_key.clone())
+        // a refused key, in the protocol's error shape
+        .or_else(|r: warp::Rejection| async move {
+            match r.find::<ApiError>() {
+                Some(e) => Err(warp::reject::custom(e.clone().in_protocol())),
+                None => Err(r),
+            }
+        });
+    let infer = warp::path!("v2" / "models" / String / "infer")
+        .and(warp::post())
+        .and(v2_key.clone())
+        .and(warp::any().map(|| None))
+        .and(warp::header::headers_cloned())
+        .and(warp::body::stream())
+        .and(with_state(state.clone()))
+        .then(v2::infer);
+    let infer_version = warp::path!("v2" / "models" / String / "versions" / String / "infer")
+        .and(warp::post())
+        .and(v2_key)
+        .and(warp::header::headers_cloned())
+        .and(warp::body::stream())
+        .and(with_state(state.clone()))
+        .then(v2::infer_version);
+    let v2_server = warp::path!("v2").and(warp::get()).map(v2::server_metadata);
+    let v2_live = warp::path!("v2" / "health" / "live")
+        .and(warp::get())
+        .map(v2::live);
+    let v2_ready = warp::path!("v2" / "health" / "ready")
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .map(v2::ready);
+    let v2_model = warp::path!("v2" / "models" / String)
+        .and(warp::get())
+        .and(warp::any().map(|| None))
+        .and(with_state(state.clone()))
+        .map(v2::model_metadata);
+    let v2_version = warp::path!("v2" / "models" / String / "versions" / String)
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .map(v2::version_metadata);
+    let v2_model_ready = warp::path!("v2" / "models" / String / "ready")
+        .and(warp::get())
+        .and(warp::any().map(|| None))
+        .and(with_state(state.clone()))
+        .map(v2::model_ready);
+    let v2_version_ready = warp::path!("v2" / "models" / String / "versions" / String / "ready")
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .map(v2::version_ready);
     let guard = auth::admin(state.admin_key.clone());
     let history = warp::path!("history")
         .and(warp::get())
@@ -105,10 +155,33 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             }
         },
     );
-    // the hot routes first
-    let api = predict
-        .or(health)
+    // groups are boxed: one long chain of `or`s makes a type that takes
+    // rustc minutes to compile
+    let v2_routes = infer_version
+        .or(v2_server)
         .unify()
+        .or(v2_live)
+        .unify()
+        .or(v2_ready)
+        .unify()
+        .or(v2_model)
+        .unify()
+        .or(v2_version)
+        .unify()
+        .or(v2_model_ready)
+        .unify()
+        .or(v2_version_ready)
+        .unify()
+        .boxed();
+    let admin_routes = history
+        .or(item)
+        .unify()
+        .or(feedback)
+        .unify()
+        .or(monitoring)
+        .unify()
+        .boxed();
+    let operations = health
         .or(live)
         .unify()
         .or(ready)
@@ -123,13 +196,16 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .or(docs)
         .unify()
-        .or(history)
+        .boxed();
+    // the hot routes first
+    let api = predict
+        .or(infer)
         .unify()
-        .or(item)
+        .or(operations)
         .unify()
-        .or(feedback)
+        .or(v2_routes)
         .unify()
-        .or(monitoring)
+        .or(admin_routes)
         .unify()
         .or(wrong_method)
         .unify();
@@ -263,13 +339,28 @@ mod tests {
     #[tokio::test]
     async fn every_route_of_the_table_is_served() {
         let api = api();
+        let model = Model::embedded().unwrap();
+        let v2_body = r#"{"inputs": [
+            {"name": "pclass", "shape": [1], "datatype": "INT64", "data": [3]},
+            {"name": "sex", "shape": [1], "datatype": "BYTES", "data": ["male"]},
+            {"name": "sibsp", "shape": [1], "datatype": "INT64", "data": [0]},
+            {"name": "parch", "shape": [1], "datatype": "INT64", "data": [0]}]}"#;
         for route in &ROUTES {
+            let path = route
+                .path
+                .replace("{name}", model.name())
+                .replace("{version}", model.version());
+            let body = if path.starts_with("/v2/") {
+                v2_body
+            } else {
+                r#"{"inputs": [{"pclass": 3, "sex": "male", "sibsp": 0, "parch": 0}]}"#
+            };
             let r = warp::test::request()
                 .method(route.method.as_str())
-                .path(route.path)
+                .path(&path)
                 .extension(crate::auth::Peer(([127, 0, 0, 1], 4000).into()))
                 .header("content-type", "application/json")
-                .body(r#"{"inputs": [{"pclass": 3, "sex": "male", "sibsp": 0, "parch": 0}]}"#)
+                .body(body)
                 .reply(&api)
                 .await;
             // with history off (as here) the admin routes are absent

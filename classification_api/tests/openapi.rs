@@ -81,7 +81,81 @@ fn every_documented_response_matches_the_real_one() {
         .as_str()
         .unwrap()
         .to_owned();
-    let cases: Vec<(&str, &str, u16, Response)> = vec![
+    let model = classification_model::Model::embedded().unwrap();
+    let (name, version) = (model.name(), model.version());
+    let v2 = format!("/v2/models/{name}");
+    let v2v = format!("/v2/models/{name}/versions/{version}");
+    // a V2 request of `n` rows, with the records' own `ids` if given
+    let v2_body = |n: usize, ids: &[&str]| {
+        let column = |name: &str, datatype: &str, value: Value| json!({"name": name, "shape": [n], "datatype": datatype, "data": vec![value; n]});
+        let mut inputs = vec![
+            column("pclass", "INT64", json!(1)),
+            column("sex", "BYTES", json!("female")),
+            column("sibsp", "INT64", json!(0)),
+            column("parch", "INT64", json!(0)),
+        ];
+        if !ids.is_empty() {
+            inputs.push(json!({"name": "id", "shape": [n], "datatype": "BYTES", "data": ids}));
+        }
+        json!({ "inputs": inputs }).to_string()
+    };
+    let mut cases: Vec<(&str, &str, u16, Response)> = Vec::new();
+    for (path, infer) in [
+        ("/v2/models/{name}", format!("{v2}/infer")),
+        (
+            "/v2/models/{name}/versions/{version}",
+            format!("{v2v}/infer"),
+        ),
+    ] {
+        let base = infer.trim_end_matches("/infer").to_owned();
+        let gets: Vec<(&str, u16, String)> = vec![
+            ("", 200, base.clone()),
+            ("", 404, base.replace(name, "nope")),
+            ("/ready", 200, format!("{base}/ready")),
+            (
+                "/ready",
+                404,
+                format!("{}/ready", base.replace(name, "nope")),
+            ),
+        ];
+        for (suffix, status, target) in gets {
+            let documented: &'static str = Box::leak(format!("{path}{suffix}").into_boxed_str());
+            cases.push((documented, "get", status, server.get(&target)));
+        }
+        let at: &'static str = Box::leak(format!("{path}/infer").into_boxed_str());
+        let bad = infer.replace(name, "nope");
+        for (status, target, headers, body) in [
+            (200, &infer, json_ct.as_str(), v2_body(1, &[])),
+            (400, &infer, json_ct.as_str(), "{".to_owned()),
+            (
+                401,
+                &infer,
+                "Content-Type: application/json\r\n",
+                v2_body(1, &[]),
+            ),
+            (404, &bad, json_ct.as_str(), v2_body(1, &[])),
+            (409, &infer, json_ct.as_str(), v2_body(1, &[&served])),
+            (413, &infer, json_ct.as_str(), v2_body(4, &[])),
+        ] {
+            cases.push((
+                at,
+                "post",
+                status,
+                raw_post(&server, target, headers, &body),
+            ));
+        }
+    }
+    cases.extend([
+        ("/v2", "get", 200, server.get("/v2")),
+        ("/v2/health/live", "get", 200, server.get("/v2/health/live")),
+        (
+            "/v2/health/ready",
+            "get",
+            200,
+            server.get("/v2/health/ready"),
+        ),
+    ]);
+    cases.extend(vec![
         ("/history", "get", 200, server.get("/history")),
         ("/history", "get", 400, server.get("/history?limit=5000")),
         ("/history", "get", 401, admin_get("/history", "")),
@@ -259,7 +333,7 @@ fn every_documented_response_matches_the_real_one() {
                 r#"{"inputs": [{"pclass": 5}]}"#,
             ),
         ),
-    ];
+    ]);
     for (path, method, status, response) in &cases {
         let what = format!("{method} {path} {status}");
         assert_eq!(response.status, *status, "{what}: {}", response.body);
@@ -301,10 +375,13 @@ fn every_documented_response_matches_the_real_one() {
                 let elsewhere = matches!(
                     (path.as_str(), status.as_str()),
                     ("/predict", "408" | "503") | ("/health/ready", "503") | (_, "403")
-                ) || (path.starts_with("/history")
-                    || path == "/feedback"
-                    || path == "/monitoring")
-                    && status == "503";
+                ) || (path.ends_with("/infer")
+                    && (status == "408" || status == "503"))
+                    || (path.starts_with("/v2") && path.ends_with("ready") && status == "503")
+                    || (path.starts_with("/history")
+                        || path == "/feedback"
+                        || path == "/monitoring")
+                        && status == "503";
                 assert!(
                     exercised || elsewhere,
                     "{method} {path} {status} is never produced here"

@@ -266,8 +266,9 @@ macro_rules! fields {
                 [ $( &self.$name, )* ]
             }
 
-            /// The raw value of field number `index` of [`FIELDS`], to fill.
-            pub(crate) fn value_mut(&mut self, index: usize) -> Option<&mut FieldValue> {
+            /// The raw value of field number `index` of [`FIELDS`], to fill
+            /// (as column-wise readers do); `None` past the last field.
+            pub fn value_mut(&mut self, index: usize) -> Option<&mut FieldValue> {
                 let slots = [ $( &mut self.$name, )* ];
                 slots.into_iter().nth(index)
             }

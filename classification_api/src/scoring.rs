@@ -1,0 +1,137 @@
+//! The steps every prediction route takes once its body is in: admission,
+//! the batch limits, scoring (explained if asked), history and metrics.
+//! `/predict` and the Open Inference Protocol's `infer` differ only in how
+//! they read a batch and how they render the answer.
+
+use classification_model::{Explanation, PredictionResult};
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::errors::{ApiError, ErrorItem};
+use crate::history_rows::new_rows;
+use crate::input::{self, Batch};
+use crate::recorder::Outcome;
+use crate::state::AppState;
+
+/// A scored batch.
+#[derive(Debug)]
+pub struct Scored {
+    /// Predictions and probabilities, in input order.
+    pub result: PredictionResult,
+    /// Per passenger, when explanations were asked for.
+    pub explanations: Option<Vec<Explanation>>,
+    /// Each record's id: its own, or a new one that sorts by time.
+    pub ids: Vec<String>,
+}
+
+/// A permit for a prediction being computed, taken once the body is in
+/// (503 when none is free).
+pub fn admit(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
+    state
+        .in_flight
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::Busy)
+}
+
+/// Scores `batch` under `permit`, stores it in the history (if on) and counts
+/// it. An error names every row and field at fault (rows as the batch
+/// numbers them; CSV lines too).
+pub async fn score(
+    state: &AppState,
+    permit: OwnedSemaphorePermit,
+    batch: &Batch,
+    explain: bool,
+    request_id: &str,
+) -> Result<Scored, ApiError> {
+    let n = batch.passengers.len();
+    if n == 0 {
+        return Err(ApiError::Invalid(vec![ErrorItem::field(
+            "inputs",
+            "is empty: send at least one record",
+        )]));
+    }
+    if n > state.max_batch {
+        return Err(ApiError::TooLarge(ErrorItem::field(
+            "inputs",
+            format!(
+                "has {n} records, more than the {} one request may carry: split the batch",
+                state.max_batch
+            ),
+        )));
+    }
+    let outcome = if explain {
+        state
+            .model
+            .predict_explained(&batch.passengers)
+            .map(|(r, e)| (r, Some(e)))
+    } else {
+        state.model.predict(&batch.passengers).map(|r| (r, None))
+    };
+    let (result, explanations) = outcome.map_err(|e| match e {
+        classification_model::Error::Invalid(errors) => {
+            ApiError::Invalid(batch.locate(errors.0.into_iter().map(ErrorItem::from).collect()))
+        }
+        other => {
+            tracing::error!(error = %other, "prediction failed");
+            ApiError::Internal
+        }
+    })?;
+    // the permit bounds predictions being computed; waiting for the store is
+    // bounded by the connection limit and the writers' queue
+    drop(permit);
+    let ids: Vec<String> = batch
+        .ids
+        .iter()
+        .map(|id| id.clone().unwrap_or_else(input::new_id))
+        .collect();
+    if let Some(history) = &state.history {
+        let rows = new_rows(
+            state.model,
+            &batch.passengers,
+            &result,
+            &ids,
+            &batch.ids,
+            request_id,
+            crate::clock::now_us(),
+            state.keep_names,
+        )
+        .map_err(|e| {
+            tracing::error!(error = %e, "history rows failed");
+            ApiError::Internal
+        })?;
+        match history.record(rows).await {
+            Outcome::Stored => {}
+            Outcome::Taken(rows) => {
+                return Err(ApiError::Conflict(
+                    batch.locate(
+                        rows.into_iter()
+                            .map(|row| {
+                                ErrorItem::at(
+                                    row,
+                                    classification_model::ID_KEY,
+                                    "is already the id of a stored record: ids must be unique",
+                                )
+                            })
+                            .collect(),
+                    ),
+                ));
+            }
+            Outcome::Failed(e) => return Err(ApiError::StoreUnavailable(e.to_string())),
+        }
+    }
+    state.metrics.record_predictions(&result.predictions);
+    Ok(Scored {
+        result,
+        explanations,
+        ids,
+    })
+}
+
+/// Counts a failed prediction request's invalid fields in the metrics.
+pub fn count_failure(state: &AppState, error: &ApiError) {
+    if let ApiError::Invalid(items) = error {
+        state
+            .metrics
+            .record_validation_failure(items.iter().filter_map(|i| i.field.as_deref()));
+    }
+}

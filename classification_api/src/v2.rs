@@ -1,0 +1,244 @@
+//! Handlers of the Open Inference Protocol (V2, REST): server and model
+//! metadata and readiness, and `infer`, which reads its batch through
+//! [`v2_input`], scores it through the same [`scoring`] steps as
+//! `/predict`, and answers through [`v2_output`].
+
+use std::sync::Arc;
+
+use bytes::Buf;
+use classification_model::Model;
+use futures_util::Stream;
+use warp::http::{HeaderMap, StatusCode};
+use warp::reply::Response;
+
+use crate::errors::{ApiError, ErrorItem, ProtocolError};
+use crate::output::{self, StatusResponse};
+use crate::state::AppState;
+use crate::v2_input::{self, InferRequest};
+use crate::v2_output::{self, InferResponse, ModelMetadata, ServerMetadata};
+use crate::{input, scoring};
+
+/// The server's name in `GET /v2`.
+pub const SERVER_NAME: &str = "classification_api";
+
+/// `GET /v2`: the server, its version and the protocol extensions it speaks.
+#[utoipa::path(get, path = "/v2", tag = "inference protocol",
+    responses((status = 200, description = "Server metadata", body = ServerMetadata)))]
+pub fn server_metadata() -> Response {
+    output::json(
+        &ServerMetadata {
+            name: SERVER_NAME.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            extensions: vec!["binary_tensor_data".into()],
+        },
+        StatusCode::OK,
+    )
+}
+
+/// The model a path names: the served one, at its version if one is given.
+fn find<'a>(state: &'a AppState, name: &str, version: Option<&str>) -> Result<&'a Model, ApiError> {
+    let model = state.model;
+    let unknown = |what: &str, message: String| {
+        ApiError::NotFoundItem(ErrorItem::field(what, message)).in_protocol()
+    };
+    if name != model.name() {
+        return Err(unknown(
+            "model",
+            format!(
+                "no model is named {:?}: this server serves {:?}",
+                shorten(name),
+                model.name()
+            ),
+        ));
+    }
+    match version {
+        Some(v) if v != model.version() => Err(unknown(
+            "version",
+            format!(
+                "{:?} serves no version {:?}: it serves {}",
+                model.name(),
+                shorten(v),
+                model.version()
+            ),
+        )),
+        _ => Ok(model),
+    }
+}
+
+fn shorten(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+/// `GET /v2/models/{name}[/versions/{version}]`: inputs, outputs, versions.
+#[utoipa::path(get, path = "/v2/models/{name}", tag = "inference protocol",
+    params(("name" = String, Path, description = "The model's name: `titanic_classification_model`")),
+    responses(
+        (status = 200, description = "Model metadata", body = ModelMetadata),
+        (status = 404, description = "No such model", body = ProtocolError),
+    ))]
+pub fn model_metadata(name: String, version: Option<String>, state: Arc<AppState>) -> Response {
+    match find(&state, &name, version.as_deref()) {
+        Ok(model) => output::json(
+            &v2_output::model_metadata(model, vec![model.version().to_owned()]),
+            StatusCode::OK,
+        ),
+        Err(e) => warp::Reply::into_response(e),
+    }
+}
+
+/// `GET /v2/models/{name}[/versions/{version}]/ready`: 200 while the model
+/// serves (as `/health/ready` says), 404 for no such model.
+#[utoipa::path(get, path = "/v2/models/{name}/ready", tag = "inference protocol",
+    params(("name" = String, Path, description = "The model's name")),
+    responses(
+        (status = 200, description = "Ready", body = StatusResponse),
+        (status = 503, description = "Shutting down, or the history store is down", body = StatusResponse),
+        (status = 404, description = "No such model", body = ProtocolError),
+    ))]
+pub fn model_ready(name: String, version: Option<String>, state: Arc<AppState>) -> Response {
+    match find(&state, &name, version.as_deref()) {
+        Ok(_) => crate::handlers::ready(state),
+        Err(e) => warp::Reply::into_response(e),
+    }
+}
+
+/// `POST /v2/models/{name}[/versions/{version}]/infer`: one input per
+/// dataset column; JSON, or JSON then binary tensor data with
+/// `Inference-Header-Content-Length`.
+#[utoipa::path(post, path = "/v2/models/{name}/infer", tag = "inference protocol",
+    params(("name" = String, Path, description = "The model's name: `titanic_classification_model`")),
+    request_body(content = InferRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The outputs (JSON; with binary outputs asked for, `application/octet-stream`: the JSON, then the binary data)", body = InferResponse),
+        (status = 400, description = "The request or a record is invalid: the error names the input and row", body = ProtocolError),
+        (status = 401, description = "`API_KEY` is set and the bearer token is missing or wrong", body = ProtocolError),
+        (status = 404, description = "No such model or version", body = ProtocolError),
+        (status = 408, description = "The body did not arrive in time", body = ProtocolError),
+        (status = 409, description = "A record's own id is already stored, or repeated", body = ProtocolError),
+        (status = 413, description = "Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` rows", body = ProtocolError),
+        (status = 503, description = "At capacity, or the history store cannot take the records: retry after `Retry-After` seconds", body = ProtocolError),
+    ))]
+pub async fn infer(
+    name: String,
+    version: Option<String>,
+    headers: HeaderMap,
+    body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
+    state: Arc<AppState>,
+) -> Response {
+    let request_id = input::request_id_or_new(&headers);
+    let response = match infer_batch(
+        &name,
+        version.as_deref(),
+        &headers,
+        body,
+        &state,
+        &request_id,
+    )
+    .await
+    {
+        Ok(response) => response,
+        Err(e) => {
+            scoring::count_failure(&state, &e);
+            warp::Reply::into_response(e.in_protocol())
+        }
+    };
+    output::tag_request(response, &request_id)
+}
+
+async fn infer_batch(
+    name: &str,
+    version: Option<&str>,
+    headers: &HeaderMap,
+    body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
+    state: &AppState,
+    request_id: &str,
+) -> Result<Response, ApiError> {
+    let model = find(state, name, version)?;
+    let bytes = input::read_body(headers, body, state.body).await?;
+    let permit = scoring::admit(state)?;
+    let request = v2_input::parse(headers, &bytes)?;
+    v2_output::check_outputs(request.outputs.as_deref())?;
+    let explain = request.explain
+        || request
+            .outputs
+            .iter()
+            .flatten()
+            .any(|(name, _)| v2_output::is_explanation(name));
+    let scored = scoring::score(state, permit, &request.batch, explain, request_id).await?;
+    Ok(v2_output::infer_response(
+        model,
+        request.id.as_deref().unwrap_or(request_id),
+        &scored,
+        request.outputs.as_deref(),
+        request.binary_output,
+    ))
+}
+
+/// `GET /v2/health/live`: as `/health/live`.
+#[utoipa::path(get, path = "/v2/health/live", tag = "inference protocol",
+    responses((status = 200, description = "Alive", body = StatusResponse)))]
+pub fn live() -> Response {
+    crate::handlers::live()
+}
+
+/// `GET /v2/health/ready`: as `/health/ready`.
+#[utoipa::path(get, path = "/v2/health/ready", tag = "inference protocol",
+    responses(
+        (status = 200, description = "Ready", body = StatusResponse),
+        (status = 503, description = "Shutting down, or the history store is down", body = StatusResponse),
+    ))]
+pub fn ready(state: Arc<AppState>) -> Response {
+    crate::handlers::ready(state)
+}
+
+/// `GET /v2/models/{name}/versions/{version}`: as without the version, for
+/// that version.
+#[utoipa::path(get, path = "/v2/models/{name}/versions/{version}", tag = "inference protocol",
+    params(("name" = String, Path, description = "The model's name"),
+        ("version" = String, Path, description = "The model's version")),
+    responses(
+        (status = 200, description = "Model metadata", body = ModelMetadata),
+        (status = 404, description = "No such model or version", body = ProtocolError),
+    ))]
+pub fn version_metadata(name: String, version: String, state: Arc<AppState>) -> Response {
+    model_metadata(name, Some(version), state)
+}
+
+/// `GET /v2/models/{name}/versions/{version}/ready`.
+#[utoipa::path(get, path = "/v2/models/{name}/versions/{version}/ready", tag = "inference protocol",
+    params(("name" = String, Path, description = "The model's name"),
+        ("version" = String, Path, description = "The model's version")),
+    responses(
+        (status = 200, description = "Ready", body = StatusResponse),
+        (status = 503, description = "Shutting down, or the history store is down", body = StatusResponse),
+        (status = 404, description = "No such model or version", body = ProtocolError),
+    ))]
+pub fn version_ready(name: String, version: String, state: Arc<AppState>) -> Response {
+    model_ready(name, Some(version), state)
+}
+
+/// `POST /v2/models/{name}/versions/{version}/infer`: as without the
+/// version, scored by that version.
+#[utoipa::path(post, path = "/v2/models/{name}/versions/{version}/infer", tag = "inference protocol",
+    params(("name" = String, Path, description = "The model's name"),
+        ("version" = String, Path, description = "The model's version")),
+    request_body(content = InferRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The outputs", body = InferResponse),
+        (status = 400, description = "The request or a record is invalid: the error names the input and row", body = ProtocolError),
+        (status = 401, description = "`API_KEY` is set and the bearer token is missing or wrong", body = ProtocolError),
+        (status = 404, description = "No such model or version", body = ProtocolError),
+        (status = 408, description = "The body did not arrive in time", body = ProtocolError),
+        (status = 409, description = "A record's own id is already stored, or repeated", body = ProtocolError),
+        (status = 413, description = "Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` rows", body = ProtocolError),
+        (status = 503, description = "At capacity, or the history store cannot take the records", body = ProtocolError),
+    ))]
+pub async fn infer_version(
+    name: String,
+    version: String,
+    headers: HeaderMap,
+    body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
+    state: Arc<AppState>,
+) -> Response {
+    infer(name, Some(version), headers, body, state).await
+}

@@ -1,0 +1,430 @@
+//! What an Open Inference Protocol (V2) `infer` request brings: its JSON
+//! header, the binary tensor data after it (Triton's extension), and the
+//! passengers read from its inputs by MLServer's pandas convention (one
+//! input per dataset column, `[N]` or `[N, 1]`, `null` for missing).
+
+use std::collections::HashMap;
+
+use classification_model::{Column, FIELDS, FieldValue, ID_KEY, Passenger};
+use serde::Deserialize;
+use warp::http::HeaderMap;
+
+use crate::errors::{ApiError, ErrorItem};
+use crate::input::{Batch, check_ids};
+use crate::tensor::{self, Datatype, Elements, INPUT_DATATYPES};
+
+/// The header giving the length of the JSON part of a body with binary data.
+pub const HEADER_LENGTH: &str = "inference-header-content-length";
+
+/// An `infer` request's JSON part.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct InferRequest {
+    /// An id for the request, echoed in the response.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// `explain: true` adds the explanation outputs; `binary_data_output:
+    /// true` answers every output as binary data; others are accepted and
+    /// ignored.
+    #[serde(default)]
+    pub parameters: Parameters,
+    /// One input per dataset column, by its name: `pclass`, `sex`, `sibsp`
+    /// and `parch` are required; `id` carries each record's own id.
+    pub inputs: Vec<RequestInput>,
+    /// The outputs to answer, in this order (default: `predictions`,
+    /// `probabilities` and `ids`, then with `explain` the explanations).
+    #[serde(default)]
+    pub outputs: Option<Vec<RequestOutput>>,
+}
+
+/// The parameters this service reads; any others are accepted and ignored.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct Parameters {
+    /// Request: add the explanation outputs.
+    #[serde(default)]
+    pub explain: Option<bool>,
+    /// Request: answer every output as binary data unless the output says
+    /// otherwise.
+    #[serde(default)]
+    pub binary_data_output: Option<bool>,
+    /// Requested output: answer it as binary data.
+    #[serde(default)]
+    pub binary_data: Option<bool>,
+    /// Input: its data is this many bytes of the binary part.
+    #[serde(default)]
+    pub binary_data_size: Option<u64>,
+}
+
+/// One input tensor: one dataset column.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RequestInput {
+    /// The column's name.
+    pub name: String,
+    /// `[N]` or `[N, 1]`.
+    pub shape: Vec<i64>,
+    /// `BYTES`, `INT64`, `INT32`, `FP64` or `FP32`.
+    pub datatype: String,
+    /// `binary_data_size` when the data is in the binary part.
+    #[serde(default)]
+    pub parameters: Parameters,
+    /// The N values, flat or nested; `null` is missing.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<serde_json::Value>>)]
+    pub data: Option<Elements>,
+}
+
+/// An output the request asks for.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RequestOutput {
+    /// The output's name.
+    pub name: String,
+    /// `binary_data: true` answers it as binary data.
+    #[serde(default)]
+    pub parameters: Parameters,
+}
+
+/// A parsed request: the records, and what to answer.
+#[derive(Debug)]
+pub struct Infer {
+    /// The passengers and their ids.
+    pub batch: Batch,
+    /// The request's own `id`, if it gave one.
+    pub id: Option<String>,
+    /// Whether explanations were asked for.
+    pub explain: bool,
+    /// Outputs asked for by name, each with whether it goes as binary data;
+    /// `None` for the default set.
+    pub outputs: Option<Vec<(String, bool)>>,
+    /// Whether outputs not asked for by name go as binary data.
+    pub binary_output: bool,
+}
+
+/// Splits a body into its JSON header and binary part by
+/// `Inference-Header-Content-Length` (absent: all JSON).
+fn split<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<(&'a [u8], &'a [u8]), ApiError> {
+    let Some(value) = headers.get(HEADER_LENGTH) else {
+        return Ok((body, &[]));
+    };
+    let n = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n <= body.len())
+        .ok_or_else(|| {
+            bad(
+                "Inference-Header-Content-Length",
+                format!(
+                    "must be the length of the JSON part, a whole number of at most the body's {} bytes",
+                    body.len()
+                ),
+            )
+        })?;
+    Ok(body.split_at(n))
+}
+
+fn bad(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(vec![ErrorItem::field(field, message)])
+}
+
+/// A problem with one input as a whole: `input "age" has ...`.
+fn bad_input(name: &str, message: impl std::fmt::Display) -> ApiError {
+    ApiError::BadRequest(vec![input_item(name, message)])
+}
+
+fn input_item(name: &str, message: impl std::fmt::Display) -> ErrorItem {
+    ErrorItem::message(format!("input {:?} {message}", shorten(name)))
+}
+
+fn shorten(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+/// Reads an `infer` body (with `headers` for its binary part, if any).
+pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Infer, ApiError> {
+    let (json, mut binary) = split(headers, body)?;
+    let request: InferRequest = serde_json::from_slice(json).map_err(|e| {
+        bad(
+            "body",
+            format!("the body must be an inference request: {e}"),
+        )
+    })?;
+    let n = rows(&request.inputs)?;
+    let mut passengers = vec![Passenger::default(); n];
+    let mut ids = None;
+    let mut seen = HashMap::new();
+    let mut items = Vec::new();
+    for input in request.inputs {
+        let name = input.name.as_str();
+        let column = Column::of(name);
+        if column.is_none() && name != ID_KEY {
+            return Err(bad_input(
+                name,
+                format!(
+                    "is no input of this model: the inputs are the dataset's columns ({}) and {ID_KEY}",
+                    classification_model::column_names()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        if seen.insert(input.name.clone(), ()).is_some() {
+            return Err(bad_input(name, "is given more than once"));
+        }
+        let datatype = Datatype::parse(&input.datatype).ok_or_else(|| {
+            bad_input(
+                name,
+                format!(
+                    "has datatype {:?}: send {INPUT_DATATYPES}",
+                    input.datatype.chars().take(20).collect::<String>()
+                ),
+            )
+        })?;
+        let values = match (input.parameters.binary_data_size, input.data) {
+            (Some(_), Some(_)) => {
+                return Err(bad_input(
+                    name,
+                    "has both data and binary_data_size: send one",
+                ));
+            }
+            (None, None) => return Err(bad_input(name, "has no data")),
+            (Some(size), None) => {
+                let size = usize::try_from(size)
+                    .ok()
+                    .filter(|s| *s <= binary.len())
+                    .ok_or_else(|| {
+                        bad_input(
+                            name,
+                            format!(
+                                "declares {size} bytes of binary data, but only {} are left",
+                                binary.len()
+                            ),
+                        )
+                    })?;
+                let (data, rest) = binary.split_at(size);
+                binary = rest;
+                tensor::binary_values(datatype, n, data).map_err(|e| bad_input(name, e))?
+            }
+            (None, Some(Elements(elements))) => {
+                if elements.len() != n {
+                    return Err(bad_input(
+                        name,
+                        format!("has {} values for its shape's {n} rows", elements.len()),
+                    ));
+                }
+                let mut values = Vec::with_capacity(n);
+                for (row, element) in elements.into_iter().enumerate() {
+                    match tensor::json_value(datatype, element) {
+                        Ok(v) => values.push(v),
+                        Err(e) => items.push(ErrorItem::at(row, name, e)),
+                    }
+                }
+                values
+            }
+        };
+        match column {
+            Some(Column::Feature(i)) => {
+                for (p, v) in passengers.iter_mut().zip(values) {
+                    if let Some(slot) = p.value_mut(i) {
+                        *slot = v;
+                    }
+                }
+            }
+            Some(Column::Ignored(_)) => {}
+            None => ids = Some(id_values(name, values, &mut items)),
+        }
+    }
+    if !binary.is_empty() {
+        return Err(bad(
+            "body",
+            format!(
+                "has {} bytes of binary data that no input's binary_data_size accounts for",
+                binary.len()
+            ),
+        ));
+    }
+    if !items.is_empty() {
+        return Err(ApiError::BadRequest(items));
+    }
+    let missing: Vec<ErrorItem> = FIELDS
+        .iter()
+        .filter(|f| f.required && !seen.contains_key(f.name))
+        .map(|f| input_item(f.name, format!("is required: {}", f.expected())))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::BadRequest(missing));
+    }
+    let ids = check_ids(
+        ids.unwrap_or_else(|| vec![None; n])
+            .iter()
+            .map(Option::as_deref),
+    )?;
+    let outputs = request.outputs.map(|outputs| {
+        outputs
+            .into_iter()
+            .map(|o| {
+                let binary = o.parameters.binary_data;
+                (
+                    o.name,
+                    binary.unwrap_or(request.parameters.binary_data_output == Some(true)),
+                )
+            })
+            .collect()
+    });
+    Ok(Infer {
+        batch: Batch {
+            passengers,
+            ids,
+            lines: None,
+        },
+        id: request.id,
+        explain: request.parameters.explain == Some(true),
+        outputs,
+        binary_output: request.parameters.binary_data_output == Some(true),
+    })
+}
+
+/// The number of rows every input's shape gives, `[N]` or `[N, 1]` alike.
+fn rows(inputs: &[RequestInput]) -> Result<usize, ApiError> {
+    let mut n: Option<(usize, &str)> = None;
+    for input in inputs {
+        let rows = match input.shape.as_slice() {
+            [rows] | [rows, 1] => usize::try_from(*rows).ok(),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            bad_input(
+                &input.name,
+                format!(
+                    "has shape {:?}: send [N] or [N, 1], N rows of one column",
+                    input.shape
+                ),
+            )
+        })?;
+        match n {
+            Some((first, first_name)) if first != rows => {
+                return Err(bad_input(
+                    &input.name,
+                    format!(
+                        "has {rows} rows, but input {first_name:?} has {first}: every input must have the same"
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => n = Some((rows, &input.name)),
+        }
+    }
+    n.map(|(rows, _)| rows)
+        .ok_or_else(|| bad("inputs", "is empty: send one input per column"))
+}
+
+/// The records' own ids from the `id` input (text; missing means none).
+fn id_values(
+    name: &str,
+    values: Vec<FieldValue>,
+    items: &mut Vec<ErrorItem>,
+) -> Vec<Option<String>> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(row, v)| match v {
+            FieldValue::Missing => None,
+            FieldValue::Text(t) => Some(t),
+            _ => {
+                items.push(ErrorItem::at(
+                    row,
+                    name,
+                    "must be text (BYTES): a record's id",
+                ));
+                None
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use warp::http::HeaderValue;
+
+    fn parse_json(body: &str) -> Result<Infer, ApiError> {
+        parse(&HeaderMap::new(), body.as_bytes())
+    }
+
+    const ONE: &str = r#"{"inputs": [
+        {"name": "pclass", "shape": [1], "datatype": "INT64", "data": [1]},
+        {"name": "sex", "shape": [1, 1], "datatype": "BYTES", "data": [["female"]]},
+        {"name": "age", "shape": [1], "datatype": "FP64", "data": [null]},
+        {"name": "sibsp", "shape": [1], "datatype": "INT32", "data": [0]},
+        {"name": "parch", "shape": [1], "datatype": "INT64", "data": [0]},
+        {"name": "ticket", "shape": [1], "datatype": "BYTES", "data": ["24160"]}
+    ], "parameters": {"content_type": "pd", "explain": true}}"#;
+
+    #[test]
+    fn columns_become_passengers() {
+        let infer = parse_json(ONE).unwrap();
+        let p = &infer.batch.passengers[0];
+        assert_eq!(p.pclass, FieldValue::Number(1.0));
+        assert_eq!(p.sex, FieldValue::Text("female".into()));
+        assert_eq!(p.age, FieldValue::Missing);
+        assert!(infer.explain);
+        assert_eq!(infer.batch.ids, vec![None]);
+    }
+
+    fn message(e: ApiError) -> String {
+        e.items()
+            .iter()
+            .map(|i| format!("{:?} {:?} {}", i.field, i.row, i.message))
+            .collect()
+    }
+
+    #[test]
+    fn bad_inputs_are_named() {
+        let e = message(parse_json(&ONE.replace("\"age\"", "\"Age\"")).unwrap_err());
+        assert!(e.starts_with("None None input \"Age\" is no input"), "{e}");
+        let e = message(parse_json(&ONE.replace("[null]", "[\"x\"]")).unwrap_err());
+        assert_eq!(
+            e,
+            "Some(\"age\") Some(0) FP64 data must be numbers or null, got a string"
+        );
+        let e = message(parse_json(&ONE.replace("[1, 1]", "[1, 2]")).unwrap_err());
+        assert!(e.contains("has shape [1, 2]"), "{e}");
+        let e = message(
+            parse_json(&ONE.replace(
+                "\"shape\": [1], \"datatype\": \"FP64\"",
+                "\"shape\": [2], \"datatype\": \"FP64\"",
+            ))
+            .unwrap_err(),
+        );
+        assert!(e.contains("has 2 rows, but input \"pclass\" has 1"), "{e}");
+        let e = message(parse_json(&ONE.replace("\"INT32\"", "\"BOOL\"")).unwrap_err());
+        assert!(e.contains("has datatype \"BOOL\""), "{e}");
+        let e = message(parse_json(&ONE.replace("\"sex\"", "\"id\"")).unwrap_err());
+        assert!(e.contains("input \"sex\" is required"), "{e}");
+    }
+
+    #[test]
+    fn binary_inputs_follow_the_json_header() {
+        let header = r#"{"inputs": [
+            {"name": "pclass", "shape": [2], "datatype": "INT64", "parameters": {"binary_data_size": 16}},
+            {"name": "sex", "shape": [2], "datatype": "BYTES", "parameters": {"binary_data_size": 18}},
+            {"name": "sibsp", "shape": [2], "datatype": "INT32", "data": [0, 1]},
+            {"name": "parch", "shape": [2], "datatype": "FP32", "parameters": {"binary_data_size": 8}}
+        ]}"#;
+        let mut body = header.as_bytes().to_vec();
+        tensor::put_int64(&mut body, [1, 3].into_iter());
+        tensor::put_bytes(&mut body, ["male", "female"].into_iter());
+        body.extend_from_slice(&0f32.to_le_bytes());
+        body.extend_from_slice(&f32::NAN.to_le_bytes());
+        let mut headers = HeaderMap::new();
+        headers.insert(HEADER_LENGTH, HeaderValue::from(header.len()));
+        let infer = parse(&headers, &body).unwrap();
+        let p = &infer.batch.passengers;
+        assert_eq!(p[1].pclass, FieldValue::Number(3.0));
+        assert_eq!(p[1].sex, FieldValue::Text("female".into()));
+        assert_eq!(p[1].sibsp, FieldValue::Number(1.0));
+        assert_eq!(p[1].parch, FieldValue::Missing);
+        body.push(0);
+        assert!(message(parse(&headers, &body).unwrap_err()).contains("1 bytes of binary data"));
+        headers.insert(HEADER_LENGTH, HeaderValue::from(body.len() + 1));
+        assert!(parse(&headers, &body).is_err());
+    }
+}

@@ -1,0 +1,321 @@
+//! What the Open Inference Protocol (V2) routes answer: server and model
+//! metadata, and `infer` responses as JSON or, where asked, with binary
+//! tensor data after the JSON (Triton's extension).
+
+use classification_model::{FIELDS, Kind, Model, features};
+use serde::Serialize;
+use utoipa::ToSchema;
+use warp::http::{HeaderValue, StatusCode};
+use warp::reply::Response;
+
+use crate::errors::{ApiError, ErrorItem};
+use crate::scoring::Scored;
+use crate::tensor::{self, Datatype};
+use crate::v2_input::HEADER_LENGTH;
+
+/// `GET /v2`.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct ServerMetadata {
+    /// The server's name.
+    pub name: String,
+    /// The API's version.
+    pub version: String,
+    /// Protocol extensions supported: `binary_tensor_data`.
+    pub extensions: Vec<String>,
+}
+
+/// An input or output as model metadata lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct TensorMetadata {
+    /// Its name.
+    pub name: String,
+    /// Its datatype (inputs also take the others of their kind: see the docs).
+    pub datatype: String,
+    /// `[-1]`: any number of rows.
+    pub shape: Vec<i64>,
+}
+
+/// `GET /v2/models/{name}[/versions/{version}]`.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct ModelMetadata {
+    /// The model's name.
+    pub name: String,
+    /// The versions served.
+    pub versions: Vec<String>,
+    /// What runs it.
+    pub platform: String,
+    /// One input per dataset column.
+    pub inputs: Vec<TensorMetadata>,
+    /// Every output (the explanations only with `explain`).
+    pub outputs: Vec<TensorMetadata>,
+}
+
+/// The outputs every answer can carry, before the explanations.
+const OUTPUTS: [(&str, Datatype); 3] = [
+    ("predictions", Datatype::Int64),
+    ("probabilities", Datatype::Fp64),
+    ("ids", Datatype::Bytes),
+];
+
+/// The baseline output's name.
+const BASELINE: &str = "baseline";
+
+/// The explanation output of a feature's contribution.
+fn contribution(feature: &str) -> String {
+    format!("contribution_{feature}")
+}
+
+/// Whether an output name is one of the explanations.
+pub fn is_explanation(name: &str) -> bool {
+    name == BASELINE
+        || name
+            .strip_prefix("contribution_")
+            .is_some_and(|f| features().contains(&f))
+}
+
+/// Every output name, in the default order.
+fn output_names() -> Vec<String> {
+    OUTPUTS
+        .iter()
+        .map(|(n, _)| (*n).to_owned())
+        .chain([BASELINE.to_owned()])
+        .chain(features().iter().map(|f| contribution(f)))
+        .collect()
+}
+
+/// The metadata of `model`, served as `versions`.
+pub fn model_metadata(model: &Model, versions: Vec<String>) -> ModelMetadata {
+    let tensor = |name: &str, datatype: Datatype| TensorMetadata {
+        name: name.to_owned(),
+        datatype: datatype.name().to_owned(),
+        shape: vec![-1],
+    };
+    ModelMetadata {
+        name: model.name().to_owned(),
+        versions,
+        platform: "linfa-logistic".to_owned(),
+        inputs: FIELDS
+            .iter()
+            .map(|f| {
+                let datatype = match f.kind {
+                    Kind::Integer { .. } => Datatype::Int64,
+                    Kind::Number { .. } => Datatype::Fp64,
+                    Kind::Choice(_) | Kind::Text => Datatype::Bytes,
+                };
+                tensor(f.name, datatype)
+            })
+            .collect(),
+        outputs: output_names()
+            .iter()
+            .map(|name| {
+                let datatype = OUTPUTS
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or(Datatype::Fp64, |(_, d)| *d);
+                tensor(name, datatype)
+            })
+            .collect(),
+    }
+}
+
+/// Checks that every output asked for exists.
+pub fn check_outputs(outputs: Option<&[(String, bool)]>) -> Result<(), ApiError> {
+    let names = output_names();
+    let unknown: Vec<ErrorItem> = outputs
+        .unwrap_or_default()
+        .iter()
+        .filter(|(name, _)| !names.contains(name))
+        .map(|(name, _)| {
+            ErrorItem::message(format!(
+                "output {:?} is no output of this model: the outputs are {}",
+                name.chars().take(64).collect::<String>(),
+                names.join(", ")
+            ))
+        })
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(unknown))
+    }
+}
+
+/// An `infer` response's JSON part.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InferResponse<'a> {
+    /// The model's name.
+    pub model_name: &'a str,
+    /// The version that answered.
+    pub model_version: &'a str,
+    /// The request's `id`, or its `X-Request-Id`.
+    pub id: &'a str,
+    /// The outputs.
+    pub outputs: Vec<ResponseOutput<'a>>,
+}
+
+/// One output tensor.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResponseOutput<'a> {
+    /// Its name.
+    pub name: String,
+    /// `INT64`, `FP64` or `BYTES`.
+    pub datatype: &'static str,
+    /// `[N]`.
+    pub shape: [usize; 1],
+    /// `binary_data_size`, when the data is in the binary part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub parameters: Option<BinarySize>,
+    /// The N values, when not in the binary part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<serde_json::Value>>)]
+    pub data: Option<Data<'a>>,
+}
+
+/// `{"binary_data_size": n}`.
+#[derive(Debug, Serialize)]
+pub struct BinarySize {
+    binary_data_size: usize,
+}
+
+/// An output's values, borrowed from the scored batch.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Data<'a> {
+    /// Predictions.
+    Classes(&'a [u8]),
+    /// Probabilities.
+    Numbers(&'a [f64]),
+    /// Explanation values, gathered per output.
+    Owned(Vec<f64>),
+    /// Ids.
+    Texts(&'a [String]),
+}
+
+impl Data<'_> {
+    fn put(&self, out: &mut Vec<u8>) {
+        match self {
+            Data::Classes(v) => tensor::put_int64(out, v.iter().map(|&c| i64::from(c))),
+            Data::Numbers(v) => tensor::put_fp64(out, v.iter().copied()),
+            Data::Owned(v) => tensor::put_fp64(out, v.iter().copied()),
+            Data::Texts(v) => tensor::put_bytes(out, v.iter().map(String::as_str)),
+        }
+    }
+}
+
+/// The answer to an `infer` request: the outputs asked for (`outputs`, each
+/// with whether it goes as binary data) or the default set, where
+/// `binary_output` says how the default set goes.
+pub fn infer_response(
+    model: &Model,
+    id: &str,
+    scored: &Scored,
+    outputs: Option<&[(String, bool)]>,
+    binary_output: bool,
+) -> Response {
+    let default: Vec<(String, bool)>;
+    let outputs = match outputs {
+        Some(o) => o,
+        None => {
+            default = output_names()
+                .into_iter()
+                .filter(|n| scored.explanations.is_some() || !is_explanation(n))
+                .map(|n| (n, binary_output))
+                .collect();
+            &default
+        }
+    };
+    let n = scored.ids.len();
+    let mut binary = Vec::new();
+    let mut tensors = Vec::with_capacity(outputs.len());
+    for (name, as_binary) in outputs {
+        let (datatype, data) = match name.as_str() {
+            "predictions" => (Datatype::Int64, Data::Classes(&scored.result.predictions)),
+            "probabilities" => (Datatype::Fp64, Data::Numbers(&scored.result.probabilities)),
+            "ids" => (Datatype::Bytes, Data::Texts(&scored.ids)),
+            other => (Datatype::Fp64, Data::Owned(explanation(scored, other))),
+        };
+        let (parameters, data) = if *as_binary {
+            let start = binary.len();
+            data.put(&mut binary);
+            (
+                Some(BinarySize {
+                    binary_data_size: binary.len() - start,
+                }),
+                None,
+            )
+        } else {
+            (None, Some(data))
+        };
+        tensors.push(ResponseOutput {
+            name: name.clone(),
+            datatype: datatype.name(),
+            shape: [n],
+            parameters,
+            data,
+        });
+    }
+    let response = InferResponse {
+        model_name: model.name(),
+        model_version: model.version(),
+        id,
+        outputs: tensors,
+    };
+    let mut body = match serde_json::to_vec(&response) {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(error = %e, "infer response failed");
+            return v2_error(ApiError::Internal);
+        }
+    };
+    let json_len = body.len();
+    let mut response = if binary.is_empty() {
+        crate::output::typed(Response::new(body.into()), "application/json")
+    } else {
+        body.extend_from_slice(&binary);
+        let mut r = crate::output::typed(Response::new(body.into()), "application/octet-stream");
+        r.headers_mut()
+            .insert(HEADER_LENGTH, HeaderValue::from(json_len));
+        r
+    };
+    *response.status_mut() = StatusCode::OK;
+    response
+}
+
+/// An explanation output's values (the request was explained: the outputs
+/// were checked and an explanation output turns explanations on).
+fn explanation(scored: &Scored, name: &str) -> Vec<f64> {
+    let Some(explanations) = &scored.explanations else {
+        return Vec::new();
+    };
+    if name == BASELINE {
+        return explanations.iter().map(|e| e.baseline).collect();
+    }
+    let index = features()
+        .iter()
+        .position(|f| contribution(f) == name)
+        .unwrap_or_default();
+    explanations
+        .iter()
+        .map(|e| e.contributions.values().nth(index).unwrap_or_default())
+        .collect()
+}
+
+/// `{"error": "..."}`, as the protocol answers errors.
+pub fn v2_error(error: ApiError) -> Response {
+    warp::Reply::into_response(error.in_protocol())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explanation_outputs_are_known() {
+        assert!(is_explanation("baseline"));
+        assert!(is_explanation("contribution_title"));
+        assert!(!is_explanation("contribution_name"));
+        assert!(check_outputs(Some(&[("predictions".into(), true)])).is_ok());
+        assert!(check_outputs(Some(&[("nope".into(), true)])).is_err());
+    }
+}
