@@ -12,7 +12,7 @@ use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::errors::StoreError;
-use crate::store::{NewRow, Store};
+use crate::store::{Held, NewRow, Store};
 
 /// Most rows one group commits.
 const GROUP_ROWS: usize = 4096;
@@ -179,6 +179,7 @@ async fn write_groups(
     health: Arc<Health>,
     mut stopping: watch::Receiver<bool>,
 ) {
+    let mut held = None;
     loop {
         let mut jobs = Vec::new();
         {
@@ -204,21 +205,23 @@ async fn write_groups(
                 }
             }
         }
-        write_group(&store, jobs, &health).await;
+        write_group(&store, &mut held, jobs, &health).await;
     }
 }
 
-async fn write_group(store: &Store, jobs: Vec<Job>, health: &Health) {
+/// Stores one group on the writer's connection (taken from the pool when it
+/// has none; dropped after a failure, as it may be broken).
+async fn write_group(store: &Store, held: &mut Option<Held>, jobs: Vec<Job>, health: &Health) {
     // a job whose request was dropped (client gone) is still written
     let rows: Vec<&[NewRow]> = jobs.iter().map(|j| j.rows.as_slice()).collect();
-    let mut result = store.insert(&rows).await;
+    let mut result = insert(store, held, &rows).await;
     if let Err(e) = &result {
         // a caller-chosen id stored by another replica in the meantime: the
         // retry sees it
         if e.as_database_error()
             .is_some_and(|d| d.is_unique_violation())
         {
-            result = store.insert(&rows).await;
+            result = insert(store, held, &rows).await;
         }
     }
     match result {
@@ -234,6 +237,7 @@ async fn write_group(store: &Store, jobs: Vec<Job>, health: &Health) {
             }
         }
         Err(e) => {
+            *held = None;
             let error = store.unavailable(&e);
             health.fail(error.clone());
             for job in jobs {
@@ -241,6 +245,18 @@ async fn write_group(store: &Store, jobs: Vec<Job>, health: &Health) {
             }
         }
     }
+}
+
+async fn insert(
+    store: &Store,
+    held: &mut Option<Held>,
+    rows: &[&[NewRow]],
+) -> Result<Vec<Vec<usize>>, sqlx::Error> {
+    let conn = match held {
+        Some(conn) => conn,
+        None => held.insert(store.hold().await?),
+    };
+    store.insert(conn, rows).await
 }
 
 /// While the store is down, pings it with backoff (0.25 s doubling to 1 s)

@@ -58,6 +58,36 @@ macro_rules! on_pool {
     };
 }
 
+/// Runs `$body` with `$conn` bound to the held connection and `$db` to its
+/// database type.
+macro_rules! on_held {
+    ($held:expr, |$conn:ident, $db:ident| $body:expr) => {
+        match $held {
+            Held::Sqlite($conn) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Sqlite;
+                $body
+            }
+            Held::Postgres($conn) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Postgres;
+                $body
+            }
+        }
+    };
+}
+
+/// A pooled connection a writer keeps between groups: SQLite's page cache
+/// stays warm (another connection's write would void it), and no group
+/// waits for the pool.
+#[derive(Debug)]
+pub enum Held {
+    /// SQLite.
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    /// PostgreSQL.
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
 /// The history database.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -355,23 +385,38 @@ impl Store {
             .map(drop))
     }
 
+    /// A connection for a writer to keep between groups.
+    pub async fn hold(&self) -> Result<Held, sqlx::Error> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Held::Sqlite(p.acquire().await?),
+            Pool::Postgres(p) => Held::Postgres(p.acquire().await?),
+        })
+    }
+
     /// Stores a group of jobs' rows atomically (one statement, or one
-    /// transaction). A job none of whose
-    /// rows carries a caller-chosen id that is already stored (or repeated
-    /// earlier in the group) is stored whole; any other job is not stored at
-    /// all, and its entry lists the rows whose ids are taken.
-    pub async fn insert(&self, jobs: &[&[NewRow]]) -> Result<Vec<Vec<usize>>, sqlx::Error> {
+    /// transaction) on `held`. A job none of whose rows carries a
+    /// caller-chosen id that is already stored (or repeated earlier in the
+    /// group) is stored whole; any other job is not stored at all, and its
+    /// entry lists the rows whose ids are taken.
+    pub async fn insert(
+        &self,
+        held: &mut Held,
+        jobs: &[&[NewRow]],
+    ) -> Result<Vec<Vec<usize>>, sqlx::Error> {
         let all = || jobs.iter().flat_map(|rows| rows.iter());
         let chosen = all().any(|r| r.client_id);
-        on_pool!(self, |pool, Db| {
+        on_held!(held, |pool, Db| {
             // One statement with no ids to check is atomic by itself: one
             // round trip, instead of BEGIN, INSERT and COMMIT.
             if !chosen && all().nth(ROWS_PER_STATEMENT).is_none() {
                 let rows: Vec<&NewRow> = all().collect();
-                insert_statement::<Db>(&rows).build().execute(pool).await?;
+                insert_statement::<Db>(&rows)
+                    .build()
+                    .execute(&mut **pool)
+                    .await?;
                 return Ok(vec![Vec::new(); jobs.len()]);
             }
-            let mut tx = pool.begin().await?;
+            let mut tx = sqlx::Connection::begin(&mut **pool).await?;
             let mut taken = vec![Vec::new(); jobs.len()];
             let chosen: Vec<(usize, usize, &str)> = jobs
                 .iter()
@@ -434,13 +479,16 @@ impl Store {
             ));
             push_filter!(qb, filter);
             if let Some((time, id)) = cursor {
-                qb.push(" AND (time_us < ")
+                // `time_us <= t` on its own, so that the planner seeks the
+                // index there; `(time_us < t OR (time_us = t AND id < i))`
+                // made SQLite scan it from the top (50 ms halfway down 1M rows)
+                qb.push(" AND time_us <= ")
                     .push_bind(*time)
-                    .push(" OR (time_us = ")
+                    .push(" AND (time_us < ")
                     .push_bind(*time)
-                    .push(" AND id < ")
+                    .push(" OR id < ")
                     .push_bind(id.clone())
-                    .push("))");
+                    .push(")");
             }
             qb.push(" ORDER BY time_us DESC, id DESC LIMIT ")
                 .push_bind(limit as i64);
