@@ -71,7 +71,7 @@ fn shorten(s: &str) -> String {
 
 /// `GET /v2/models/{name}[/versions/{version}]`: inputs, outputs, versions.
 #[utoipa::path(get, path = "/v2/models/{name}", tag = "inference protocol",
-    params(("name" = String, Path, description = "The model's name: `titanic_classification_model`")),
+    params(("name" = String, Path, description = "The model's name", example = "titanic_classification_model")),
     responses(
         (status = 200, description = "Model metadata", body = ModelMetadata),
         (status = 404, description = "No such model", body = ProtocolError),
@@ -89,7 +89,7 @@ pub fn model_metadata(name: String, version: Option<String>, state: Arc<AppState
 /// `GET /v2/models/{name}[/versions/{version}]/ready`: 200 while the model
 /// serves (as `/health/ready` says), 404 for no such model.
 #[utoipa::path(get, path = "/v2/models/{name}/ready", tag = "inference protocol",
-    params(("name" = String, Path, description = "The model's name")),
+    params(("name" = String, Path, description = "The model's name", example = "titanic_classification_model")),
     responses(
         (status = 200, description = "Ready", body = StatusResponse),
         (status = 503, description = "Shutting down, or the history store is down", body = StatusResponse),
@@ -106,7 +106,7 @@ pub fn model_ready(name: String, version: Option<String>, state: Arc<AppState>) 
 /// dataset column; JSON, or JSON then binary tensor data with
 /// `Inference-Header-Content-Length`.
 #[utoipa::path(post, path = "/v2/models/{name}/infer", tag = "inference protocol",
-    params(("name" = String, Path, description = "The model's name: `titanic_classification_model`")),
+    params(("name" = String, Path, description = "The model's name", example = "titanic_classification_model")),
     request_body(content = InferRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The outputs (JSON; with binary outputs asked for, `application/octet-stream`: the JSON, then the binary data)", body = InferResponse),
@@ -156,7 +156,7 @@ async fn infer_batch(
     let model = find(state, name, version)?;
     let bytes = input::read_body(headers, body, state.body).await?;
     let permit = scoring::admit(state)?;
-    let request = v2_input::parse(headers, &bytes)?;
+    let request = v2_input::parse(headers, &bytes, state.max_batch)?;
     v2_output::check_outputs(request.outputs.as_deref())?;
     let explain = request.explain
         || request
@@ -194,7 +194,7 @@ pub fn ready(state: Arc<AppState>) -> Response {
 /// `GET /v2/models/{name}/versions/{version}`: as without the version, for
 /// that version.
 #[utoipa::path(get, path = "/v2/models/{name}/versions/{version}", tag = "inference protocol",
-    params(("name" = String, Path, description = "The model's name"),
+    params(("name" = String, Path, description = "The model's name", example = "titanic_classification_model"),
         ("version" = String, Path, description = "The model's version")),
     responses(
         (status = 200, description = "Model metadata", body = ModelMetadata),
@@ -206,7 +206,7 @@ pub fn version_metadata(name: String, version: String, state: Arc<AppState>) -> 
 
 /// `GET /v2/models/{name}/versions/{version}/ready`.
 #[utoipa::path(get, path = "/v2/models/{name}/versions/{version}/ready", tag = "inference protocol",
-    params(("name" = String, Path, description = "The model's name"),
+    params(("name" = String, Path, description = "The model's name", example = "titanic_classification_model"),
         ("version" = String, Path, description = "The model's version")),
     responses(
         (status = 200, description = "Ready", body = StatusResponse),
@@ -220,7 +220,7 @@ pub fn version_ready(name: String, version: String, state: Arc<AppState>) -> Res
 /// `POST /v2/models/{name}/versions/{version}/infer`: as without the
 /// version, scored by that version.
 #[utoipa::path(post, path = "/v2/models/{name}/versions/{version}/infer", tag = "inference protocol",
-    params(("name" = String, Path, description = "The model's name"),
+    params(("name" = String, Path, description = "The model's name", example = "titanic_classification_model"),
         ("version" = String, Path, description = "The model's version")),
     request_body(content = InferRequest, content_type = "application/json"),
     responses(

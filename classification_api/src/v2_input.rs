@@ -28,7 +28,9 @@ pub struct InferRequest {
     #[serde(default)]
     pub parameters: Parameters,
     /// One input per dataset column, by its name: `pclass`, `sex`, `sibsp`
-    /// and `parch` are required; `id` carries each record's own id.
+    /// and `parch` are required; `id` carries each record's own id. Every
+    /// input has the same N rows, and its data N values.
+    #[schema(min_items = 1)]
     pub inputs: Vec<RequestInput>,
     /// The outputs to answer, in this order (default: `predictions`,
     /// `probabilities` and `ids`, then with `explain` the explanations).
@@ -60,6 +62,7 @@ pub struct RequestInput {
     /// The column's name.
     pub name: String,
     /// `[N]` or `[N, 1]`.
+    #[schema(min_items = 1, max_items = 2)]
     pub shape: Vec<i64>,
     /// `BYTES`, `INT64`, `INT32`, `FP64` or `FP32`.
     pub datatype: String,
@@ -138,8 +141,9 @@ fn shorten(s: &str) -> String {
     s.chars().take(64).collect()
 }
 
-/// Reads an `infer` body (with `headers` for its binary part, if any).
-pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Infer, ApiError> {
+/// Reads an `infer` body (with `headers` for its binary part, if any) of
+/// at most `max_rows` rows (413 beyond, before anything is allocated).
+pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer, ApiError> {
     let (json, mut binary) = split(headers, body)?;
     let request: InferRequest = serde_json::from_slice(json).map_err(|e| {
         bad(
@@ -148,6 +152,14 @@ pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Infer, ApiError> {
         )
     })?;
     let n = rows(&request.inputs)?;
+    if n > max_rows {
+        return Err(ApiError::TooLarge(ErrorItem::field(
+            "inputs",
+            format!(
+                "have {n} rows, more than the {max_rows} one request may carry: split the batch"
+            ),
+        )));
+    }
     let mut passengers = vec![Passenger::default(); n];
     let mut ids = None;
     let mut seen = HashMap::new();
@@ -346,7 +358,7 @@ mod tests {
     use warp::http::HeaderValue;
 
     fn parse_json(body: &str) -> Result<Infer, ApiError> {
-        parse(&HeaderMap::new(), body.as_bytes())
+        parse(&HeaderMap::new(), body.as_bytes(), 10)
     }
 
     const ONE: &str = r#"{"inputs": [
@@ -395,6 +407,9 @@ mod tests {
             .unwrap_err(),
         );
         assert!(e.contains("has 2 rows, but input \"pclass\" has 1"), "{e}");
+        // a huge N is refused before anything is allocated
+        let huge = r#"{"inputs": [{"name": "pclass", "shape": [9223372036854775806], "datatype": "INT64", "data": [1]}]}"#;
+        assert!(matches!(parse_json(huge), Err(ApiError::TooLarge(_))));
         let e = message(parse_json(&ONE.replace("\"INT32\"", "\"BOOL\"")).unwrap_err());
         assert!(e.contains("has datatype \"BOOL\""), "{e}");
         let e = message(parse_json(&ONE.replace("\"sex\"", "\"id\"")).unwrap_err());
@@ -416,15 +431,17 @@ mod tests {
         body.extend_from_slice(&f32::NAN.to_le_bytes());
         let mut headers = HeaderMap::new();
         headers.insert(HEADER_LENGTH, HeaderValue::from(header.len()));
-        let infer = parse(&headers, &body).unwrap();
+        let infer = parse(&headers, &body, 10).unwrap();
         let p = &infer.batch.passengers;
         assert_eq!(p[1].pclass, FieldValue::Number(3.0));
         assert_eq!(p[1].sex, FieldValue::Text("female".into()));
         assert_eq!(p[1].sibsp, FieldValue::Number(1.0));
         assert_eq!(p[1].parch, FieldValue::Missing);
         body.push(0);
-        assert!(message(parse(&headers, &body).unwrap_err()).contains("1 bytes of binary data"));
+        assert!(
+            message(parse(&headers, &body, 10).unwrap_err()).contains("1 bytes of binary data")
+        );
         headers.insert(HEADER_LENGTH, HeaderValue::from(body.len() + 1));
-        assert!(parse(&headers, &body).is_err());
+        assert!(parse(&headers, &body, 10).is_err());
     }
 }

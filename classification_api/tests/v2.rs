@@ -270,6 +270,18 @@ fn bad_requests_get_400_naming_input_and_row() {
         &one(&[]).to_string(),
     );
     assert_eq!(r.status, 404);
+    // a huge N is refused before anything is allocated, and the server lives on
+    let huge = json!({"inputs": [{"name": "pclass", "shape": [9223372036854775806u64],
+                                   "datatype": "INT64", "data": [1]}]});
+    let r = server.post(&infer_path(), "application/json", &huge.to_string());
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("split the batch")
+    );
+    assert_eq!(server.get("/v2/health/live").status, 200);
 }
 
 #[test]
