@@ -21,5 +21,5 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -n "${addr:-}" ] || { cat "$log"; echo "the API did not start" >&2; exit 1; }
-schemathesis run "http://$addr/openapi.json" \
+schemathesis --config-file .ci/schemathesis.toml run "http://$addr/openapi.json" \
   --checks all --max-examples 100 --seed 20261122
