@@ -3,7 +3,7 @@
 //! passengers read from its inputs by MLServer's pandas convention (one
 //! input per dataset column, `[N]` or `[N, 1]`, `null` for missing).
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 
 use classification_model::{Column, FIELDS, FieldValue, ID_KEY, Passenger};
 use serde::Deserialize;
@@ -18,7 +18,7 @@ pub const HEADER_LENGTH: &str = "inference-header-content-length";
 
 /// An `infer` request's JSON part.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct InferRequest {
+pub struct InferRequest<'a> {
     /// An id for the request, echoed in the response.
     #[serde(default)]
     pub id: Option<String>,
@@ -31,7 +31,8 @@ pub struct InferRequest {
     /// and `parch` are required; `id` carries each record's own id. Every
     /// input has the same N rows, and its data N values.
     #[schema(min_items = 1)]
-    pub inputs: Vec<RequestInput>,
+    #[serde(borrow)]
+    pub inputs: Vec<RequestInput<'a>>,
     /// The outputs to answer, in this order (default: `predictions`,
     /// `probabilities` and `ids`, then with `explain` the explanations).
     #[serde(default)]
@@ -58,14 +59,18 @@ pub struct Parameters {
 
 /// One input tensor: one dataset column.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct RequestInput {
+pub struct RequestInput<'a> {
     /// The column's name.
-    pub name: String,
+    #[serde(borrow)]
+    #[schema(value_type = String)]
+    pub name: Cow<'a, str>,
     /// `[N]` or `[N, 1]`.
     #[schema(min_items = 1, max_items = 2)]
     pub shape: Vec<i64>,
     /// `BYTES`, `INT64`, `INT32`, `FP64` or `FP32`.
-    pub datatype: String,
+    #[serde(borrow)]
+    #[schema(value_type = String)]
+    pub datatype: Cow<'a, str>,
     /// `binary_data_size` when the data is in the binary part.
     #[serde(default)]
     pub parameters: Parameters,
@@ -162,10 +167,11 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
     }
     let mut passengers = vec![Passenger::default(); n];
     let mut ids = None;
-    let mut seen = HashMap::new();
+    // the columns given, as bits (Column::bit), and whether `id` was
+    let (mut seen, mut seen_id) = (0u32, false);
     let mut items = Vec::new();
     for input in request.inputs {
-        let name = input.name.as_str();
+        let name = input.name.as_ref();
         let column = Column::of(name);
         if column.is_none() && name != ID_KEY {
             return Err(bad_input(
@@ -178,7 +184,15 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
                 ),
             ));
         }
-        if seen.insert(input.name.clone(), ()).is_some() {
+        let repeated = match column {
+            Some(c) => {
+                let before = seen;
+                seen |= c.bit();
+                before & c.bit() != 0
+            }
+            None => std::mem::replace(&mut seen_id, true),
+        };
+        if repeated {
             return Err(bad_input(name, "is given more than once"));
         }
         let datatype = Datatype::parse(&input.datatype).ok_or_else(|| {
@@ -190,7 +204,10 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
                 ),
             )
         })?;
-        let values = match (input.parameters.binary_data_size, input.data) {
+        if column.is_none() {
+            ids = Some(vec![None; n]);
+        }
+        match (input.parameters.binary_data_size, input.data) {
             (Some(_), Some(_)) => {
                 return Err(bad_input(
                     name,
@@ -213,7 +230,11 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
                     })?;
                 let (data, rest) = binary.split_at(size);
                 binary = rest;
-                tensor::binary_values(datatype, n, data).map_err(|e| bad_input(name, e))?
+                let values =
+                    tensor::binary_values(datatype, n, data).map_err(|e| bad_input(name, e))?;
+                for (row, v) in values.into_iter().enumerate() {
+                    place(column, row, v, &mut passengers, &mut ids, &mut items);
+                }
             }
             (None, Some(Elements(elements))) => {
                 if elements.len() != n {
@@ -222,26 +243,13 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
                         format!("has {} values for its shape's {n} rows", elements.len()),
                     ));
                 }
-                let mut values = Vec::with_capacity(n);
                 for (row, element) in elements.into_iter().enumerate() {
                     match tensor::json_value(datatype, element) {
-                        Ok(v) => values.push(v),
+                        Ok(v) => place(column, row, v, &mut passengers, &mut ids, &mut items),
                         Err(e) => items.push(ErrorItem::at(row, name, e)),
                     }
                 }
-                values
             }
-        };
-        match column {
-            Some(Column::Feature(i)) => {
-                for (p, v) in passengers.iter_mut().zip(values) {
-                    if let Some(slot) = p.value_mut(i) {
-                        *slot = v;
-                    }
-                }
-            }
-            Some(Column::Ignored(_)) => {}
-            None => ids = Some(id_values(name, values, &mut items)),
         }
     }
     if !binary.is_empty() {
@@ -258,7 +266,9 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
     }
     let missing: Vec<ErrorItem> = FIELDS
         .iter()
-        .filter(|f| f.required && !seen.contains_key(f.name))
+        .enumerate()
+        .filter(|(i, f)| f.required && seen & Column::Feature(*i).bit() == 0)
+        .map(|(_, f)| f)
         .map(|f| input_item(f.name, format!("is required: {}", f.expected())))
         .collect();
     if !missing.is_empty() {
@@ -295,7 +305,7 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
 }
 
 /// The number of rows every input's shape gives, `[N]` or `[N, 1]` alike.
-fn rows(inputs: &[RequestInput]) -> Result<usize, ApiError> {
+fn rows(inputs: &[RequestInput<'_>]) -> Result<usize, ApiError> {
     let mut n: Option<(usize, &str)> = None;
     for input in inputs {
         let rows = match input.shape.as_slice() {
@@ -328,28 +338,42 @@ fn rows(inputs: &[RequestInput]) -> Result<usize, ApiError> {
         .ok_or_else(|| bad("inputs", "is empty: send one input per column"))
 }
 
-/// The records' own ids from the `id` input (text; missing means none).
-fn id_values(
-    name: &str,
-    values: Vec<FieldValue>,
+/// Puts one value where its input goes: a passenger's field, a record's
+/// id (`column` is `None`: text, or missing for none), or nowhere (an
+/// ignored column).
+fn place(
+    column: Option<Column>,
+    row: usize,
+    value: FieldValue,
+    passengers: &mut [Passenger],
+    ids: &mut Option<Vec<Option<String>>>,
     items: &mut Vec<ErrorItem>,
-) -> Vec<Option<String>> {
-    values
-        .into_iter()
-        .enumerate()
-        .map(|(row, v)| match v {
-            FieldValue::Missing => None,
-            FieldValue::Text(t) => Some(t),
-            _ => {
-                items.push(ErrorItem::at(
-                    row,
-                    name,
-                    "must be text (BYTES): a record's id",
-                ));
-                None
+) {
+    match column {
+        Some(Column::Feature(i)) => {
+            if let Some(slot) = passengers.get_mut(row).and_then(|p| p.value_mut(i)) {
+                *slot = value;
             }
-        })
-        .collect()
+        }
+        Some(Column::Ignored(_)) => {}
+        None => {
+            let id = match value {
+                FieldValue::Missing => None,
+                FieldValue::Text(t) => Some(t),
+                _ => {
+                    items.push(ErrorItem::at(
+                        row,
+                        ID_KEY,
+                        "must be text (BYTES): a record's id",
+                    ));
+                    None
+                }
+            };
+            if let Some(slot) = ids.as_mut().and_then(|ids| ids.get_mut(row)) {
+                *slot = id;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

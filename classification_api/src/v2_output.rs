@@ -120,9 +120,11 @@ pub fn model_metadata(model: &Model, versions: Vec<String>) -> ModelMetadata {
 
 /// Checks that every output asked for exists.
 pub fn check_outputs(outputs: Option<&[(String, bool)]>) -> Result<(), ApiError> {
+    let Some(outputs) = outputs else {
+        return Ok(());
+    };
     let names = output_names();
     let unknown: Vec<ErrorItem> = outputs
-        .unwrap_or_default()
         .iter()
         .filter(|(name, _)| !names.contains(name))
         .map(|(name, _)| {
@@ -217,11 +219,13 @@ pub fn infer_response(
     let outputs = match outputs {
         Some(o) => o,
         None => {
-            default = output_names()
-                .into_iter()
-                .filter(|n| scored.explanations.is_some() || !is_explanation(n))
-                .map(|n| (n, binary_output))
-                .collect();
+            default = match scored.explanations {
+                Some(_) => output_names(),
+                None => OUTPUTS.iter().map(|(n, _)| (*n).to_owned()).collect(),
+            }
+            .into_iter()
+            .map(|n| (n, binary_output))
+            .collect();
             &default
         }
     };

@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use crate::service::{Server, build_bare_warp, build_release};
-use crate::{Options, Result, root};
+use crate::{Options, Result, root, v2_bodies};
 
 /// One passenger, as the dataset has them.
 const PASSENGER: &str = r#"{"pclass": 1, "name": "Allen, Miss. Elisabeth Walton", "sex": "female", "age": 29, "sibsp": 0, "parch": 0, "ticket": "24160", "fare": 211.3375, "cabin": "B5", "embarked": "S", "boat": "2", "body": null, "home.dest": "St Louis, MO"}"#;
@@ -18,10 +18,13 @@ pub fn run(args: &[String]) -> Result<()> {
             "--history",
             "--rows",
         ],
-        &[],
+        &["--v2"],
     )?;
     if let Some(backend) = o.get("--history") {
         return history(&o, backend);
+    }
+    if o.flag("--v2") {
+        return v2(&o);
     }
     let number = |name: &str, default: u64| -> Result<u64> {
         o.get(name).map_or(Ok(default), |v| {
@@ -326,6 +329,18 @@ impl Wrk {
 
     /// One scenario: `path` under load, POSTing `records` passengers if set.
     fn run(&self, url: &str, path: &str, records: Option<usize>) -> Result<WrkResult> {
+        let body = records.map(|n| Body {
+            name: format!("predict_{n}"),
+            content_type: "application/json",
+            bytes: format!(r#"{{"inputs": [{}]}}"#, vec![PASSENGER; n].join(", ")).into_bytes(),
+            header_length: None,
+        });
+        self.run_body(url, path, body.as_ref())
+    }
+
+    /// One scenario: `path` under load, POSTing `body` if set (read from a
+    /// file by the wrk script, so that binary bodies arrive intact).
+    fn run_body(&self, url: &str, path: &str, body: Option<&Body>) -> Result<WrkResult> {
         let mut cmd = Command::new("wrk");
         cmd.args([
             "--latency",
@@ -335,12 +350,23 @@ impl Wrk {
             &self.connections.to_string(),
         ])
         .args(["-d", &format!("{}s", self.duration), "--timeout", "5s"]);
-        if let Some(n) = records {
-            let script = self.dir.join(format!("predict_{n}.lua"));
-            let body = format!(r#"{{"inputs": [{}]}}"#, vec![PASSENGER; n].join(", "));
-            let lua = format!(
-                "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = [==[{body}]==]\n"
+        if let Some(body) = body {
+            let data = self.dir.join(format!("{}.body", body.name));
+            std::fs::write(&data, &body.bytes).map_err(|e| format!("{}: {e}", data.display()))?;
+            let script = self.dir.join(format!("{}.lua", body.name));
+            let mut lua = format!(
+                "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"{}\"\n",
+                body.content_type
             );
+            if let Some(n) = body.header_length {
+                lua.push_str(&format!(
+                    "wrk.headers[\"Inference-Header-Content-Length\"] = \"{n}\"\n"
+                ));
+            }
+            lua.push_str(&format!(
+                "local f = assert(io.open({:?}, \"rb\"))\nwrk.body = f:read(\"*a\")\nf:close()\n",
+                data.display().to_string()
+            ));
             std::fs::write(&script, lua).map_err(|e| format!("{}: {e}", script.display()))?;
             cmd.arg("-s").arg(&script);
         }
@@ -358,6 +384,92 @@ impl Wrk {
         println!("{url}{path}:\n{text}");
         WrkResult::parse(&text)
     }
+}
+
+/// A request body for a scenario.
+pub struct Body {
+    /// Names the files written for it.
+    pub name: String,
+    /// Its `Content-Type`.
+    pub content_type: &'static str,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// `Inference-Header-Content-Length`, for a body with binary tensors.
+    pub header_length: Option<usize>,
+}
+
+/// `--v2`: the Open Inference Protocol against `/predict` on one server:
+/// one record, then the 1309 dataset rows (JSON records, V2 JSON, V2 with
+/// binary tensors in and out).
+fn v2(o: &Options) -> Result<()> {
+    let number = |name: &str, default: u64| -> Result<u64> {
+        o.get(name).map_or(Ok(default), |v| {
+            v.parse()
+                .map_err(|_| format!("{name}: {v:?} is not a whole number"))
+        })
+    };
+    let wrk = Wrk {
+        dir: root().join("target/loadtest"),
+        threads: number("--threads", 2)?,
+        connections: number("--connections", 32)?,
+        duration: number("--duration", 10)?,
+    };
+    std::fs::create_dir_all(&wrk.dir).map_err(|e| format!("{}: {e}", wrk.dir.display()))?;
+    let data = std::fs::read(root().join("classification_model/datasets/titanic.csv"))
+        .map_err(|e| format!("the dataset: {e}"))?;
+    let dataset = classification_model::read_dataset(&data).map_err(|e| e.to_string())?;
+    let all = &dataset.passengers;
+    let one = &all[..1];
+    let infer = format!("/v2/models/{}/infer", classification_model::MODEL_NAME);
+    build_release()?;
+    let server = Server::start(&wrk.dir)?;
+    let url = format!("http://{}", server.addr);
+    // each /predict before and after the V2 runs it is compared with, so
+    // that the machine's drift shows and the ratios use their mean
+    let p1 = v2_bodies::records("p1", one);
+    let pall = v2_bodies::records("pall", all);
+    let (v1, vall, ball) = (
+        v2_bodies::json("v1", one),
+        v2_bodies::json("vall", all),
+        v2_bodies::binary("ball", all),
+    );
+    let scenarios = [
+        ("POST /predict, 1 record (JSON)", "/predict", &p1),
+        ("POST V2 infer, 1 row (JSON)", infer.as_str(), &v1),
+        ("POST /predict, 1 record (JSON), again", "/predict", &p1),
+        ("POST /predict, 1309 records (JSON)", "/predict", &pall),
+        ("POST V2 infer, 1309 rows (JSON)", infer.as_str(), &vall),
+        (
+            "POST V2 infer, 1309 rows (binary tensors)",
+            infer.as_str(),
+            &ball,
+        ),
+        (
+            "POST /predict, 1309 records (JSON), again",
+            "/predict",
+            &pall,
+        ),
+    ];
+    let mut results = Vec::new();
+    for (name, path, body) in &scenarios {
+        results.push((*name, wrk.run_body(&url, path, Some(body))?));
+    }
+    server.stop()?;
+    let mean =
+        |a: usize, b: usize| (results[a].1.requests_per_sec + results[b].1.requests_per_sec) / 2.0;
+    let (small, large) = (mean(0, 2), mean(3, 6));
+    let mut report = format!(
+        "V2 infer against /predict, wrk -t{} -c{} -d{}s, history off\n\n| scenario | requests/s | ratio to /predict of the same size (mean of its two runs) | p50 | p99 | errors |\n|---|---|---|---|---|---|\n",
+        wrk.threads, wrk.connections, wrk.duration
+    );
+    for (i, (name, r)) in results.iter().enumerate() {
+        report.push_str(&r.row(name, if i < 3 { small } else { large }));
+    }
+    println!("{report}");
+    let path = wrk.dir.join("v2.md");
+    std::fs::write(&path, &report).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("(written to {})", path.display());
+    Ok(())
 }
 
 /// What `wrk --latency` reports.

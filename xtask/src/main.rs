@@ -7,6 +7,7 @@ mod replay;
 mod service;
 mod soak;
 mod train;
+mod v2_bodies;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -26,7 +27,7 @@ Commands:
   check-release <TAG>
       Fail unless TAG is v<VERSION>, the versions agree, the artifact for VERSION
       is the only one and is fresh, and the model crate packages.
-  loadtest [--duration SECS] [--connections N] [--threads N] [--history sqlite|postgres [--rows N]]
+  loadtest [--duration SECS] [--connections N] [--threads N] [--history sqlite|postgres [--rows N] | --v2]
       Build the API and a bare warp handler (the framework's floor) in release
       mode, start them on 127.0.0.1, drive the bare handler, then GET /health and
       POST /predict (1 and 100 records), then the bare handler again, with wrk for
@@ -36,7 +37,9 @@ Commands:
       /predict with history off, on (SQLite in target/loadtest, or the
       TEST_DATABASE_URL PostgreSQL in a `loadtest` schema) and off again, then
       fill the store to N rows (default 1,000,000) and time /monitoring and
-      /history pages. Needs curl too (and psql for postgres).
+      /history pages. Needs curl too (and psql for postgres). With --v2: the
+      Open Inference Protocol's infer against /predict, one record and the
+      1309 dataset rows (JSON records; V2 JSON; V2 binary tensors).
   soak [--duration SECS] [--clients N]
       Build the API in release mode and drive it with N keep-alive clients
       (default 8) of mixed valid and invalid traffic for SECS (default 60), then
