@@ -100,29 +100,31 @@ fn every_documented_response_matches_the_real_one() {
         json!({ "inputs": inputs }).to_string()
     };
     let mut cases: Vec<(&str, &str, u16, Response)> = Vec::new();
-    for (path, infer) in [
-        ("/v2/models/{name}", format!("{v2}/infer")),
+    // (the documented model path, its /ready and /infer, and the real one)
+    for (path, ready, at, base) in [
+        (
+            "/v2/models/{name}",
+            "/v2/models/{name}/ready",
+            "/v2/models/{name}/infer",
+            v2.clone(),
+        ),
         (
             "/v2/models/{name}/versions/{version}",
-            format!("{v2v}/infer"),
+            "/v2/models/{name}/versions/{version}/ready",
+            "/v2/models/{name}/versions/{version}/infer",
+            v2v.clone(),
         ),
     ] {
-        let base = infer.trim_end_matches("/infer").to_owned();
-        let gets: Vec<(&str, u16, String)> = vec![
-            ("", 200, base.clone()),
-            ("", 404, base.replace(name, "nope")),
-            ("/ready", 200, format!("{base}/ready")),
-            (
-                "/ready",
-                404,
-                format!("{}/ready", base.replace(name, "nope")),
-            ),
-        ];
-        for (suffix, status, target) in gets {
-            let documented: &'static str = Box::leak(format!("{path}{suffix}").into_boxed_str());
+        let infer = format!("{base}/infer");
+        let elsewhere = base.replace(name, "nope");
+        for (documented, status, target) in [
+            (path, 200, base.clone()),
+            (path, 404, elsewhere.clone()),
+            (ready, 200, format!("{base}/ready")),
+            (ready, 404, format!("{elsewhere}/ready")),
+        ] {
             cases.push((documented, "get", status, server.get(&target)));
         }
-        let at: &'static str = Box::leak(format!("{path}/infer").into_boxed_str());
         let bad = infer.replace(name, "nope");
         for (status, target, headers, body) in [
             (200, &infer, json_ct.as_str(), v2_body(1, &[])),
