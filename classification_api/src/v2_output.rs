@@ -159,7 +159,7 @@ pub struct InferResponse<'a> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResponseOutput<'a> {
     /// Its name.
-    pub name: String,
+    pub name: &'a str,
     /// `INT64`, `FP64` or `BYTES`.
     pub datatype: &'static str,
     /// `[N]`.
@@ -215,31 +215,30 @@ pub fn infer_response(
     outputs: Option<&[(String, bool)]>,
     binary_output: bool,
 ) -> Response {
-    let default: Vec<(String, bool)>;
-    let outputs = match outputs {
-        Some(o) => o,
-        None => {
-            default = match scored.explanations {
-                Some(_) => output_names(),
-                None => OUTPUTS.iter().map(|(n, _)| (*n).to_owned()).collect(),
-            }
-            .into_iter()
-            .map(|n| (n, binary_output))
-            .collect();
-            &default
-        }
+    // the explanation outputs' names, when the default set includes them
+    let explained = match (outputs, &scored.explanations) {
+        (None, Some(_)) => output_names(),
+        _ => Vec::new(),
+    };
+    let outputs: Vec<(&str, bool)> = match outputs {
+        Some(o) => o.iter().map(|(n, b)| (n.as_str(), *b)).collect(),
+        None if explained.is_empty() => OUTPUTS.iter().map(|(n, _)| (*n, binary_output)).collect(),
+        None => explained
+            .iter()
+            .map(|n| (n.as_str(), binary_output))
+            .collect(),
     };
     let n = scored.ids.len();
     let mut binary = Vec::new();
     let mut tensors = Vec::with_capacity(outputs.len());
     for (name, as_binary) in outputs {
-        let (datatype, data) = match name.as_str() {
+        let (datatype, data) = match name {
             "predictions" => (Datatype::Int64, Data::Classes(&scored.result.predictions)),
             "probabilities" => (Datatype::Fp64, Data::Numbers(&scored.result.probabilities)),
             "ids" => (Datatype::Bytes, Data::Texts(&scored.ids)),
             other => (Datatype::Fp64, Data::Owned(explanation(scored, other))),
         };
-        let (parameters, data) = if *as_binary {
+        let (parameters, data) = if as_binary {
             let start = binary.len();
             data.put(&mut binary);
             (
@@ -252,7 +251,7 @@ pub fn infer_response(
             (None, Some(data))
         };
         tensors.push(ResponseOutput {
-            name: name.clone(),
+            name,
             datatype: datatype.name(),
             shape: [n],
             parameters,
