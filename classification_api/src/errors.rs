@@ -92,6 +92,12 @@ impl ConfigError {
     }
 }
 
+/// At most the first 64 characters of a value a client sent, for quoting
+/// it in an error.
+pub fn shorten(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
 /// One problem, as it appears in a response's `errors` list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErrorItem {

@@ -11,7 +11,7 @@ use futures_util::Stream;
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
-use crate::errors::{ApiError, ErrorItem, ProtocolError};
+use crate::errors::{ApiError, ErrorItem, ProtocolError, shorten};
 use crate::output::{self, StatusResponse};
 use crate::state::AppState;
 use crate::v2_input::{self, InferRequest};
@@ -63,10 +63,6 @@ fn find<'a>(state: &'a AppState, name: &str, version: Option<&str>) -> Result<&'
         )),
         _ => Ok(model),
     }
-}
-
-fn shorten(s: &str) -> String {
-    s.chars().take(64).collect()
 }
 
 /// `GET /v2/models/{name}[/versions/{version}]`: inputs, outputs, versions.

@@ -9,7 +9,7 @@ use classification_model::{Column, FIELDS, FieldValue, ID_KEY, Passenger};
 use serde::Deserialize;
 use warp::http::HeaderMap;
 
-use crate::errors::{ApiError, ErrorItem};
+use crate::errors::{ApiError, ErrorItem, shorten};
 use crate::input::{Batch, check_ids};
 use crate::tensor::{self, Datatype, Elements, INPUT_DATATYPES};
 
@@ -142,10 +142,6 @@ fn input_item(name: &str, message: impl std::fmt::Display) -> ErrorItem {
     ErrorItem::message(format!("input {:?} {message}", shorten(name)))
 }
 
-fn shorten(s: &str) -> String {
-    s.chars().take(64).collect()
-}
-
 /// Reads an `infer` body (with `headers` for its binary part, if any) of
 /// at most `max_rows` rows (413 beyond, before anything is allocated).
 pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer, ApiError> {
@@ -200,7 +196,7 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
                 name,
                 format!(
                     "has datatype {:?}: send {INPUT_DATATYPES}",
-                    input.datatype.chars().take(20).collect::<String>()
+                    shorten(&input.datatype)
                 ),
             )
         })?;

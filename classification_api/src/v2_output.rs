@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 
-use crate::errors::{ApiError, ErrorItem};
+use crate::errors::{ApiError, ErrorItem, shorten};
 use crate::scoring::Scored;
 use crate::tensor::{self, Datatype};
 use crate::v2_input::HEADER_LENGTH;
@@ -67,10 +67,14 @@ fn contribution(feature: &str) -> String {
 
 /// Whether an output name is one of the explanations.
 pub fn is_explanation(name: &str) -> bool {
-    name == BASELINE
-        || name
-            .strip_prefix("contribution_")
-            .is_some_and(|f| features().contains(&f))
+    name == BASELINE || contribution_index(name).is_some()
+}
+
+/// The index in [`features`] of the feature a `contribution_<feature>`
+/// output names.
+fn contribution_index(name: &str) -> Option<usize> {
+    let feature = name.strip_prefix("contribution_")?;
+    features().iter().position(|f| *f == feature)
 }
 
 /// Every output name, in the default order.
@@ -130,7 +134,7 @@ pub fn check_outputs(outputs: Option<&[(String, bool)]>) -> Result<(), ApiError>
         .map(|(name, _)| {
             ErrorItem::message(format!(
                 "output {:?} is no output of this model: the outputs are {}",
-                name.chars().take(64).collect::<String>(),
+                shorten(name),
                 names.join(", ")
             ))
         })
@@ -268,7 +272,7 @@ pub fn infer_response(
         Ok(body) => body,
         Err(e) => {
             tracing::error!(error = %e, "infer response failed");
-            return v2_error(ApiError::Internal);
+            return warp::Reply::into_response(ApiError::Internal.in_protocol());
         }
     };
     let json_len = body.len();
@@ -294,19 +298,11 @@ fn explanation(scored: &Scored, name: &str) -> Vec<f64> {
     if name == BASELINE {
         return explanations.iter().map(|e| e.baseline).collect();
     }
-    let index = features()
-        .iter()
-        .position(|f| contribution(f) == name)
-        .unwrap_or_default();
+    let index = contribution_index(name).unwrap_or_default();
     explanations
         .iter()
         .map(|e| e.contributions.values().nth(index).unwrap_or_default())
         .collect()
-}
-
-/// `{"error": "..."}`, as the protocol answers errors.
-pub fn v2_error(error: ApiError) -> Response {
-    warp::Reply::into_response(error.in_protocol())
 }
 
 #[cfg(test)]
