@@ -26,15 +26,6 @@ pub fn run(args: &[String]) -> Result<()> {
     if o.flag("--v2") {
         return v2(&o);
     }
-    let number = |name: &str, default: u64| -> Result<u64> {
-        o.get(name).map_or(Ok(default), |v| {
-            v.parse()
-                .map_err(|_| format!("{name}: {v:?} is not a whole number"))
-        })
-    };
-    let duration = number("--duration", 10)?;
-    let connections = number("--connections", 32)?;
-    let threads = number("--threads", 2)?;
     if Command::new("wrk").arg("--version").output().is_err() {
         return Err(
             "wrk is not installed: `apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`"
@@ -45,12 +36,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let bare = build_bare_warp()?;
     let dir = root().join("target/loadtest");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let wrk = Wrk {
-        dir: dir.clone(),
-        threads,
-        connections,
-        duration,
-    };
+    let wrk = Wrk::new(&o, dir.clone())?;
 
     // the floor (a bare warp handler) before and after the service, so that
     // the machine's drift shows and the ratios use their mean
@@ -104,19 +90,8 @@ pub fn run(args: &[String]) -> Result<()> {
 /// on in the same run, then `/monitoring` and `/history` pages over
 /// `--rows` stored rows (default 1,000,000).
 fn history(o: &Options, backend: &str) -> Result<()> {
-    let number = |name: &str, default: u64| -> Result<u64> {
-        o.get(name).map_or(Ok(default), |v| {
-            v.parse()
-                .map_err(|_| format!("{name}: {v:?} is not a whole number"))
-        })
-    };
-    let wrk = Wrk {
-        dir: root().join("target/loadtest"),
-        threads: number("--threads", 2)?,
-        connections: number("--connections", 32)?,
-        duration: number("--duration", 10)?,
-    };
-    let rows = number("--rows", 1_000_000)?;
+    let wrk = Wrk::new(o, root().join("target/loadtest"))?;
+    let rows = o.number("--rows", 1_000_000)?;
     std::fs::create_dir_all(&wrk.dir).map_err(|e| format!("{}: {e}", wrk.dir.display()))?;
     let store: Vec<(String, String)> = match backend {
         "sqlite" => {
@@ -319,6 +294,17 @@ struct Wrk {
 }
 
 impl Wrk {
+    /// `--threads`, `--connections` and `--duration` (default 2, 32 and 10 s),
+    /// writing its scripts to `dir`.
+    fn new(o: &Options, dir: std::path::PathBuf) -> Result<Self> {
+        Ok(Wrk {
+            dir,
+            threads: o.number("--threads", 2)?,
+            connections: o.number("--connections", 32)?,
+            duration: o.number("--duration", 10)?,
+        })
+    }
+
     /// `GET /` on the bare warp handler, started and stopped around the run.
     fn measure_bare(&self, binary: &std::path::Path) -> Result<WrkResult> {
         let bare = Server::start_binary(binary, &self.dir, "bare_warp")?;
@@ -402,18 +388,7 @@ pub struct Body {
 /// one record, then the 1309 dataset rows (JSON records, V2 JSON, V2 with
 /// binary tensors in and out).
 fn v2(o: &Options) -> Result<()> {
-    let number = |name: &str, default: u64| -> Result<u64> {
-        o.get(name).map_or(Ok(default), |v| {
-            v.parse()
-                .map_err(|_| format!("{name}: {v:?} is not a whole number"))
-        })
-    };
-    let wrk = Wrk {
-        dir: root().join("target/loadtest"),
-        threads: number("--threads", 2)?,
-        connections: number("--connections", 32)?,
-        duration: number("--duration", 10)?,
-    };
+    let wrk = Wrk::new(o, root().join("target/loadtest"))?;
     std::fs::create_dir_all(&wrk.dir).map_err(|e| format!("{}: {e}", wrk.dir.display()))?;
     let data = std::fs::read(root().join("classification_model/datasets/titanic.csv"))
         .map_err(|e| format!("the dataset: {e}"))?;

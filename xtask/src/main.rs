@@ -144,6 +144,14 @@ impl Options {
             .map(|(_, v)| v.as_str())
     }
 
+    /// A whole-number option, or `default` when it is absent.
+    fn number(&self, name: &str, default: u64) -> Result<u64> {
+        self.get(name).map_or(Ok(default), |v| {
+            v.parse()
+                .map_err(|_| format!("{name}: {v:?} is not a whole number"))
+        })
+    }
+
     fn flag(&self, name: &str) -> bool {
         self.flags.iter().any(|f| f == name)
     }

@@ -78,7 +78,6 @@ pub fn binary(name: &str, passengers: &[Passenger]) -> Body {
     let mut data = Vec::new();
     let mut inputs = Vec::new();
     for (i, field) in FIELDS.iter().enumerate() {
-        let _ = field;
         let start = data.len();
         for v in column(passengers, i) {
             match datatype(i) {
@@ -92,7 +91,7 @@ pub fn binary(name: &str, passengers: &[Passenger]) -> Body {
             }
         }
         inputs.push(
-            json!({"name": FIELDS[i].name, "shape": [n], "datatype": datatype(i),
+            json!({"name": field.name, "shape": [n], "datatype": datatype(i),
                            "parameters": {"binary_data_size": data.len() - start}}),
         );
     }
