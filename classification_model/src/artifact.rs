@@ -169,8 +169,8 @@ impl Artifact {
     }
 
     /// Parses and checks an artifact: its format revision, its structure and
-    /// the consistency of its parameters. The model version is not checked
-    /// here (see [`Model::from_artifact`](crate::Model::from_artifact)).
+    /// the consistency of its parameters. Any semver model version is
+    /// accepted.
     pub fn from_json(text: &str) -> Result<Self> {
         let header: Header = serde_json::from_str(text).map_err(|e| {
             Error::Artifact(format!("not a model artifact (corrupt or truncated?): {e}"))
@@ -195,7 +195,8 @@ impl Artifact {
         &self.model_name
     }
 
-    /// The model version (semver), equal to the `VERSION` of the crate that trained it.
+    /// The model version (semver): the crate's `VERSION` when `cargo xtask
+    /// train` wrote it, or the one given with `--version`.
     pub fn model_version(&self) -> &str {
         &self.model_version
     }

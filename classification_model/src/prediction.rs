@@ -160,7 +160,16 @@ impl Model {
         let text = file
             .contents_utf8()
             .ok_or_else(|| Error::Artifact(format!("{name} is not UTF-8 text")))?;
-        Self::from_json(text)
+        let model = Self::from_json(text)?;
+        if model.version() != model_version() {
+            return Err(Error::Artifact(format!(
+                "{name} holds model version {}, not this crate's {}: \
+                 run `cargo xtask train` and rebuild",
+                model.version(),
+                model_version()
+            )));
+        }
+        Ok(model)
     }
 
     /// Loads a model from an artifact file (for example one written by
@@ -174,18 +183,11 @@ impl Model {
         Self::from_artifact(Artifact::from_json(text)?)
     }
 
-    /// Wraps an artifact. Fails unless its model version is this crate's
-    /// `VERSION`: a model is only served by the code it was trained with.
+    /// Wraps an artifact of any model version: every `Artifact` was checked
+    /// when it was read or trained, and its format revision fixes how it is
+    /// scored, so a model trained by another crate version scores here as it
+    /// did there.
     pub fn from_artifact(artifact: Artifact) -> Result<Model> {
-        // every `Artifact` was checked when it was read or trained
-        if artifact.model_version != model_version() {
-            return Err(Error::Artifact(format!(
-                "the artifact is model version {} but this crate is version {}: \
-                 retrain with `cargo xtask train`",
-                artifact.model_version,
-                model_version()
-            )));
-        }
         Ok(Model {
             scorer: Scorer::new(&artifact.pipeline),
             artifact,

@@ -16,11 +16,13 @@ const HELP: &str = "\
 cargo xtask <command>
 
 Commands:
-  train [--data FILE] [--test-size F] [--seed N] [--out DIR] [--check]
+  train [--data FILE] [--test-size F] [--seed N] [--out DIR [--version X.Y.Z]] [--check]
       Retrain the model for the current VERSION and write its artifact
-      (default: the committed dataset, 0.2, 0, classification_model/trained_models).
-      --test-size 0 fits on all rows in file order. --check retrains in memory
-      and fails if the committed artifact differs.
+      (default: the committed dataset, 0.2, 0, classification_model/trained_models,
+      where it replaces any other version's). --test-size 0 fits on all rows in
+      file order. --out DIR writes into DIR (a MODELS_DIR) beside the versions
+      already there, atomically; --version labels it with another model version.
+      --check retrains in memory and fails if the committed artifact differs.
   bump <major|minor|patch|X.Y.Z>
       Set a greater model version in VERSION, the model crate's Cargo.toml, the
       API's dependency on it and Cargo.lock; start its CHANGELOG section; retrain.
@@ -48,8 +50,7 @@ Commands:
       exit code other than 0.
   replay --db URL --model FILE
       Score a prediction history's logged inputs (sqlite://FILE or
-      postgres://...) with the artifact FILE (of this VERSION, e.g. from
-      `train --out DIR`): agreement rate, mean and max |Δp|, and both models'
+      postgres://...) with the artifact FILE (e.g. from `train --out DIR`): agreement rate, mean and max |Δp|, and both models'
       accuracy, ROC-AUC, log-loss and Brier on the rows with feedback.
   modules
       Print each crate's module graph (who imports whom through crate::) and

@@ -9,7 +9,7 @@ use crate::{Options, Result, current_version, model_dir};
 pub fn run(args: &[String]) -> Result<()> {
     let o = Options::parse(
         args,
-        &["--data", "--test-size", "--seed", "--out"],
+        &["--data", "--test-size", "--seed", "--out", "--version"],
         &["--check"],
     )?;
     if let Some(p) = o.positional.first() {
@@ -19,10 +19,12 @@ pub fn run(args: &[String]) -> Result<()> {
         .get("--data")
         .map(PathBuf::from)
         .unwrap_or_else(|| model_dir().join("datasets/titanic.csv"));
-    let out = o
-        .get("--out")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| model_dir().join("trained_models"));
+    // the embedded directory holds only the current version's artifact;
+    // another directory (a MODELS_DIR) keeps the versions it has
+    let (out, only) = match o.get("--out") {
+        Some(dir) => (PathBuf::from(dir), false),
+        None => (model_dir().join("trained_models"), true),
+    };
     let mut config = TrainingConfig::default();
     if let Some(t) = o.get("--test-size") {
         config.test_size = t
@@ -34,28 +36,54 @@ pub fn run(args: &[String]) -> Result<()> {
             .parse()
             .map_err(|_| format!("--seed: {s:?} is not an integer from 0 to 4294967295"))?;
     }
-    let version = current_version()?;
-    train_to(&data, &out, &config, &version, o.flag("--check"))
+    let version = match o.get("--version") {
+        Some(v) if o.get("--out").is_some() => semver::Version::parse(v)
+            .map_err(|e| format!("--version: {v:?} is not a semver version: {e}"))?,
+        Some(_) => {
+            return Err(
+                "--version needs --out DIR: the embedded artifact is always VERSION's".into(),
+            );
+        }
+        None => current_version()?,
+    };
+    let target = Target {
+        dir: &out,
+        only,
+        check: o.flag("--check"),
+    };
+    train_to(&data, target, &config, &version)
+}
+
+/// Where an artifact goes.
+struct Target<'a> {
+    dir: &'a Path,
+    /// Remove the other artifacts there (the embedded directory).
+    only: bool,
+    /// Compare with the file there instead of writing it.
+    check: bool,
 }
 
 /// Retrains with the defaults for `version` and writes the artifact.
 pub fn retrain(version: &semver::Version) -> Result<()> {
     train_to(
         &model_dir().join("datasets/titanic.csv"),
-        &model_dir().join("trained_models"),
+        Target {
+            dir: &model_dir().join("trained_models"),
+            only: true,
+            check: false,
+        },
         &TrainingConfig::default(),
         version,
-        false,
     )
 }
 
 fn train_to(
     data: &Path,
-    out: &Path,
+    target: Target<'_>,
     config: &TrainingConfig,
     version: &semver::Version,
-    check_only: bool,
 ) -> Result<()> {
+    let out = target.dir;
     let bytes = std::fs::read(data).map_err(|e| format!("{}: {e}", data.display()))?;
     let artifact = train(&bytes, config, version).map_err(|e| e.to_string())?;
     let m = artifact.metrics();
@@ -76,19 +104,28 @@ fn train_to(
         );
     }
     let json = artifact.to_json();
-    let target = out.join(artifact_file_name(&version.to_string()));
-    if check_only {
-        return check(out, &target, &json);
+    let file = out.join(artifact_file_name(&version.to_string()));
+    if target.check {
+        return check(out, &file, &json);
     }
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    for old in artifacts_in(out)? {
-        if old != target {
-            std::fs::remove_file(&old).map_err(|e| format!("{}: {e}", old.display()))?;
-            println!("removed {}", old.display());
+    if target.only {
+        for old in artifacts_in(out)? {
+            if old != file {
+                std::fs::remove_file(&old).map_err(|e| format!("{}: {e}", old.display()))?;
+                println!("removed {}", old.display());
+            }
         }
     }
-    std::fs::write(&target, json).map_err(|e| format!("{}: {e}", target.display()))?;
-    println!("wrote {}", target.display());
+    // written beside and renamed into place: a server watching the
+    // directory never reads half a file
+    let partial = out.join(format!(
+        ".{}.partial",
+        artifact_file_name(&version.to_string())
+    ));
+    std::fs::write(&partial, json).map_err(|e| format!("{}: {e}", partial.display()))?;
+    std::fs::rename(&partial, &file).map_err(|e| format!("{}: {e}", file.display()))?;
+    println!("wrote {}", file.display());
     Ok(())
 }
 
