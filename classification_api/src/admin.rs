@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes};
+use classification_model::Model;
 use futures_util::{Stream, StreamExt};
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
@@ -240,17 +241,18 @@ pub async fn feedback(
 }
 
 /// `GET /monitoring`: counts, positive rate, probability histogram, drift
-/// (PSI) per feature and live metrics on the records with feedback.
+/// (PSI) per feature, live metrics on the records with feedback, and how
+/// far a shadow version agrees.
 #[utoipa::path(get, path = "/monitoring", tag = "history",
     params(
         ("since" = Option<String>, Query, format = DateTime, description = "From this RFC 3339 time on"),
         ("until" = Option<String>, Query, format = DateTime, description = "Before this RFC 3339 time"),
-        ("version" = Option<String>, Query, pattern = r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$", description = "The model version (default and only one served: the current)"),
+        ("version" = Option<String>, Query, pattern = r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$", description = "A version served (default: the default version)"),
     ),
     security((), ("admin_key" = [])),
     responses(
         (status = 200, description = "The figures", body = MonitoringReport),
-        (status = 400, description = "A bad query parameter (named), or another version than the one served", body = crate::errors::ErrorResponse),
+        (status = 400, description = "A bad query parameter (named), or a version not served", body = crate::errors::ErrorResponse),
         (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::errors::ErrorResponse),
         (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::errors::ErrorResponse),
         (status = 503, description = "The history store is unavailable", body = crate::errors::ErrorResponse),
@@ -261,36 +263,37 @@ pub async fn monitoring(
 ) -> Result<Response, ApiError> {
     let recorder = history(&state)?;
     let mut q = input::history_query(&query, &["since", "until", "version"])?;
-    match &q.filter.version {
-        Some(v) if v != state.model.version() => {
-            return Err(ApiError::BadRequest(vec![ErrorItem::field(
-                "version",
-                format!(
-                    "drift is measured against the served model's training data: only version {} is served",
-                    state.model.version()
-                ),
-            )]));
-        }
-        _ => q.filter.version = Some(state.model.version().to_owned()),
-    }
-    let report = report(&state, recorder, q.filter)
+    let models = state.models.current();
+    // drift is measured against a version's own training data
+    let model = models
+        .get(q.filter.version.as_deref())
+        .map_err(|e| match e {
+            ApiError::NotFoundItem(item) => ApiError::BadRequest(vec![item]),
+            other => other,
+        })?
+        .clone();
+    q.filter.version = Some(model.version().to_owned());
+    let report = report(&model, recorder, q.filter)
         .await
         .map_err(|e| failed(recorder, &e))?;
     Ok(output::json(&report, StatusCode::OK))
 }
 
-/// The monitoring report on `filter`'s rows.
+/// The monitoring report on `filter`'s rows, served by `model`.
 pub async fn report(
-    state: &AppState,
+    model: &Model,
     recorder: &Recorder,
     filter: Filter,
 ) -> Result<MonitoringReport, sqlx::Error> {
-    monitoring::report(
-        state.model,
+    let shadow = recorder.store.shadow_sums(&filter).await?;
+    let mut report = monitoring::report(
+        model,
         recorder.store.bin_counts(filter.clone()),
         recorder.store.feedback_pairs(filter),
     )
-    .await
+    .await?;
+    report.shadow = shadow.into_iter().map(Into::into).collect();
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -37,6 +37,15 @@ pub struct Config {
     pub api_key: Option<ApiKey>,
     /// `MODEL_PATH`: serve this artifact file instead of the embedded model.
     pub model_path: Option<PathBuf>,
+    /// `MODELS_DIR`: further versions' artifacts, served beside the base
+    /// model and read again on reload.
+    pub models_dir: Option<PathBuf>,
+    /// `DEFAULT_MODEL_VERSION`: the version unversioned requests get
+    /// (default: the base model's).
+    pub default_version: Option<semver::Version>,
+    /// `SHADOW_MODEL_VERSION`: a version that also scores every request, off
+    /// the response path, for comparison.
+    pub shadow_version: Option<semver::Version>,
     /// `CORS_ORIGINS`: origins allowed to call the API from a browser,
     /// comma-separated, or `*` for any; unset = no CORS headers (default).
     pub cors_origins: Option<Vec<String>>,
@@ -104,6 +113,9 @@ impl Default for Config {
             max_connections: 4096,
             api_key: None,
             model_path: None,
+            models_dir: None,
+            default_version: None,
+            shadow_version: None,
             cors_origins: None,
             history: HistoryStore::Sqlite(PathBuf::from(DEFAULT_HISTORY_PATH)),
             keep_names: false,
@@ -160,6 +172,9 @@ impl Config {
             )?,
             api_key: key(lookup("API_KEY"), "API_KEY")?,
             model_path: get("MODEL_PATH").map(PathBuf::from),
+            models_dir: get("MODELS_DIR").map(PathBuf::from),
+            default_version: version(get("DEFAULT_MODEL_VERSION"), "DEFAULT_MODEL_VERSION")?,
+            shadow_version: version(get("SHADOW_MODEL_VERSION"), "SHADOW_MODEL_VERSION")?,
             history: match (
                 get("HISTORY").map(|v| v.trim().to_ascii_lowercase()),
                 get("DATABASE_URL"),
@@ -232,6 +247,19 @@ impl Config {
 
 /// The history file when neither `HISTORY_PATH` nor `DATABASE_URL` is set.
 pub const DEFAULT_HISTORY_PATH: &str = "data/history.sqlite3";
+
+/// A model version.
+fn version(
+    value: Option<String>,
+    name: &'static str,
+) -> Result<Option<semver::Version>, ConfigError> {
+    value
+        .map(|v| {
+            semver::Version::parse(v.trim())
+                .map_err(|_| ConfigError::new(name, &v, "a semver version such as 0.2.0"))
+        })
+        .transpose()
+}
 
 /// A bearer key: at least 16 characters, no surrounding spaces.
 fn key(value: Option<String>, name: &'static str) -> Result<Option<ApiKey>, ConfigError> {
@@ -309,6 +337,27 @@ mod tests {
         assert!(from(&[("MAX_BODY_BYTES", "0")]).is_err());
         assert!(from(&[("HOST", "nowhere")]).is_err());
         assert!(from(&[("MAX_IN_FLIGHT", "-1")]).is_err());
+    }
+
+    #[test]
+    fn model_versions() {
+        let c = from(&[
+            ("MODELS_DIR", "models"),
+            ("DEFAULT_MODEL_VERSION", " 0.2.0"),
+            ("SHADOW_MODEL_VERSION", "0.3.0-rc.1"),
+        ])
+        .unwrap();
+        assert_eq!(c.models_dir, Some(PathBuf::from("models")));
+        assert_eq!(c.default_version.unwrap().to_string(), "0.2.0");
+        assert_eq!(c.shadow_version.unwrap().to_string(), "0.3.0-rc.1");
+        let e = from(&[("DEFAULT_MODEL_VERSION", "2")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("DEFAULT_MODEL_VERSION") && e.contains("semver"),
+            "{e}"
+        );
+        assert!(from(&[("SHADOW_MODEL_VERSION", "v1.0.0")]).is_err());
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub enum ServiceError {
     /// The embedded model could not be loaded.
     #[error("cannot load the model: {0}")]
     Model(#[from] classification_model::Error),
+    /// The configured model versions cannot be served.
+    #[error("cannot serve the model versions: {0}")]
+    Models(String),
     /// Waiting for a shutdown signal failed.
     #[error("cannot install the signal handlers: {0}")]
     Signal(std::io::Error),

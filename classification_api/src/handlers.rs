@@ -12,8 +12,9 @@ use warp::Reply;
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ErrorItem};
 use crate::input::{self, Format};
+use crate::models::Models;
 use crate::output::{self, HealthResponse, ModelInfo, PredictResponse, StatusResponse};
 use crate::scoring;
 use crate::state::AppState;
@@ -29,7 +30,7 @@ pub fn health(state: Arc<AppState>) -> Response {
         &HealthResponse {
             name: SERVICE_NAME.into(),
             api_version: env!("CARGO_PKG_VERSION").into(),
-            model_version: state.model.version().into(),
+            model_version: state.models.current().default_model().version().into(),
         },
         StatusCode::OK,
     )
@@ -70,25 +71,28 @@ fn status(status: &str, code: StatusCode) -> Response {
     )
 }
 
-/// `GET /model`: the model's metadata, its features (the field table) and
-/// its fitted parameters.
+/// `GET /model[?version=X]`: the default version's (or X's) metadata, its
+/// features (the field table) and fitted parameters, and every version served.
 #[utoipa::path(get, path = "/model", tag = "model",
-    responses((status = 200, description = "The model served", body = ModelInfo)))]
-pub fn model_info(state: Arc<AppState>) -> Response {
-    let a = state.model.artifact();
-    output::json(
-        &ModelInfo {
-            name: a.model_name().to_owned(),
-            version: a.model_version().to_owned(),
-            format_revision: a.format_revision(),
-            features: classification_model::feature_specs(),
-            training_data: a.training_data().clone(),
-            config: a.config().clone(),
-            metrics: a.metrics().clone(),
-            pipeline: a.summary(),
-        },
-        StatusCode::OK,
-    )
+    params(("version" = Option<String>, Query, description = "A version served (default: the default version)")),
+    responses(
+        (status = 200, description = "The model", body = ModelInfo),
+        (status = 400, description = "An unknown query parameter", body = crate::errors::ErrorResponse),
+        (status = 404, description = "No such version is served", body = crate::errors::ErrorResponse),
+    ))]
+pub fn model_info(query: HashMap<String, String>, state: Arc<AppState>) -> Response {
+    let models = state.models.current();
+    if let Some(other) = query.keys().find(|k| k.as_str() != "version") {
+        return ApiError::BadRequest(vec![ErrorItem::field(
+            other,
+            "unknown query parameter: the only one is `version`",
+        )])
+        .into_response();
+    }
+    match models.get(query.get("version").map(String::as_str)) {
+        Ok(model) => output::json(&output::model_info(model, &models), StatusCode::OK),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// `GET /metrics`: Prometheus text format.
@@ -114,10 +118,13 @@ pub fn index() -> Response {
 }
 
 /// `POST /predict`: JSON (`{"inputs": [...]}`) or CSV in; JSON or CSV out
-/// (by `Accept`); `?explain=true` adds per-feature explanations.
+/// (by `Accept`); `?explain=true` adds per-feature explanations,
+/// `?version=X` picks the version.
 #[utoipa::path(post, path = "/predict", tag = "prediction",
     params(("explain" = Option<bool>, Query,
-        description = "Add per-passenger explanations: the intercept (baseline) and each feature's contribution to the log-odds")),
+        description = "Add per-passenger explanations: the intercept (baseline) and each feature's contribution to the log-odds"),
+        ("version" = Option<String>, Query,
+        description = "The model version to score with (`GET /model` lists them; default: the default version)")),
     request_body(content = crate::input::PredictBody, content_type = "application/json"),
     responses(
         (status = 200, description = "Predictions (JSON, or CSV with `Accept: text/csv`)", content(
@@ -126,6 +133,7 @@ pub fn index() -> Response {
         )),
         (status = 400, description = "Malformed JSON, not an object, no `inputs` list, or an unknown query parameter", body = PredictResponse),
         (status = 401, description = "`API_KEY` is set and the bearer token is missing or wrong", body = PredictResponse),
+        (status = 404, description = "No such version is served", body = PredictResponse),
         (status = 408, description = "The body did not arrive in time", body = PredictResponse),
         (status = 413, description = "Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` records", body = PredictResponse),
         (status = 409, description = "A record's own `id` is already stored, or repeated in the request: nothing was stored", body = PredictResponse),
@@ -140,11 +148,18 @@ pub async fn predict(
     state: Arc<AppState>,
 ) -> Response {
     let request_id = input::request_id_or_new(&headers);
-    let response = match predict_batch(&query, &headers, body, &state, &request_id).await {
+    // the versions as the request found them, whatever a reload does meanwhile
+    let models = state.models.current();
+    let response = match predict_batch(&query, &headers, body, &state, &models, &request_id).await {
         Ok(response) => response,
         Err(e) => {
             scoring::count_failure(&state, &e);
-            e.in_prediction(state.model.version()).into_response()
+            let version = query
+                .get("version")
+                .and_then(|v| models.get(Some(v)).ok())
+                .unwrap_or(models.default_model())
+                .version();
+            e.in_prediction(version).into_response()
         }
     };
     output::tag_request(response, &request_id)
@@ -155,14 +170,16 @@ async fn predict_batch(
     headers: &HeaderMap,
     body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
     state: &AppState,
+    models: &Models,
     request_id: &str,
 ) -> Result<Response, ApiError> {
-    let explain = input::explain_flag(query)?;
+    let options = input::predict_options(query)?;
+    let chosen = models.choose(options.version.as_deref())?;
     let format = input::body_format(headers)?;
     let bytes = input::read_body(headers, body, state.body).await?;
     let permit = scoring::admit(state)?;
     let batch = input::parse(format, &bytes)?;
-    let scored = scoring::score(state, permit, &batch, explain, request_id).await?;
+    let scored = scoring::score(state, &chosen, permit, batch, options.explain, request_id).await?;
     Ok(match input::answer_format(headers) {
         Format::Csv => {
             output::predictions_csv(&scored.result, scored.explanations.as_deref(), &scored.ids)

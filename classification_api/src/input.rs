@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use warp::http::{HeaderMap, header};
 
-use crate::errors::{ApiError, ErrorItem};
+use crate::errors::{ApiError, ErrorItem, shorten};
 use crate::state::BodyLimits;
 
 /// How far past the limit an oversized body is read (and dropped) before its
@@ -111,27 +111,42 @@ pub fn answer_format(headers: &HeaderMap) -> Format {
     }
 }
 
-/// `/predict`'s query: only `explain` (`true`/`false`, `1`/`0`).
-pub fn explain_flag(query: &HashMap<String, String>) -> Result<bool, ApiError> {
+/// What `/predict`'s query asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PredictOptions {
+    /// `explain=true`: add explanations.
+    pub explain: bool,
+    /// `version=X.Y.Z`: the model version to score with (else the default).
+    pub version: Option<String>,
+}
+
+/// `/predict`'s query: `explain` (`true`/`false`, `1`/`0`) and `version`.
+pub fn predict_options(query: &HashMap<String, String>) -> Result<PredictOptions, ApiError> {
     let bad =
         |field: &str, message: String| ApiError::BadRequest(vec![ErrorItem::field(field, message)]);
-    if let Some(other) = query.keys().find(|k| k.as_str() != "explain") {
+    if let Some(other) = query
+        .keys()
+        .find(|k| !matches!(k.as_str(), "explain" | "version"))
+    {
         return Err(bad(
             other,
-            "unknown query parameter: the only one is `explain`".into(),
+            "unknown query parameter: the only ones are `explain` and `version`".into(),
         ));
     }
-    match query.get("explain").map(String::as_str) {
-        None | Some("false" | "0") => Ok(false),
-        Some("true" | "1") => Ok(true),
-        Some(v) => Err(bad(
-            "explain",
-            format!(
-                "must be true or false, got {:?}",
-                v.chars().take(40).collect::<String>()
-            ),
-        )),
-    }
+    let explain = match query.get("explain").map(String::as_str) {
+        None | Some("false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(v) => {
+            return Err(bad(
+                "explain",
+                format!("must be true or false, got {:?}", shorten(v)),
+            ));
+        }
+    };
+    Ok(PredictOptions {
+        explain,
+        version: query.get("version").cloned(),
+    })
 }
 
 /// Passengers parsed from a body, with the CSV line of each where the body
@@ -422,15 +437,19 @@ mod tests {
     #[test]
     fn query() {
         let q = |pairs: &[(&str, &str)]| {
-            explain_flag(
+            predict_options(
                 &pairs
                     .iter()
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
             )
         };
-        assert_eq!(q(&[]), Ok(false));
-        assert_eq!(q(&[("explain", "1")]), Ok(true));
+        assert_eq!(q(&[]), Ok(PredictOptions::default()));
+        assert!(q(&[("explain", "1")]).unwrap().explain);
+        assert_eq!(
+            q(&[("version", "0.2.0")]).unwrap().version.as_deref(),
+            Some("0.2.0")
+        );
         assert!(q(&[("explain", "yes")]).is_err());
         assert!(q(&[("x", "1")]).is_err());
     }

@@ -1,5 +1,5 @@
 //! Prometheus metrics: requests by route and status, latency, predictions by
-//! class, validation failures, and the model version.
+//! class, validation failures, the model versions loaded and their reloads.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -10,6 +10,7 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
+use crate::models::Models;
 use crate::monitoring::MonitoringReport;
 use crate::paths::{ROUTES, route_index};
 
@@ -58,6 +59,21 @@ pub struct Metrics {
     monitoring: Family<FigureLabels, Gauge<f64, AtomicU64>>,
     drift: Family<FeatureLabels, Gauge<f64, AtomicU64>>,
     store_up: Gauge,
+    versions: Family<VersionLabels, Gauge>,
+    loads: Counter,
+    refused: Counter,
+    shadow_records: Counter,
+    shadow_agreements: Counter,
+    shadow_difference: Histogram,
+    shadow_dropped: Counter,
+    shadow_unstored: Counter,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VersionLabels {
+    version: String,
+    /// `default`, `shadow` or `other`.
+    role: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -133,6 +149,54 @@ impl Metrics {
             "1 while the history store accepts writes, 0 while it is down (absent with HISTORY=off)",
             store_up.clone(),
         );
+        let versions = Family::<VersionLabels, Gauge>::default();
+        registry.register(
+            "model_versions_loaded",
+            "1 for each model version served, by role (default, shadow or other)",
+            versions.clone(),
+        );
+        let loads = Counter::default();
+        registry.register(
+            "model_loads",
+            "Loads of the model versions: the start, then each reload (MODELS_DIR changed, SIGHUP or POST /admin/reload)",
+            loads.clone(),
+        );
+        let refused = Counter::default();
+        registry.register(
+            "model_artifacts_refused",
+            "Artifact files a load refused (corrupt, inconsistent, misnamed...; the log says why)",
+            refused.clone(),
+        );
+        let shadow_records = Counter::default();
+        registry.register(
+            "shadow_records",
+            "Records the shadow version (SHADOW_MODEL_VERSION) scored",
+            shadow_records.clone(),
+        );
+        let shadow_agreements = Counter::default();
+        registry.register(
+            "shadow_agreements",
+            "Records the shadow version gave the served prediction",
+            shadow_agreements.clone(),
+        );
+        let shadow_difference = Histogram::new(exponential_buckets(0.0001, 4.0, 8));
+        registry.register(
+            "shadow_probability_difference",
+            "|served probability - shadow probability| per record",
+            shadow_difference.clone(),
+        );
+        let shadow_dropped = Counter::default();
+        registry.register(
+            "shadow_dropped",
+            "Records the shadow did not score (its queue was full)",
+            shadow_dropped.clone(),
+        );
+        let shadow_unstored = Counter::default();
+        registry.register(
+            "shadow_unstored",
+            "Shadow answers the history store did not take (it was down)",
+            shadow_unstored.clone(),
+        );
         let ok_by_route = ROUTES
             .iter()
             .map(|route| {
@@ -165,6 +229,48 @@ impl Metrics {
             monitoring,
             drift,
             store_up,
+            versions,
+            loads,
+            refused,
+            shadow_records,
+            shadow_agreements,
+            shadow_difference,
+            shadow_dropped,
+            shadow_unstored,
+        }
+    }
+
+    /// Records how the shadow's answers compare with the served ones.
+    pub fn record_shadow(&self, served: &[u8], shadow: &[u8], served_p: &[f64], shadow_p: &[f64]) {
+        self.shadow_records.inc_by(served.len() as u64);
+        let same = served.iter().zip(shadow).filter(|(a, b)| a == b).count();
+        self.shadow_agreements.inc_by(same as u64);
+        for (a, b) in served_p.iter().zip(shadow_p) {
+            self.shadow_difference.observe((a - b).abs());
+        }
+    }
+
+    /// Records records the shadow did not score.
+    pub fn record_shadow_dropped(&self, records: usize) {
+        self.shadow_dropped.inc_by(records as u64);
+    }
+
+    /// Records shadow answers the store did not take.
+    pub fn record_shadow_unstored(&self, records: usize) {
+        self.shadow_unstored.inc_by(records as u64);
+    }
+
+    /// Records a load of the model versions: what is served, and how many
+    /// files were refused.
+    pub fn record_reload(&self, models: &Models, refused: usize) {
+        self.loads.inc();
+        self.refused.inc_by(refused as u64);
+        self.versions.clear();
+        for version in models.names() {
+            let role = models.role(&version);
+            self.versions
+                .get_or_create(&VersionLabels { version, role })
+                .set(1);
         }
     }
 

@@ -12,6 +12,8 @@ use futures_util::{Stream, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::store::ShadowSums;
+
 /// Bits per feature's bin in the packed value.
 const BITS: u32 = 5;
 
@@ -61,6 +63,36 @@ pub struct MonitoringReport {
     pub live: Option<LiveScores>,
     /// The artifact's metrics on its held-out test rows, for comparison.
     pub training_test: Option<Scores>,
+    /// Per shadow version that scored these records too: how far it agrees.
+    pub shadow: Vec<ShadowAgreement>,
+}
+
+/// How a shadow version's answers compare with the served ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ShadowAgreement {
+    /// The shadow version.
+    pub version: String,
+    /// Records it scored (of the `count` served).
+    pub records: u64,
+    /// Share of those it gave the served prediction.
+    pub agreement: f64,
+    /// Mean |served probability - shadow probability|.
+    pub mean_abs_difference: f64,
+    /// Largest |served probability - shadow probability|.
+    pub max_abs_difference: f64,
+}
+
+impl From<ShadowSums> for ShadowAgreement {
+    fn from(s: ShadowSums) -> Self {
+        let records = s.records.max(1) as f64;
+        ShadowAgreement {
+            version: s.version,
+            records: s.records.max(0) as u64,
+            agreement: s.agreements as f64 / records,
+            mean_abs_difference: s.sum_abs_difference / records,
+            max_abs_difference: s.max_abs_difference,
+        }
+    }
 }
 
 /// Records whose probability is in `[from, to)` (the last bin includes 1).
@@ -146,6 +178,7 @@ pub async fn report<E>(
         psi_alert: PSI_ALERT,
         live: live.finish(),
         training_test: model.artifact().metrics().test,
+        shadow: Vec::new(),
     })
 }
 

@@ -14,12 +14,14 @@ use crate::admin;
 use crate::errors::{ErrorItem, ErrorResponse, ProtocolError};
 use crate::handlers;
 use crate::input::{FeedbackBody, FeedbackItem, PredictBody};
-use crate::monitoring::{DriftBin, FeatureDrift, HistogramBin, MonitoringReport};
+use crate::models::{Refused, ReloadReport};
+use crate::monitoring::{DriftBin, FeatureDrift, HistogramBin, MonitoringReport, ShadowAgreement};
 use crate::output::{
     self, FeedbackResponse, HealthResponse, HistoryItem, HistoryPage, ModelInfo, PredictResponse,
-    StatusResponse,
+    StatusResponse, VersionInfo,
 };
 use crate::paths::ADMIN_PREFIXES;
+use crate::reload;
 use crate::state::AppState;
 use crate::v2;
 use crate::v2_input::{InferRequest, Parameters, RequestInput, RequestOutput};
@@ -37,31 +39,33 @@ use crate::v2_output::{
 `POST /predict` also takes CSV (`Content-Type: text/csv`, the dataset's header, any subset of its columns that \
 includes pclass, sex, sibsp and parch) and answers CSV `row,prediction,probability` when asked with \
 `Accept: text/csv`; CSV errors name the line and column.\n\n\
+`?version=X.Y.Z` scores with another version served (`GET /model` lists them).\n\n\
 When the server runs with `API_KEY`, `POST /predict` requires `Authorization: Bearer <key>` (401 otherwise).",
         license(name = "MIT OR Apache-2.0")
     ),
     paths(
         handlers::index, handlers::health, handlers::live, handlers::ready, handlers::model_info,
         handlers::metrics, handlers::predict, openapi_json, docs,
-        admin::list, admin::item, admin::feedback, admin::monitoring,
+        admin::list, admin::item, admin::feedback, admin::monitoring, reload::admin_reload,
         v2::server_metadata, v2::live, v2::ready, v2::model_metadata, v2::model_ready, v2::infer,
         v2::version_metadata, v2::version_ready, v2::infer_version,
     ),
     modifiers(&AdminKey),
     components(schemas(
         HealthResponse, StatusResponse, PredictBody, PredictResponse, ErrorItem, ErrorResponse,
-        ModelInfo, classification_model::PipelineSummary, classification_model::ColumnSummary,
+        ModelInfo, VersionInfo, ReloadReport, Refused, classification_model::PipelineSummary, classification_model::ColumnSummary,
         classification_model::Passenger, classification_model::Explanation,
         classification_model::FeatureSpec,
         HistoryItem, HistoryPage, FeedbackResponse, FeedbackBody, FeedbackItem,
-        MonitoringReport, HistogramBin, FeatureDrift, DriftBin,
+        MonitoringReport, HistogramBin, FeatureDrift, DriftBin, ShadowAgreement,
         classification_model::LiveScores, classification_model::Scores,
         ProtocolError, ServerMetadata, ModelMetadata, TensorMetadata, InferRequest, RequestInput,
         RequestOutput, Parameters, InferResponse, ResponseOutput,
     )),
     tags(
         (name = "prediction", description = "Survival predictions"),
-        (name = "model", description = "The model served"),
+        (name = "model", description = "The model versions served: the embedded one, and those in MODELS_DIR \
+(reloaded when it changes, on SIGHUP and on `POST /admin/reload`, which takes the admin key)"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "inference protocol", description = "The Open Inference Protocol (KServe V2, REST), with Triton's binary tensor data extension: \
 one input per dataset column (MLServer's pandas convention)"),

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use classification_model::{
-    Explanation, FeatureSpec, Metrics, PipelineSummary, PredictionResult, TrainingConfig,
+    Explanation, FeatureSpec, Metrics, Model, PipelineSummary, PredictionResult, TrainingConfig,
     TrainingData,
 };
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,7 @@ use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
 use crate::errors::ErrorItem;
+use crate::models::Models;
 
 /// `GET /health`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -199,6 +200,57 @@ pub struct ModelInfo {
     pub metrics: Metrics,
     /// The fitted pipeline, readably.
     pub pipeline: PipelineSummary,
+    /// Every version served, oldest first.
+    pub versions: Vec<VersionInfo>,
+}
+
+/// One version served.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct VersionInfo {
+    /// The version.
+    pub version: String,
+    /// `default` (unversioned requests get it), `shadow` (scores every
+    /// request too, off the response path) or `other`.
+    pub role: String,
+    /// `embedded`, or its artifact file.
+    pub source: String,
+    /// What it was trained on (SHA-256 of the data, row counts).
+    pub training_data: TrainingData,
+    /// Metrics from training.
+    pub metrics: Metrics,
+}
+
+/// Every version `models` serves, oldest first.
+pub fn versions(models: &Models) -> Vec<VersionInfo> {
+    models
+        .iter()
+        .map(|loaded| {
+            let a = loaded.model.artifact();
+            VersionInfo {
+                version: a.model_version().to_owned(),
+                role: models.role(a.model_version()).to_owned(),
+                source: loaded.source.describe(),
+                training_data: a.training_data().clone(),
+                metrics: a.metrics().clone(),
+            }
+        })
+        .collect()
+}
+
+/// What `/model` says of `model`, among `models`.
+pub fn model_info(model: &Model, models: &Models) -> ModelInfo {
+    let a = model.artifact();
+    ModelInfo {
+        name: a.model_name().to_owned(),
+        version: a.model_version().to_owned(),
+        format_revision: a.format_revision(),
+        features: classification_model::feature_specs(),
+        training_data: a.training_data().clone(),
+        config: a.config().clone(),
+        metrics: a.metrics().clone(),
+        pipeline: a.summary(),
+        versions: versions(models),
+    }
 }
 
 /// A body too large to hold, sent as its stream yields it. Warp's replies

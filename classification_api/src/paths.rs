@@ -27,7 +27,7 @@ const fn post(path: &'static str) -> Route {
 }
 
 /// Every route. A `{name}` segment matches any one segment.
-pub static ROUTES: [Route; 22] = [
+pub static ROUTES: [Route; 23] = [
     get("/"),
     get("/health"),
     get("/health/live"),
@@ -41,6 +41,7 @@ pub static ROUTES: [Route; 22] = [
     get("/history/{id}"),
     post("/feedback"),
     get("/monitoring"),
+    post("/admin/reload"),
     get("/v2"),
     get("/v2/health/live"),
     get("/v2/health/ready"),

@@ -284,7 +284,7 @@ async fn prune(store: Store, days: u32) {
         let before = crate::clock::now_us() - i64::from(days) * 86_400 * 1_000_000;
         loop {
             match store.prune(before, PRUNE_BATCH).await {
-                Ok(n) if n as i64 == PRUNE_BATCH => {
+                Ok(n) if n as i64 >= PRUNE_BATCH => {
                     tokio::time::sleep(Duration::from_millis(10)).await
                 }
                 Ok(n) => {

@@ -13,21 +13,25 @@ use warp::{Filter, Reply};
 use crate::errors::{ApiError, ErrorItem};
 use crate::paths::{ROUTES, route_index};
 use crate::state::AppState;
-use crate::{admin, auth, handlers, openapi, v2};
+use crate::{admin, auth, handlers, openapi, reload, v2};
 
 /// Every route, with CORS (if configured), errors turned into JSON, and
 /// every request logged and counted.
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
-    let version = state.model.version();
+    // fixed for the life of the process (DEFAULT_MODEL_VERSION)
+    let version: Arc<str> = state.models.current().default_model().version().into();
     let predict = warp::path!("predict")
         .and(warp::post())
         .and(
             auth::bearer(state.api_key.clone())
                 // a refused key, in `/predict`'s response shape
-                .or_else(move |r: warp::Rejection| async move {
-                    match r.find::<ApiError>() {
-                        Some(e) => Err(warp::reject::custom(e.clone().in_prediction(version))),
-                        None => Err(r),
+                .or_else(move |r: warp::Rejection| {
+                    let version = version.clone();
+                    async move {
+                        match r.find::<ApiError>() {
+                            Some(e) => Err(warp::reject::custom(e.clone().in_prediction(&version))),
+                            None => Err(r),
+                        }
                     }
                 }),
         )
@@ -49,6 +53,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .map(handlers::ready);
     let model = warp::path!("model")
         .and(warp::get())
+        .and(warp::query::<HashMap<String, String>>())
         .and(with_state(state.clone()))
         .map(handlers::model_info);
     let metrics = warp::path!("metrics")
@@ -115,6 +120,11 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(with_state(state.clone()))
         .map(v2::version_ready);
     let guard = auth::admin(state.admin_key.clone());
+    let admin_reload = warp::path!("admin" / "reload")
+        .and(warp::post())
+        .and(guard.clone())
+        .and(with_state(state.clone()))
+        .then(reload::admin_reload);
     let history = warp::path!("history")
         .and(warp::get())
         .and(guard.clone())
@@ -179,6 +189,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(feedback)
         .unify()
         .or(monitoring)
+        .unify()
+        .or(admin_reload)
         .unify()
         .boxed();
     let operations = health
@@ -329,7 +341,14 @@ mod tests {
             request_timeout: Duration::from_secs(5),
             ..Default::default()
         };
-        routes(Arc::new(AppState::new(Model::embedded().unwrap(), &config)))
+        let (models, _) = crate::models::Registry::open(
+            crate::models::Loaded::embedded().unwrap(),
+            None,
+            None,
+            None,
+        )
+        .unwrap();
+        routes(Arc::new(AppState::new(models, &config)))
     }
 
     fn json(body: &[u8]) -> serde_json::Value {

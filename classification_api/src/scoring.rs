@@ -9,6 +9,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use crate::errors::{ApiError, ErrorItem};
 use crate::history_rows::new_rows;
 use crate::input::{self, Batch};
+use crate::models::Chosen;
 use crate::recorder::Outcome;
 use crate::state::AppState;
 
@@ -33,13 +34,15 @@ pub fn admit(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
         .map_err(|_| ApiError::Busy)
 }
 
-/// Scores `batch` under `permit`, stores it in the history (if on) and counts
-/// it. An error names every row and field at fault (rows as the batch
-/// numbers them; CSV lines too).
+/// Scores `batch` with the chosen model under `permit`, stores it in the
+/// history (if on), counts it, and hands it to the shadow (if any). An error
+/// names every row and field at fault (rows as the batch numbers them; CSV
+/// lines too).
 pub async fn score(
     state: &AppState,
+    chosen: &Chosen,
     permit: OwnedSemaphorePermit,
-    batch: &Batch,
+    batch: Batch,
     explain: bool,
     request_id: &str,
 ) -> Result<Scored, ApiError> {
@@ -59,13 +62,13 @@ pub async fn score(
             ),
         )));
     }
+    let model = &chosen.model;
     let outcome = if explain {
-        state
-            .model
+        model
             .predict_explained(&batch.passengers)
             .map(|(r, e)| (r, Some(e)))
     } else {
-        state.model.predict(&batch.passengers).map(|r| (r, None))
+        model.predict(&batch.passengers).map(|r| (r, None))
     };
     let (result, explanations) = outcome.map_err(|e| match e {
         classification_model::Error::Invalid(errors) => {
@@ -84,15 +87,16 @@ pub async fn score(
         .iter()
         .map(|id| id.clone().unwrap_or_else(input::new_id))
         .collect();
+    let time_us = crate::clock::now_us();
     if let Some(history) = &state.history {
         let rows = new_rows(
-            state.model,
+            model,
             &batch.passengers,
             &result,
             &ids,
             &batch.ids,
             request_id,
-            crate::clock::now_us(),
+            time_us,
             state.keep_names,
         )
         .map_err(|e| {
@@ -120,6 +124,18 @@ pub async fn score(
         }
     }
     state.metrics.record_predictions(&result.predictions);
+    if let (Some(shadow), Some(model)) = (&state.shadow, &chosen.shadow) {
+        shadow.submit(
+            crate::shadow::Job {
+                model: model.clone(),
+                passengers: batch.passengers,
+                served: (result.probabilities.clone(), result.predictions.clone()),
+                ids: ids.clone(),
+                time_us,
+            },
+            &state.metrics,
+        );
+    }
     Ok(Scored {
         result,
         explanations,

@@ -15,21 +15,29 @@ use tokio::sync::Semaphore;
 use crate::auth::Peer;
 use crate::config::Config;
 use crate::errors::ServiceError;
+use crate::models::{Loaded, Registry};
 use crate::recorder::Recorder;
+use crate::reload;
 use crate::routes::routes;
+use crate::shadow::Shadow;
 use crate::state::AppState;
 use crate::store::Store;
 
 /// Largest request head (request line and headers) in bytes; larger gets 431.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 
-/// Loads the model, binds, and serves until SIGTERM or Ctrl-C.
+/// Loads the model versions, binds, and serves until SIGTERM or Ctrl-C.
 pub async fn run(config: Config) -> Result<(), ServiceError> {
-    let model: &'static classification_model::Model = match &config.model_path {
-        // loaded once and kept for the life of the process
-        Some(path) => Box::leak(Box::new(classification_model::Model::load(path)?)),
-        None => classification_model::Model::embedded()?,
+    let base = match &config.model_path {
+        Some(path) => Loaded::file(path)?,
+        None => Loaded::embedded()?,
     };
+    let (registry, loaded) = Registry::open(
+        base,
+        config.models_dir.clone(),
+        config.default_version.clone(),
+        config.shadow_version.clone(),
+    )?;
     let addr = config.addr();
     let listener = TcpListener::bind(addr)
         .await
@@ -38,19 +46,27 @@ pub async fn run(config: Config) -> Result<(), ServiceError> {
         .local_addr()
         .map_err(|source| ServiceError::Bind { addr, source })?;
     let signal = shutdown_signal()?;
-    let mut state = AppState::new(model, &config);
+    let mut state = AppState::new(registry, &config);
+    reload::record(&state, &loaded, "start");
     let store = Store::open(&config.history).await?;
+    if let Some(version) = &loaded.shadow {
+        let (shadow, _task) = Shadow::start(state.metrics.clone(), store.clone());
+        state.shadow = Some(shadow);
+        tracing::info!(version = %version, "shadow scoring on");
+    }
     let tasks = store.map(|store| {
         tracing::info!(backend = store.backend(), "prediction history on");
         let (recorder, tasks) = Recorder::start(store.clone(), config.retention_days);
-        state = std::mem::replace(&mut state, AppState::new(model, &config)).with_history(recorder);
+        state.history = Some(recorder);
         (tasks, store)
     });
     let state = Arc::new(state);
+    let _watcher = reload::watch(state.clone());
+    reload::on_sighup(state.clone());
     let refresher = tasks
         .is_some()
         .then(|| tokio::spawn(refresh_monitoring(state.clone(), config.monitoring_refresh)));
-    tracing::info!(address = %local, model_version = model.version(), "listening on http://{local}");
+    tracing::info!(address = %local, model_version = %loaded.default, "listening on http://{local}");
     serve(listener, state, &config, signal).await;
     if let Some(refresher) = refresher {
         refresher.abort();
@@ -70,11 +86,12 @@ async fn refresh_monitoring(state: Arc<AppState>, every: Duration) {
         return;
     };
     loop {
+        let model = state.models.current().default_model().clone();
         let filter = crate::store::Filter {
-            version: Some(state.model.version().to_owned()),
+            version: Some(model.version().to_owned()),
             ..Default::default()
         };
-        match crate::admin::report(&state, recorder, filter).await {
+        match crate::admin::report(&model, recorder, filter).await {
             Ok(report) => state.metrics.record_monitoring(&report),
             Err(e) => tracing::warn!(error = %e, "monitoring refresh failed"),
         }

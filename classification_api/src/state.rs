@@ -1,15 +1,17 @@
-//! What the handlers share: the model, the limits, the history and the metrics.
+//! What the handlers share: the model versions, the limits, the history and
+//! the metrics.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use classification_model::Model;
 use tokio::sync::Semaphore;
 
 use crate::config::{ApiKey, Config};
 use crate::metrics::Metrics;
+use crate::models::Registry;
 use crate::recorder::Recorder;
+use crate::shadow::Shadow;
 
 /// The body limits a request is read with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,8 +25,8 @@ pub struct BodyLimits {
 /// What the handlers share.
 #[derive(Debug)]
 pub struct AppState {
-    /// The model served.
-    pub model: &'static Model,
+    /// The model versions served.
+    pub models: Registry,
     /// How request bodies are read.
     pub body: BodyLimits,
     /// Most records in one request.
@@ -34,13 +36,15 @@ pub struct AppState {
     /// The key `/predict` requires, if any.
     pub api_key: Option<ApiKey>,
     /// What `/metrics` reports.
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     /// False once shutdown has begun (`/health/ready` then answers 503).
     pub ready: AtomicBool,
     /// Origins allowed by CORS, if CORS is on.
     pub cors_origins: Option<Vec<String>>,
     /// The prediction history, unless `HISTORY=off`.
     pub history: Option<Recorder>,
+    /// Where answered batches go for the shadow version, if one is set.
+    pub shadow: Option<Shadow>,
     /// Whether names are stored as given (else only their titles).
     pub keep_names: bool,
     /// The key the admin endpoints require, if any (else loopback only).
@@ -48,10 +52,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State for `model` with the limits of `config`.
-    pub fn new(model: &'static Model, config: &Config) -> Self {
+    /// State serving `models` with the limits of `config`.
+    pub fn new(models: Registry, config: &Config) -> Self {
+        let default = models.current().default_model().clone();
         Self {
-            model,
+            models,
             body: BodyLimits {
                 max_bytes: config.max_body_bytes,
                 timeout: config.request_timeout,
@@ -59,10 +64,11 @@ impl AppState {
             max_batch: config.max_batch,
             in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
             api_key: config.api_key.clone(),
-            metrics: Metrics::new(model.name(), model.version()),
+            metrics: Arc::new(Metrics::new(default.name(), default.version())),
             ready: AtomicBool::new(true),
             cors_origins: config.cors_origins.clone(),
             history: None,
+            shadow: None,
             keep_names: config.keep_names,
             admin_key: config.admin_key.clone(),
         }

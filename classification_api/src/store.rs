@@ -132,6 +132,37 @@ pub enum Input {
     Text(String),
 }
 
+/// What the shadow version answered for a served record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShadowRow {
+    /// The served record's id.
+    pub id: String,
+    /// The shadow version.
+    pub version: String,
+    /// Its `P(survived = 1)`.
+    pub probability: f64,
+    /// Its prediction, 0 or 1.
+    pub prediction: i64,
+    /// The served record's time (microseconds since the Unix epoch).
+    pub time_us: i64,
+}
+
+/// How a shadow version's answers compare with the served ones, over the
+/// records both answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShadowSums {
+    /// The shadow version.
+    pub version: String,
+    /// Records it answered.
+    pub records: i64,
+    /// Of those, how many got the same prediction.
+    pub agreements: i64,
+    /// Sum of |served probability - shadow probability|.
+    pub sum_abs_difference: f64,
+    /// Largest |served probability - shadow probability|.
+    pub max_abs_difference: f64,
+}
+
 /// A stored record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRow {
@@ -656,18 +687,83 @@ impl Store {
         })
     }
 
-    /// Deletes up to `batch` rows older than `before`; returns how many.
+    /// Deletes up to `batch` records older than `before`, and up to `batch`
+    /// of their shadow answers; returns the most either statement deleted.
     pub async fn prune(&self, before: i64, batch: i64) -> Result<u64, sqlx::Error> {
         on_pool!(self, |pool, Db| {
-            sqlx::query(
+            let served = sqlx::query(
                 "DELETE FROM predictions WHERE id IN \
                  (SELECT id FROM predictions WHERE time_us < $1 ORDER BY time_us LIMIT $2)",
             )
             .bind(before)
             .bind(batch)
             .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
+            .await?
+            .rows_affected();
+            let shadow = sqlx::query(
+                "DELETE FROM shadow_predictions WHERE id IN \
+                 (SELECT id FROM shadow_predictions WHERE shadow_time_us < $1 \
+                  ORDER BY shadow_time_us LIMIT $2)",
+            )
+            .bind(before)
+            .bind(batch)
+            .execute(pool)
+            .await?
+            .rows_affected();
+            Ok(served.max(shadow))
+        })
+    }
+
+    /// Stores shadow answers (one statement per 500; an id already there
+    /// keeps its first answer).
+    pub async fn insert_shadow(&self, rows: &[ShadowRow]) -> Result<(), sqlx::Error> {
+        on_pool!(self, |pool, Db| {
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO shadow_predictions \
+                     (id, shadow_version, shadow_probability, shadow_prediction, shadow_time_us) ",
+                );
+                qb.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.id.as_str())
+                        .push_bind(r.version.as_str())
+                        .push_bind(r.probability)
+                        .push_bind(r.prediction)
+                        .push_bind(r.time_us);
+                });
+                qb.push(" ON CONFLICT (id) DO NOTHING");
+                qb.build().execute(pool).await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Per shadow version, how its answers compare with the served ones on
+    /// `filter`'s records.
+    pub async fn shadow_sums(&self, filter: &Filter) -> Result<Vec<ShadowSums>, sqlx::Error> {
+        on_pool!(self, |pool, Db| {
+            // the filter's columns are the served record's: the shadow
+            // table's all start with `shadow_` but for the joined `id`
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT s.shadow_version, COUNT(*), \
+                 SUM(CASE WHEN s.shadow_prediction = p.prediction THEN 1 ELSE 0 END), \
+                 SUM(ABS(s.shadow_probability - p.probability)), \
+                 MAX(ABS(s.shadow_probability - p.probability)) \
+                 FROM predictions p JOIN shadow_predictions s ON s.id = p.id WHERE 1 = 1",
+            );
+            push_filter!(qb, filter);
+            qb.push(" GROUP BY s.shadow_version ORDER BY s.shadow_version");
+            let rows: Vec<(String, i64, i64, f64, f64)> =
+                qb.build_query_as().fetch_all(pool).await?;
+            Ok(rows
+                .into_iter()
+                .map(|(version, records, agreements, sum, max)| ShadowSums {
+                    version,
+                    records,
+                    agreements,
+                    sum_abs_difference: sum,
+                    max_abs_difference: max,
+                })
+                .collect())
         })
     }
 

@@ -12,6 +12,7 @@ use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
 use crate::errors::{ApiError, ErrorItem, ProtocolError, shorten};
+use crate::models::Models;
 use crate::output::{self, StatusResponse};
 use crate::state::AppState;
 use crate::v2_input::{self, InferRequest};
@@ -35,34 +36,25 @@ pub fn server_metadata() -> Response {
     )
 }
 
-/// The model a path names: the served one, at its version if one is given.
-fn find<'a>(state: &'a AppState, name: &str, version: Option<&str>) -> Result<&'a Model, ApiError> {
-    let model = state.model;
-    let unknown = |what: &str, message: String| {
-        ApiError::NotFoundItem(ErrorItem::field(what, message)).in_protocol()
-    };
-    if name != model.name() {
-        return Err(unknown(
+/// The model a path names, at its version if one is given (else the
+/// default), among the versions a request found.
+fn find<'a>(
+    models: &'a Models,
+    name: &str,
+    version: Option<&str>,
+) -> Result<&'a Arc<Model>, ApiError> {
+    let served = models.default_model().name();
+    if name != served {
+        return Err(ApiError::NotFoundItem(ErrorItem::field(
             "model",
             format!(
-                "no model is named {:?}: this server serves {:?}",
+                "no model is named {:?}: this server serves {served:?}",
                 shorten(name),
-                model.name()
             ),
-        ));
+        ))
+        .in_protocol());
     }
-    match version {
-        Some(v) if v != model.version() => Err(unknown(
-            "version",
-            format!(
-                "{:?} serves no version {:?}: it serves {}",
-                model.name(),
-                shorten(v),
-                model.version()
-            ),
-        )),
-        _ => Ok(model),
-    }
+    models.get(version).map_err(ApiError::in_protocol)
 }
 
 /// `GET /v2/models/{name}[/versions/{version}]`: inputs, outputs, versions.
@@ -73,11 +65,9 @@ fn find<'a>(state: &'a AppState, name: &str, version: Option<&str>) -> Result<&'
         (status = 404, description = "No such model", body = ProtocolError),
     ))]
 pub fn model_metadata(name: String, version: Option<String>, state: Arc<AppState>) -> Response {
-    match find(&state, &name, version.as_deref()) {
-        Ok(model) => output::json(
-            &v2_output::model_metadata(model, vec![model.version().to_owned()]),
-            StatusCode::OK,
-        ),
+    let models = state.models.current();
+    match find(&models, &name, version.as_deref()) {
+        Ok(model) => output::json(&v2_output::model_metadata(model, &models), StatusCode::OK),
         Err(e) => warp::Reply::into_response(e),
     }
 }
@@ -92,7 +82,7 @@ pub fn model_metadata(name: String, version: Option<String>, state: Arc<AppState
         (status = 404, description = "No such model", body = ProtocolError),
     ))]
 pub fn model_ready(name: String, version: Option<String>, state: Arc<AppState>) -> Response {
-    match find(&state, &name, version.as_deref()) {
+    match find(&state.models.current(), &name, version.as_deref()) {
         Ok(_) => crate::handlers::ready(state),
         Err(e) => warp::Reply::into_response(e),
     }
@@ -149,7 +139,9 @@ async fn infer_batch(
     state: &AppState,
     request_id: &str,
 ) -> Result<Response, ApiError> {
-    let model = find(state, name, version)?;
+    // the versions as the request found them, whatever a reload does meanwhile
+    let models = state.models.current();
+    let chosen = models.choose(Some(find(&models, name, version)?.version()))?;
     let bytes = input::read_body(headers, body, state.body).await?;
     let permit = scoring::admit(state)?;
     let request = v2_input::parse(headers, &bytes, state.max_batch)?;
@@ -160,9 +152,9 @@ async fn infer_batch(
             .iter()
             .flatten()
             .any(|(name, _)| v2_output::is_explanation(name));
-    let scored = scoring::score(state, permit, &request.batch, explain, request_id).await?;
+    let scored = scoring::score(state, &chosen, permit, request.batch, explain, request_id).await?;
     Ok(v2_output::infer_response(
-        model,
+        &chosen.model,
         request.id.as_deref().unwrap_or(request_id),
         &scored,
         request.outputs.as_deref(),

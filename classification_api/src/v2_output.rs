@@ -9,6 +9,8 @@ use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 
 use crate::errors::{ApiError, ErrorItem, shorten};
+use crate::models::Models;
+use crate::output::VersionInfo;
 use crate::scoring::Scored;
 use crate::tensor::{self, Datatype};
 use crate::v2_input::HEADER_LENGTH;
@@ -40,8 +42,11 @@ pub struct TensorMetadata {
 pub struct ModelMetadata {
     /// The model's name.
     pub name: String,
-    /// The versions served.
+    /// Every version served, oldest first.
     pub versions: Vec<String>,
+    /// Each version's role, source, training data and metrics (an addition
+    /// to the protocol's fields).
+    pub version_details: Vec<VersionInfo>,
     /// What runs it.
     pub platform: String,
     /// One input per dataset column.
@@ -87,8 +92,8 @@ fn output_names() -> Vec<String> {
         .collect()
 }
 
-/// The metadata of `model`, served as `versions`.
-pub fn model_metadata(model: &Model, versions: Vec<String>) -> ModelMetadata {
+/// The metadata of `model`, among `models`.
+pub fn model_metadata(model: &Model, models: &Models) -> ModelMetadata {
     let tensor = |name: &str, datatype: Datatype| TensorMetadata {
         name: name.to_owned(),
         datatype: datatype.name().to_owned(),
@@ -96,7 +101,8 @@ pub fn model_metadata(model: &Model, versions: Vec<String>) -> ModelMetadata {
     };
     ModelMetadata {
         name: model.name().to_owned(),
-        versions,
+        versions: models.names(),
+        version_details: crate::output::versions(models),
         platform: "linfa-logistic".to_owned(),
         inputs: FIELDS
             .iter()

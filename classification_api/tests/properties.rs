@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use classification_api::config::Config;
+use classification_api::models::{Loaded, Registry};
 use classification_api::routes::routes;
 use classification_api::state::AppState;
-use classification_model::Model;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -85,7 +85,8 @@ fn status_and_body(body: Vec<u8>) -> (u16, Value) {
         max_batch: 50,
         ..Config::default()
     };
-    let state = Arc::new(AppState::new(Model::embedded().unwrap(), &config));
+    let (models, _) = Registry::open(Loaded::embedded().unwrap(), None, None, None).unwrap();
+    let state = Arc::new(AppState::new(models, &config));
     let api = routes(state);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

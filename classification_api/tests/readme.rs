@@ -76,7 +76,10 @@ fn readme_examples_answer_as_shown() {
     let readme = include_str!("../../README.md");
     let examples = examples(readme);
     assert!(examples.len() >= 8, "{} examples found", examples.len());
-    let server = Server::start(&[]);
+    // what `cargo xtask train --out models --version 0.2.0 --seed 1` writes
+    let models = common::temp_dir("readme-models");
+    common::install_artifact(&models, "0.2.0", &common::artifact("0.2.0", 1));
+    let server = Server::start(&[("MODELS_DIR", models.to_str().unwrap())]);
     for (command, expected) in examples {
         let command = command.replace("localhost:8002", &server.addr.to_string());
         let out = Command::new("sh")
@@ -90,4 +93,5 @@ fn readme_examples_answer_as_shown() {
             "{command}\nREADME says:\n{expected}\nthe server says:\n{stdout}"
         );
     }
+    let _ = std::fs::remove_dir_all(&models);
 }

@@ -128,7 +128,7 @@ fn metadata_health_and_readiness() {
         let r = server.get(&path);
         assert_eq!(r.status, 404, "{path}");
         assert!(
-            r.json()["error"].as_str().unwrap().contains("serves"),
+            r.json()["error"].as_str().unwrap().contains("serve"),
             "{}",
             r.body
         );

@@ -1,0 +1,134 @@
+//! Reloading the model versions: what a reload does around the registry
+//! (off the async workers, logged, counted), and its three triggers: a
+//! watcher on `MODELS_DIR`, SIGHUP, and `POST /admin/reload`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use crate::models::ReloadReport;
+use crate::output;
+use crate::state::AppState;
+
+/// How long the watcher waits after a change for the next one, so that a
+/// burst of events (a copy's create and writes) makes one reload.
+pub const SETTLE: Duration = Duration::from_millis(200);
+
+/// Reads `MODELS_DIR` again, swaps the new set in, and logs and counts what
+/// happened. `trigger` names what asked for it, in the log.
+pub async fn reload(state: Arc<AppState>, trigger: &'static str) -> ReloadReport {
+    let registry_state = state.clone();
+    let report = tokio::task::spawn_blocking(move || registry_state.models.reload())
+        .await
+        .unwrap_or_else(|e| {
+            // a panic in the scan: the old set was not replaced
+            tracing::error!(error = %e, "model reload failed");
+            let current = state.models.current();
+            ReloadReport {
+                versions: current.names(),
+                default: current.default_model().version().to_owned(),
+                shadow: current.shadow_model().map(|m| m.version().to_owned()),
+                refused: Vec::new(),
+            }
+        });
+    record(&state, &report, trigger);
+    report
+}
+
+/// Logs a reload's outcome and counts it in the metrics.
+pub fn record(state: &AppState, report: &ReloadReport, trigger: &'static str) {
+    for refused in &report.refused {
+        tracing::warn!(
+            trigger,
+            file = %refused.file,
+            reason = %refused.reason,
+            "model artifact refused"
+        );
+    }
+    tracing::info!(
+        trigger,
+        versions = %report.versions.join(", "),
+        default = %report.default,
+        shadow = report.shadow.as_deref().unwrap_or("none"),
+        "model versions loaded"
+    );
+    state
+        .metrics
+        .record_reload(&state.models.current(), report.refused.len());
+}
+
+/// Watches `MODELS_DIR` (if set) and reloads after each burst of changes.
+/// The returned watcher stops when dropped.
+pub fn watch(state: Arc<AppState>) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let dir = state.models.dir()?.to_owned();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
+    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        // reading is not a change, but closing a file written is; anything
+        // else (or an error) may be
+        let change = event.map_or(true, |e| {
+            use notify::event::{AccessKind, AccessMode, EventKind};
+            !e.kind.is_access() || e.kind == EventKind::Access(AccessKind::Close(AccessMode::Write))
+        });
+        if change {
+            // full means a reload is already due
+            let _ = tx.try_send(());
+        }
+    });
+    let mut watcher = match watcher {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch MODELS_DIR: reload with SIGHUP or POST /admin/reload");
+            return None;
+        }
+    };
+    if let Err(e) = watcher.watch(&dir, notify::RecursiveMode::NonRecursive) {
+        tracing::warn!(dir = %dir.display(), error = %e, "cannot watch MODELS_DIR: reload with SIGHUP or POST /admin/reload");
+        return None;
+    }
+    tokio::spawn(async move {
+        while rx.recv().await.is_some() {
+            // let the burst settle, then take whatever came during it
+            loop {
+                tokio::time::sleep(SETTLE).await;
+                if rx.try_recv().is_err() {
+                    break;
+                }
+            }
+            reload(state.clone(), "file watcher").await;
+        }
+    });
+    Some(watcher)
+}
+
+/// Reloads on every SIGHUP (Unix only).
+pub fn on_sighup(state: Arc<AppState>) {
+    #[cfg(unix)]
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(mut hangup) => {
+            tokio::spawn(async move {
+                while hangup.recv().await.is_some() {
+                    reload(state.clone(), "SIGHUP").await;
+                }
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot listen for SIGHUP"),
+    }
+    #[cfg(not(unix))]
+    drop(state);
+}
+
+/// `POST /admin/reload`: reads `MODELS_DIR` again and says what is served.
+#[utoipa::path(post, path = "/admin/reload", tag = "model",
+    security((), ("admin_key" = [])),
+    responses(
+        (status = 200, description = "Reloaded: the versions served now, and the files refused (the others serve; a refused file's version keeps its previous load, if it had one)", body = ReloadReport),
+        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::errors::ErrorResponse),
+        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::errors::ErrorResponse),
+    ))]
+pub async fn admin_reload(state: Arc<AppState>) -> Response {
+    let report = reload(state, "POST /admin/reload").await;
+    output::json(&report, StatusCode::OK)
+}
