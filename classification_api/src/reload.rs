@@ -66,11 +66,20 @@ pub fn watch(state: Arc<AppState>) -> Option<notify::RecommendedWatcher> {
     let dir = state.models.dir()?.to_owned();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        // reading is not a change, but closing a file written is; anything
-        // else (or an error) may be
+        // reading is not a change, but closing a file written is; hidden
+        // files (partial writes) are not artifacts; anything else (or an
+        // error) may be a change
         let change = event.map_or(true, |e| {
             use notify::event::{AccessKind, AccessMode, EventKind};
-            !e.kind.is_access() || e.kind == EventKind::Access(AccessKind::Close(AccessMode::Write))
+            let hidden = |p: &std::path::PathBuf| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.'))
+            };
+            let written = !e.kind.is_access()
+                || e.kind == EventKind::Access(AccessKind::Close(AccessMode::Write));
+            let only_hidden = !e.paths.is_empty() && e.paths.iter().all(hidden);
+            written && !only_hidden
         });
         if change {
             // full means a reload is already due
@@ -90,11 +99,12 @@ pub fn watch(state: Arc<AppState>) -> Option<notify::RecommendedWatcher> {
     }
     tokio::spawn(async move {
         while rx.recv().await.is_some() {
-            // let the burst settle, then take whatever came during it
+            // wait until no change has come for SETTLE
             loop {
-                tokio::time::sleep(SETTLE).await;
-                if rx.try_recv().is_err() {
-                    break;
+                match tokio::time::timeout(SETTLE, rx.recv()).await {
+                    Ok(Some(())) => continue,
+                    Ok(None) => return,
+                    Err(_) => break,
                 }
             }
             reload(state.clone(), "file watcher").await;

@@ -18,13 +18,16 @@ pub fn run(args: &[String]) -> Result<()> {
             "--history",
             "--rows",
         ],
-        &["--v2"],
+        &["--v2", "--reload"],
     )?;
     if let Some(backend) = o.get("--history") {
         return history(&o, backend);
     }
     if o.flag("--v2") {
         return v2(&o);
+    }
+    if o.flag("--reload") {
+        return crate::reload_load::run(&o);
     }
     if Command::new("wrk").arg("--version").output().is_err() {
         return Err(
@@ -286,17 +289,17 @@ fn curl(args: &[&str]) -> Result<(String,)> {
 }
 
 /// How `wrk` is run.
-struct Wrk {
-    dir: std::path::PathBuf,
-    threads: u64,
-    connections: u64,
-    duration: u64,
+pub(crate) struct Wrk {
+    pub(crate) dir: std::path::PathBuf,
+    pub(crate) threads: u64,
+    pub(crate) connections: u64,
+    pub(crate) duration: u64,
 }
 
 impl Wrk {
     /// `--threads`, `--connections` and `--duration` (default 2, 32 and 10 s),
     /// writing its scripts to `dir`.
-    fn new(o: &Options, dir: std::path::PathBuf) -> Result<Self> {
+    pub(crate) fn new(o: &Options, dir: std::path::PathBuf) -> Result<Self> {
         Ok(Wrk {
             dir,
             threads: o.number("--threads", 2)?,
@@ -314,7 +317,7 @@ impl Wrk {
     }
 
     /// One scenario: `path` under load, POSTing `records` passengers if set.
-    fn run(&self, url: &str, path: &str, records: Option<usize>) -> Result<WrkResult> {
+    pub(crate) fn run(&self, url: &str, path: &str, records: Option<usize>) -> Result<WrkResult> {
         let body = records.map(|n| Body {
             name: format!("predict_{n}"),
             content_type: "application/json",
@@ -449,16 +452,18 @@ fn v2(o: &Options) -> Result<()> {
 
 /// What `wrk --latency` reports.
 #[derive(Debug, PartialEq)]
-struct WrkResult {
-    requests_per_sec: f64,
-    p50: String,
-    p99: String,
-    errors: u64,
+pub(crate) struct WrkResult {
+    pub(crate) requests_per_sec: f64,
+    pub(crate) p50: String,
+    pub(crate) p99: String,
+    /// The slowest request.
+    pub(crate) max: String,
+    pub(crate) errors: u64,
 }
 
 impl WrkResult {
     /// A report row, with the ratio to `base` requests/s.
-    fn row(&self, name: &str, base: f64) -> String {
+    pub(crate) fn row(&self, name: &str, base: f64) -> String {
         format!(
             "| {name} | {:.0} | {:.2} | {} | {} | {} |\n",
             self.requests_per_sec,
@@ -492,10 +497,18 @@ impl WrkResult {
                     .sum()
             })
             .unwrap_or(0);
+        let max = text
+            .lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix("Latency"))
+            .and_then(|v| v.split_whitespace().nth(2))
+            .unwrap_or_default()
+            .to_owned();
         Ok(WrkResult {
             requests_per_sec,
             p50: field("50%").unwrap_or_default(),
             p99: field("99%").unwrap_or_default(),
+            max,
             errors: non_2xx + socket,
         })
     }
@@ -529,6 +542,7 @@ Transfer/sec:     20.00MB
                 requests_per_sec: 120000.5,
                 p50: "230.00us".into(),
                 p99: "600.00us".into(),
+                max: "2.00ms".into(),
                 errors: 6
             }
         );

@@ -3,6 +3,7 @@
 mod loadtest;
 mod modules;
 mod release;
+mod reload_load;
 mod replay;
 mod service;
 mod soak;
@@ -29,7 +30,7 @@ Commands:
   check-release <TAG>
       Fail unless TAG is v<VERSION>, the versions agree, the artifact for VERSION
       is the only one and is fresh, and the model crate packages.
-  loadtest [--duration SECS] [--connections N] [--threads N] [--history sqlite|postgres [--rows N] | --v2]
+  loadtest [--duration SECS] [--connections N] [--threads N] [--history sqlite|postgres [--rows N] | --v2 | --reload]
       Build the API and a bare warp handler (the framework's floor) in release
       mode, start them on 127.0.0.1, drive the bare handler, then GET /health and
       POST /predict (1 and 100 records), then the bare handler again, with wrk for
@@ -41,7 +42,11 @@ Commands:
       fill the store to N rows (default 1,000,000) and time /monitoring and
       /history pages. Needs curl too (and psql for postgres). With --v2: the
       Open Inference Protocol's infer against /predict, one record and the
-      1309 dataset rows (JSON records; V2 JSON; V2 binary tensors).
+      1309 dataset rows (JSON records; V2 JSON; V2 binary tensors). With
+      --reload: one-record /predict without reloads, with a reload every
+      250 ms (MODELS_DIR's default version replaced; POST /admin/reload),
+      and without again; then the time from renaming a new artifact into
+      MODELS_DIR to its first 200, for 10 new versions.
   soak [--duration SECS] [--clients N]
       Build the API in release mode and drive it with N keep-alive clients
       (default 8) of mixed valid and invalid traffic for SECS (default 60), then
