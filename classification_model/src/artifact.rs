@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use crate::data_preparation::{CATEGORICAL_FEATURES, NUMERIC_WITH_MISSING};
 use crate::drift::DriftReference;
 use crate::errors::{Error, Result};
-use crate::metrics::Scores;
+use crate::metrics::{CrossValidation, Scores};
 use crate::pipeline::{Pipeline, PipelineConfig};
 
 /// The artifact format this build reads and writes.
-pub const FORMAT_REVISION: u32 = 2;
+pub const FORMAT_REVISION: u32 = 3;
 
 /// The model's name.
 pub const MODEL_NAME: &str = "titanic_classification_model";
@@ -31,17 +31,23 @@ pub fn artifact_file_name(version: &str) -> String {
 pub struct TrainingConfig {
     /// Share of rows held out for testing (0 = fit on all rows in file order).
     pub test_size: f64,
-    /// Seed of the scikit-learn-compatible split (`random_state`).
+    /// Seed of the scikit-learn-compatible split (`random_state`), and of
+    /// the cross-validation folds.
     pub seed: u32,
+    /// Stratified cross-validation folds on the training rows (0: none).
+    pub folds: u32,
     /// How the pipeline is fitted.
     pub pipeline: PipelineConfig,
 }
 
 impl Default for TrainingConfig {
+    /// The course's configuration (the reference model), with 5-fold
+    /// cross-validation figures.
     fn default() -> Self {
         Self {
             test_size: 0.2,
             seed: 0,
+            folds: 5,
             pipeline: PipelineConfig::default(),
         }
     }
@@ -71,6 +77,8 @@ pub struct Metrics {
     pub train: Scores,
     /// On the held-out rows (`None` when there were none).
     pub test: Option<Scores>,
+    /// Cross-validation on the training rows (`None` without folds).
+    pub cross_validation: Option<CrossValidation>,
 }
 
 /// A trained model as stored on disk.

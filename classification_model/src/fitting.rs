@@ -11,7 +11,7 @@ use ndarray::{Array1, Array2};
 
 use crate::data_preparation::{CATEGORICAL_FEATURES, NUMERIC_WITH_MISSING, Record};
 use crate::errors::{Error, Result};
-use crate::pipeline::{CABIN, Pipeline, PipelineConfig, strings};
+use crate::pipeline::{CABIN, ClassWeight, Pipeline, PipelineConfig, strings};
 use crate::transformers::{
     CabinLetter, CategoricalImputer, LogisticRegression, MedianImputer, MissingIndicator,
     OneHotEncoder, RareLabelEncoder, StandardScaler, VariableValue, median, sigmoid,
@@ -129,6 +129,9 @@ impl Pipeline {
 /// L-BFGS stops when the objective no longer changes in floating point,
 /// which leaves a gradient around 1e-9; Newton's method on this small,
 /// strongly convex problem takes it to rounding level in a step or two.
+/// With class weights (which linfa-logistic does not take) the unweighted
+/// optimum is the starting point, and a step that would raise the weighted
+/// objective is halved until it does not.
 fn fit_logistic(
     x: Array2<f64>,
     survived: &[u8],
@@ -140,6 +143,7 @@ fn fit_logistic(
             config.c
         )));
     }
+    let weights = sample_weights(survived, config.class_weight);
     let y: Array1<u8> = survived.iter().copied().collect();
     let data = DatasetBase::new(x, y);
     let fitted = LinfaLogistic::default()
@@ -156,21 +160,39 @@ fn fit_logistic(
     let mut theta: Vec<f64> = fitted.params().iter().map(|w| sign * w).collect();
     theta.push(sign * fitted.intercept());
     let x = data.records();
+    let problem = Problem {
+        x,
+        survived,
+        weights: &weights,
+        c: config.c,
+    };
     for _ in 0..MAX_NEWTON_STEPS {
-        let (gradient, mut hessian) = gradient_and_hessian(x, survived, config.c, &theta);
+        let (gradient, mut hessian) = problem.gradient_and_hessian(&theta);
         let step = hessian
             .solvec(&Array2::from_shape_vec((theta.len(), 1), gradient).map_err(shape_error)?)
             .map_err(|e| Error::Training(format!("Newton step: {e}")))?;
-        let mut largest = 0.0f64;
-        for (t, s) in theta.iter_mut().zip(step.iter()) {
-            *t -= s;
-            largest = largest.max(s.abs());
+        let before = problem.objective(&theta);
+        let mut scale = 1.0;
+        let mut next: Vec<f64>;
+        loop {
+            next = theta
+                .iter()
+                .zip(step.iter())
+                .map(|(t, s)| t - scale * s)
+                .collect();
+            // rounding alone never triggers a halving
+            if problem.objective(&next) <= before + 1e-12 * before.abs() || scale < 1e-12 {
+                break;
+            }
+            scale /= 2.0;
         }
+        let largest = step.iter().fold(0.0f64, |m, s| m.max((scale * s).abs()));
+        theta = next;
         if largest <= f64::EPSILON * 4.0 {
             break;
         }
     }
-    let gradient = gradient(x, survived, config.c, &theta);
+    let gradient = problem.gradient(&theta);
     let intercept = theta.pop().unwrap_or_default();
     Ok(LogisticRegression {
         c: config.c,
@@ -180,6 +202,23 @@ fn fit_logistic(
     })
 }
 
+/// Each row's weight in the objective.
+pub fn sample_weights(survived: &[u8], class_weight: ClassWeight) -> Vec<f64> {
+    match class_weight {
+        ClassWeight::None => vec![1.0; survived.len()],
+        ClassWeight::Balanced => {
+            let n = survived.len() as f64;
+            let positives = survived.iter().filter(|&&y| y == 1).count() as f64;
+            let weight = |count: f64| if count > 0.0 { n / (2.0 * count) } else { 0.0 };
+            let (w1, w0) = (weight(positives), weight(n - positives));
+            survived
+                .iter()
+                .map(|&y| if y == 1 { w1 } else { w0 })
+                .collect()
+        }
+    }
+}
+
 /// Bound on the Newton refinement (it converges in one to three steps).
 const MAX_NEWTON_STEPS: usize = 20;
 
@@ -187,70 +226,102 @@ fn shape_error(e: ndarray::ShapeError) -> Error {
     Error::Training(format!("internal shape error: {e}"))
 }
 
-/// Gradient and Hessian of scikit-learn's objective
-/// `0.5 |w|^2 + C sum_i log(1 + exp(-s_i (w.x_i + b)))` at `theta = [w, b]`
-/// (the intercept `b` is not penalised).
-pub fn gradient_and_hessian(
-    x: &Array2<f64>,
-    survived: &[u8],
-    c: f64,
-    theta: &[f64],
-) -> (Vec<f64>, Array2<f64>) {
-    let d = x.ncols();
-    let mut gradient = Vec::new();
-    let mut hessian = Array2::<f64>::zeros((d + 1, d + 1));
-    accumulate(x, survived, c, theta, &mut gradient, Some(&mut hessian));
-    (gradient, hessian)
+/// scikit-learn's objective
+/// `0.5 |w|^2 + C sum_i v_i log(1 + exp(-s_i (w.x_i + b)))` with row
+/// weights `v_i`, at `theta = [w, b]` (the intercept `b` is not penalised).
+pub struct Problem<'a> {
+    /// The scaled design matrix.
+    pub x: &'a Array2<f64>,
+    /// The labels.
+    pub survived: &'a [u8],
+    /// Each row's weight.
+    pub weights: &'a [f64],
+    /// Inverse regularisation strength.
+    pub c: f64,
 }
 
-/// The gradient alone (see [`gradient_and_hessian`]).
-pub fn gradient(x: &Array2<f64>, survived: &[u8], c: f64, theta: &[f64]) -> Vec<f64> {
-    let mut gradient = Vec::new();
-    accumulate(x, survived, c, theta, &mut gradient, None);
-    gradient
-}
-
-fn accumulate(
-    x: &Array2<f64>,
-    survived: &[u8],
-    c: f64,
-    theta: &[f64],
-    gradient: &mut Vec<f64>,
-    hessian: Option<&mut Array2<f64>>,
-) {
-    let d = x.ncols();
-    let (w, b) = (&theta[..d], theta[d]);
-    gradient.clear();
-    gradient.extend_from_slice(w);
-    gradient.push(0.0);
-    // the upper triangle of sum_i q_i a_i a_i^T, with a_i = [x_i, 1]
-    let mut upper = vec![0.0; (d + 1) * (d + 1)];
-    let mut a = vec![1.0; d + 1];
-    for (row, &label) in x.rows().into_iter().zip(survived) {
-        a[..d].iter_mut().zip(row).for_each(|(a, x)| *a = *x);
-        let z: f64 = b + row.iter().zip(w).map(|(x, w)| x * w).sum::<f64>();
-        let p = sigmoid(z);
-        // d/dz log(1 + exp(-s z)) = p - [s = 1]; d2/dz2 = p (1 - p)
-        let r = c * (p - if label == 1 { 1.0 } else { 0.0 });
-        for (g, a) in gradient.iter_mut().zip(&a) {
-            *g += r * a;
+impl Problem<'_> {
+    /// The objective's value.
+    pub fn objective(&self, theta: &[f64]) -> f64 {
+        let d = self.x.ncols();
+        let (w, b) = (&theta[..d], theta[d]);
+        let mut loss = 0.0;
+        for ((row, &label), &v) in self
+            .x
+            .rows()
+            .into_iter()
+            .zip(self.survived)
+            .zip(self.weights)
+        {
+            let z: f64 = b + row.iter().zip(w).map(|(x, w)| x * w).sum::<f64>();
+            let m = if label == 1 { z } else { -z };
+            // log(1 + exp(-m)), stably
+            loss += v * if m > 0.0 {
+                (-m).exp().ln_1p()
+            } else {
+                -m + m.exp().ln_1p()
+            };
         }
-        if hessian.is_some() {
-            let q = c * p * (1.0 - p);
-            for j in 0..=d {
-                let qa = q * a[j];
-                for k in j..=d {
-                    upper[j * (d + 1) + k] += qa * a[k];
+        0.5 * w.iter().map(|w| w * w).sum::<f64>() + self.c * loss
+    }
+
+    /// Gradient and Hessian.
+    pub fn gradient_and_hessian(&self, theta: &[f64]) -> (Vec<f64>, Array2<f64>) {
+        let d = self.x.ncols();
+        let mut gradient = Vec::new();
+        let mut hessian = Array2::<f64>::zeros((d + 1, d + 1));
+        self.accumulate(theta, &mut gradient, Some(&mut hessian));
+        (gradient, hessian)
+    }
+
+    /// The gradient alone.
+    pub fn gradient(&self, theta: &[f64]) -> Vec<f64> {
+        let mut gradient = Vec::new();
+        self.accumulate(theta, &mut gradient, None);
+        gradient
+    }
+
+    fn accumulate(
+        &self,
+        theta: &[f64],
+        gradient: &mut Vec<f64>,
+        hessian: Option<&mut Array2<f64>>,
+    ) {
+        let (x, c) = (self.x, self.c);
+        let d = x.ncols();
+        let (w, b) = (&theta[..d], theta[d]);
+        gradient.clear();
+        gradient.extend_from_slice(w);
+        gradient.push(0.0);
+        // the upper triangle of sum_i q_i a_i a_i^T, with a_i = [x_i, 1]
+        let mut upper = vec![0.0; (d + 1) * (d + 1)];
+        let mut a = vec![1.0; d + 1];
+        for ((row, &label), &v) in x.rows().into_iter().zip(self.survived).zip(self.weights) {
+            a[..d].iter_mut().zip(row).for_each(|(a, x)| *a = *x);
+            let z: f64 = b + row.iter().zip(w).map(|(x, w)| x * w).sum::<f64>();
+            let p = sigmoid(z);
+            // d/dz log(1 + exp(-s z)) = p - [s = 1]; d2/dz2 = p (1 - p)
+            let r = c * (p - if label == 1 { 1.0 } else { 0.0 }) * v;
+            for (g, a) in gradient.iter_mut().zip(&a) {
+                *g += r * a;
+            }
+            if hessian.is_some() {
+                let q = c * p * (1.0 - p) * v;
+                for j in 0..=d {
+                    let qa = q * a[j];
+                    for k in j..=d {
+                        upper[j * (d + 1) + k] += qa * a[k];
+                    }
                 }
             }
         }
-    }
-    if let Some(h) = hessian {
-        for j in 0..=d {
-            for k in j..=d {
-                let v = upper[j * (d + 1) + k] + if j == k && j < d { 1.0 } else { 0.0 };
-                h[(j, k)] = v;
-                h[(k, j)] = v;
+        if let Some(h) = hessian {
+            for j in 0..=d {
+                for k in j..=d {
+                    let v = upper[j * (d + 1) + k] + if j == k && j < d { 1.0 } else { 0.0 };
+                    h[(j, k)] = v;
+                    h[(k, j)] = v;
+                }
             }
         }
     }

@@ -3,6 +3,8 @@
 #![warn(missing_docs)]
 
 mod artifact;
+#[cfg(feature = "train")]
+mod cross_validation;
 mod data_preparation;
 mod dataset;
 mod drift;
@@ -21,6 +23,8 @@ mod split;
 #[cfg(feature = "train")]
 mod training;
 mod transformers;
+#[cfg(feature = "train")]
+mod tuning;
 mod validation;
 mod value;
 
@@ -28,6 +32,9 @@ pub use artifact::{
     Artifact, ColumnSummary, FORMAT_REVISION, MODEL_NAME, Metrics, PipelineSummary, TrainingConfig,
     TrainingData, artifact_file_name,
 };
+#[cfg(feature = "train")]
+#[cfg_attr(docsrs, doc(cfg(feature = "train")))]
+pub use cross_validation::stratified_folds;
 pub use data_preparation::title;
 pub use dataset::{Dataset, read_dataset};
 pub use drift::{DriftReference, FeatureBins, MAX_BINS, MISSING_BIN, PSI_ALERT, PSI_FLOOR, psi};
@@ -36,12 +43,12 @@ pub use fields::{
     Column, FIELDS, FeatureSpec, Field, IGNORED_COLUMNS, Kind, LABEL, N_FIELDS, Passenger,
     column_names, feature_specs, features,
 };
-pub use metrics::{LiveScores, Scores, SortedScores, accuracy, roc_auc};
+pub use metrics::{CrossValidation, LiveScores, MeanSd, Scores, SortedScores, accuracy, roc_auc};
 pub use passenger::{
     CsvRows, ID_KEY, Identified, KeyProblem, explain_identified_record, explain_json_record,
     read_passengers_csv,
 };
-pub use pipeline::PipelineConfig;
+pub use pipeline::{ClassWeight, PipelineConfig};
 pub use prediction::{
     Contributions, Explanation, Model, PredictionResult, explain, make_prediction, model_version,
 };
@@ -49,6 +56,9 @@ pub use schema::{field_schema, json_schema};
 #[cfg(feature = "train")]
 #[cfg_attr(docsrs, doc(cfg(feature = "train")))]
 pub use training::train;
+#[cfg(feature = "train")]
+#[cfg_attr(docsrs, doc(cfg(feature = "train")))]
+pub use tuning::{C_GRID, CLASS_WEIGHTS, Candidate, Tuning, tune};
 pub use validation::check_passenger;
 pub use value::{Checked, FieldValue};
 

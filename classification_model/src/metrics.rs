@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// ROC-AUC and accuracy of one set of rows.
+/// How well probabilities fit the labels of one set of rows.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Scores {
@@ -12,15 +12,87 @@ pub struct Scores {
     pub roc_auc: f64,
     /// Share of rows whose prediction (`P > 0.5`) equals the label.
     pub accuracy: f64,
+    /// Mean negative log-likelihood, as `log_loss` (probabilities clipped
+    /// to `[1e-15, 1 - 1e-15]`).
+    pub log_loss: f64,
+    /// Mean squared difference between probability and label, as
+    /// `brier_score_loss`.
+    pub brier: f64,
 }
 
 impl Scores {
     /// Scores probabilities of the positive class against 0/1 labels.
     pub fn compute(labels: &[u8], probabilities: &[f64]) -> Self {
+        let n = labels.len().min(probabilities.len()).max(1) as f64;
+        let pairs = || labels.iter().zip(probabilities);
         Self {
             rows: labels.len(),
             roc_auc: roc_auc(labels, probabilities),
             accuracy: accuracy(labels, probabilities),
+            log_loss: pairs().map(|(&y, &p)| log_loss_term(p, y)).sum::<f64>() / n,
+            brier: pairs().map(|(&y, &p)| brier_term(p, y)).sum::<f64>() / n,
+        }
+    }
+}
+
+/// One row's negative log-likelihood (label 1 is positive, any other 0).
+fn log_loss_term(probability: f64, label: u8) -> f64 {
+    let p = probability.clamp(1e-15, 1.0 - 1e-15);
+    -if label == 1 { p.ln() } else { (1.0 - p).ln() }
+}
+
+/// One row's squared error.
+fn brier_term(probability: f64, label: u8) -> f64 {
+    (probability - f64::from(u8::from(label == 1))).powi(2)
+}
+
+/// A mean and a standard deviation (population: over the folds as they are).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MeanSd {
+    /// The mean.
+    pub mean: f64,
+    /// The standard deviation.
+    pub sd: f64,
+}
+
+impl MeanSd {
+    /// Of `values` (`NaN`s if there are none).
+    pub fn of(values: &[f64]) -> Self {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+        MeanSd { mean, sd }
+    }
+}
+
+/// Cross-validation on the training rows: each metric's mean and standard
+/// deviation over the held-out folds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CrossValidation {
+    /// Number of stratified folds.
+    pub folds: u32,
+    /// ROC-AUC over the folds.
+    pub roc_auc: MeanSd,
+    /// Accuracy over the folds.
+    pub accuracy: MeanSd,
+    /// Log-loss over the folds.
+    pub log_loss: MeanSd,
+    /// Brier score over the folds.
+    pub brier: MeanSd,
+}
+
+impl CrossValidation {
+    /// Summarises the scores of each held-out fold.
+    pub fn of(folds: &[Scores]) -> Self {
+        let each = |f: fn(&Scores) -> f64| MeanSd::of(&folds.iter().map(f).collect::<Vec<_>>());
+        CrossValidation {
+            folds: folds.len() as u32,
+            roc_auc: each(|s| s.roc_auc),
+            accuracy: each(|s| s.accuracy),
+            log_loss: each(|s| s.log_loss),
+            brier: each(|s| s.brier),
         }
     }
 }
@@ -103,9 +175,8 @@ impl SortedScores {
         self.n += 1;
         self.positives += u64::from(y);
         self.correct += u64::from(u8::from(probability > 0.5) == y);
-        let p = probability.clamp(1e-15, 1.0 - 1e-15);
-        self.log_loss -= if y == 1 { p.ln() } else { (1.0 - p).ln() };
-        self.brier += (probability - f64::from(y)).powi(2);
+        self.log_loss += log_loss_term(probability, y);
+        self.brier += brier_term(probability, y);
         match &mut self.tie {
             Some((value, count, pos)) if *value == probability => {
                 *count += 1;
@@ -184,6 +255,22 @@ mod tests {
         assert!(roc_auc(&[1, 1], &[0.2, 0.3]).is_nan());
         // mismatched lengths: the pairs there are
         assert_abs_diff_eq!(roc_auc(&[0, 1, 1], &[0.1, 0.9]), 1.0);
+    }
+
+    #[test]
+    fn log_loss_brier_and_their_spread() {
+        // sklearn: log_loss([0, 1], [0.1, 0.8]), brier_score_loss(...)
+        let s = Scores::compute(&[0, 1], &[0.1, 0.8]);
+        assert_abs_diff_eq!(
+            s.log_loss,
+            -(0.9f64.ln() + 0.8f64.ln()) / 2.0,
+            epsilon = 1e-15
+        );
+        assert_abs_diff_eq!(s.brier, 0.025, epsilon = 1e-15);
+        let m = MeanSd::of(&[1.0, 3.0]);
+        assert_eq!((m.mean, m.sd), (2.0, 1.0));
+        let cv = CrossValidation::of(&[s, s]);
+        assert_eq!((cv.folds, cv.brier.sd), (2, 0.0));
     }
 
     #[test]

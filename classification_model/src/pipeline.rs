@@ -33,6 +33,21 @@ pub struct PipelineConfig {
     pub gradient_tolerance: f64,
     /// Iteration bound of each solver run.
     pub max_iterations: u64,
+    /// How the two classes are weighted in the objective.
+    pub class_weight: ClassWeight,
+}
+
+/// How the two classes are weighted in the logistic regression's objective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ClassWeight {
+    /// Every row weighs 1.
+    #[default]
+    None,
+    /// Each row weighs `n / (2 n_class)`, as scikit-learn's
+    /// `class_weight="balanced"`: both classes weigh the same in total.
+    Balanced,
 }
 
 impl Default for PipelineConfig {
@@ -42,6 +57,7 @@ impl Default for PipelineConfig {
             c: 0.0005,
             gradient_tolerance: 1e-4,
             max_iterations: 1000,
+            class_weight: ClassWeight::None,
         }
     }
 }

@@ -4,6 +4,7 @@
 use crate::artifact::{
     Artifact, FORMAT_REVISION, MODEL_NAME, Metrics, TrainingConfig, TrainingData,
 };
+use crate::cross_validation::cross_validate;
 use crate::dataset::read_dataset;
 use crate::drift::DriftReference;
 use crate::errors::{Error, Result};
@@ -52,9 +53,20 @@ pub fn train(
         let y: Vec<u8> = rows.iter().map(|&i| data.survived[i]).collect();
         Scores::compute(&y, &p)
     };
+    let cross_validation = match config.folds {
+        0 => None,
+        k => Some(cross_validate(
+            &train_x,
+            &train_y,
+            &config.pipeline,
+            k as usize,
+            config.seed,
+        )?),
+    };
     let metrics = Metrics {
         train: score(&train_rows),
         test: (!test_rows.is_empty()).then(|| score(&test_rows)),
+        cross_validation,
     };
     let artifact = Artifact {
         format_revision: FORMAT_REVISION,

@@ -8,6 +8,7 @@ mod replay;
 mod service;
 mod soak;
 mod train;
+mod tune;
 mod v2_bodies;
 
 use std::path::{Path, PathBuf};
@@ -17,13 +18,20 @@ const HELP: &str = "\
 cargo xtask <command>
 
 Commands:
-  train [--data FILE] [--test-size F] [--seed N] [--out DIR [--version X.Y.Z]] [--check]
+  train [--preset course|tuned] [--data FILE] [--test-size F] [--seed N] [--out DIR [--version X.Y.Z]] [--check]
       Retrain the model for the current VERSION and write its artifact
-      (default: the committed dataset, 0.2, 0, classification_model/trained_models,
-      where it replaces any other version's). --test-size 0 fits on all rows in
+      (default: the course preset, the committed dataset, 0.2, 0,
+      classification_model/trained_models, where it replaces any other
+      version's). --preset tuned takes the configuration `tune` chose. --test-size 0 fits on all rows in
       file order. --out DIR writes into DIR (a MODELS_DIR) beside the versions
       already there, atomically; --version labels it with another model version.
       --check retrains in memory and fails if the committed artifact differs.
+  tune [--check]
+      5-fold stratified cross-validation (seed 0) on the course split's 1047
+      training rows of every C in 1e-4..1e2 (13 values) with and without
+      balanced class weights; print the table and write the best mean ROC-AUC
+      as the tuned preset (classification_model/presets/tuned.json). --check
+      fails if the committed preset differs.
   bump <major|minor|patch|X.Y.Z>
       Set a greater model version in VERSION, the model crate's Cargo.toml, the
       API's dependency on it and Cargo.lock; start its CHANGELOG section; retrain.
@@ -70,6 +78,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("train") => train::run(&args[1..]),
+        Some("tune") => tune::run(&args[1..]),
         Some("loadtest") => loadtest::run(&args[1..]),
         Some("soak") => soak::run(&args[1..]),
         Some("replay") => replay::run(&args[1..]),

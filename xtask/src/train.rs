@@ -9,7 +9,14 @@ use crate::{Options, Result, current_version, model_dir};
 pub fn run(args: &[String]) -> Result<()> {
     let o = Options::parse(
         args,
-        &["--data", "--test-size", "--seed", "--out", "--version"],
+        &[
+            "--data",
+            "--test-size",
+            "--seed",
+            "--out",
+            "--version",
+            "--preset",
+        ],
         &["--check"],
     )?;
     if let Some(p) = o.positional.first() {
@@ -25,7 +32,7 @@ pub fn run(args: &[String]) -> Result<()> {
         Some(dir) => (PathBuf::from(dir), false),
         None => (model_dir().join("trained_models"), true),
     };
-    let mut config = TrainingConfig::default();
+    let mut config = crate::tune::preset(o.get("--preset").unwrap_or("course"))?;
     if let Some(t) = o.get("--test-size") {
         config.test_size = t
             .parse()
