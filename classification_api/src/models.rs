@@ -470,6 +470,9 @@ fn load(
 mod tests {
     use super::*;
 
+    /// The embedded model's version.
+    const BASE: &str = include_str!("../../classification_model/VERSION").trim_ascii();
+
     fn base() -> Loaded {
         Loaded::embedded().unwrap()
     }
@@ -502,9 +505,9 @@ mod tests {
     #[test]
     fn serves_the_base_and_every_good_artifact_and_refuses_the_rest() {
         let dir = temp_dir("scan");
-        write_version(&dir, "0.2.0");
-        write_version(&dir, "0.10.0");
-        std::fs::write(dir.join(artifact_file_name("0.3.0")), "{\"format_rev").unwrap();
+        write_version(&dir, "9.2.0");
+        write_version(&dir, "9.10.0");
+        std::fs::write(dir.join(artifact_file_name("9.3.0")), "{\"format_rev").unwrap();
         std::fs::write(dir.join(artifact_file_name("banana")), "{}").unwrap();
         std::fs::write(dir.join("notes.txt"), "not an artifact").unwrap();
         // the base's own artifact is no second copy and no refusal
@@ -514,37 +517,40 @@ mod tests {
         )
         .unwrap();
         let (registry, report) = Registry::open(base(), Some(dir.clone()), None, None).unwrap();
-        assert_eq!(report.versions, ["0.1.0", "0.2.0", "0.10.0"]);
+        assert_eq!(report.versions, [BASE, "9.2.0", "9.10.0"]);
         assert_eq!(report.refused.len(), 2, "{report:?}");
         assert!(report.refused[0].reason.contains("corrupt"), "{report:?}");
         assert!(report.refused[1].reason.contains("semver"), "{report:?}");
         let models = registry.current();
-        assert_eq!(models.get(None).unwrap().version(), "0.1.0");
-        assert_eq!(models.get(Some("0.10.0")).unwrap().version(), "0.10.0");
-        let e = models.get(Some("0.3.0")).unwrap_err();
-        assert!(format!("{e:?}").contains("0.1.0, 0.2.0, 0.10.0"), "{e:?}");
+        assert_eq!(models.get(None).unwrap().version(), BASE);
+        assert_eq!(models.get(Some("9.10.0")).unwrap().version(), "9.10.0");
+        let e = models.get(Some("9.3.0")).unwrap_err();
+        assert!(
+            format!("{e:?}").contains(&format!("{BASE}, 9.2.0, 9.10.0")),
+            "{e:?}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn a_reload_adds_changes_and_removes_but_keeps_what_it_must() {
         let dir = temp_dir("reload");
-        let two = write_version(&dir, "0.2.0");
-        write_version(&dir, "0.3.0");
+        let two = write_version(&dir, "9.2.0");
+        write_version(&dir, "9.3.0");
         let (registry, _) = Registry::open(
             base(),
             Some(dir.clone()),
-            Some(semver::Version::new(0, 2, 0)),
+            Some(semver::Version::new(9, 2, 0)),
             None,
         )
         .unwrap();
         let before = registry.current();
         // the default's file turns corrupt, 0.3.0 goes, 0.4.0 comes
         std::fs::write(&two, "garbage").unwrap();
-        std::fs::remove_file(dir.join(artifact_file_name("0.3.0"))).unwrap();
-        write_version(&dir, "0.4.0");
+        std::fs::remove_file(dir.join(artifact_file_name("9.3.0"))).unwrap();
+        write_version(&dir, "9.4.0");
         let report = registry.reload();
-        assert_eq!(report.versions, ["0.1.0", "0.2.0", "0.4.0"]);
+        assert_eq!(report.versions, [BASE, "9.2.0", "9.4.0"]);
         assert!(
             report.refused[0]
                 .reason
@@ -552,20 +558,20 @@ mod tests {
         );
         let after = registry.current();
         assert!(Arc::ptr_eq(
-            before.get(Some("0.2.0")).unwrap(),
-            after.get(Some("0.2.0")).unwrap()
+            before.get(Some("9.2.0")).unwrap(),
+            after.get(Some("9.2.0")).unwrap()
         ));
         // a snapshot taken before still has what it had
-        assert!(before.get(Some("0.3.0")).is_ok());
+        assert!(before.get(Some("9.3.0")).is_ok());
         // even removed, the default stays
         std::fs::remove_file(&two).unwrap();
         let report = registry.reload();
-        assert_eq!(report.versions, ["0.1.0", "0.2.0", "0.4.0"]);
+        assert_eq!(report.versions, [BASE, "9.2.0", "9.4.0"]);
         assert!(report.refused[0].reason.contains("cannot be unloaded"));
         // the base model is never unloaded
         std::fs::remove_dir_all(&dir).unwrap();
         let report = registry.reload();
-        assert!(report.versions.contains(&"0.1.0".to_owned()));
+        assert!(report.versions.contains(&BASE.to_owned()));
         assert!(
             report.refused[0]
                 .reason
@@ -576,21 +582,21 @@ mod tests {
     #[test]
     fn refuses_a_default_or_shadow_not_loaded_and_a_shadow_equal_to_the_default() {
         let dir = temp_dir("config");
-        write_version(&dir, "0.2.0");
+        write_version(&dir, "9.2.0");
         let v = |s: &str| Some(semver::Version::parse(s).unwrap());
-        let e = Registry::open(base(), Some(dir.clone()), v("0.3.0"), None).unwrap_err();
-        assert!(e.to_string().contains("DEFAULT_MODEL_VERSION=0.3.0"), "{e}");
-        let e = Registry::open(base(), Some(dir.clone()), None, v("0.1.0")).unwrap_err();
+        let e = Registry::open(base(), Some(dir.clone()), v("9.3.0"), None).unwrap_err();
+        assert!(e.to_string().contains("DEFAULT_MODEL_VERSION=9.3.0"), "{e}");
+        let e = Registry::open(base(), Some(dir.clone()), None, v(BASE)).unwrap_err();
         assert!(
             e.to_string().contains("a shadow must be another version"),
             "{e}"
         );
-        let (registry, _) = Registry::open(base(), Some(dir.clone()), None, v("0.2.0")).unwrap();
+        let (registry, _) = Registry::open(base(), Some(dir.clone()), None, v("9.2.0")).unwrap();
         let models = registry.current();
         let chosen = models.choose(None).unwrap();
-        assert_eq!(chosen.shadow.unwrap().version(), "0.2.0");
+        assert_eq!(chosen.shadow.unwrap().version(), "9.2.0");
         // no request is shadowed by its own version
-        assert!(models.choose(Some("0.2.0")).unwrap().shadow.is_none());
+        assert!(models.choose(Some("9.2.0")).unwrap().shadow.is_none());
         let e = Registry::open(base(), Some(dir.join("missing")), None, None).unwrap_err();
         assert!(e.to_string().contains("cannot read MODELS_DIR"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);

@@ -771,8 +771,8 @@ fn a_cut_postgresql_connection_gives_503s_and_recovers_by_itself() {
 #[test]
 fn shadow_mode_stores_both_probabilities_and_reports_agreement() {
     let dir = temp_dir("shadow-models");
-    let shadow = common::artifact("0.2.0", 3);
-    common::install_artifact(&dir, "0.2.0", &shadow);
+    let shadow = common::artifact("9.2.0", 3);
+    common::install_artifact(&dir, "9.2.0", &shadow);
     let rows: Vec<Value> = common::dataset_json_rows()
         .into_iter()
         .take(200)
@@ -801,7 +801,7 @@ fn shadow_mode_stores_both_probabilities_and_reports_agreement() {
         let mut env = db.env();
         env.extend([
             ("MODELS_DIR", dir.to_str().unwrap()),
-            ("SHADOW_MODEL_VERSION", "0.2.0"),
+            ("SHADOW_MODEL_VERSION", "9.2.0"),
         ]);
         let server = Server::start(&env);
         // two requests; the shadow scores them after they are answered
@@ -815,7 +815,7 @@ fn shadow_mode_stores_both_probabilities_and_reports_agreement() {
         assert_eq!(predict(&server, rows[150..].to_vec()).status, 200);
         // a request for the shadow's own version is not shadowed
         let own = server.post(
-            "/predict?version=0.2.0",
+            "/predict?version=9.2.0",
             "application/json",
             &json!({"inputs": [rows[0]]}).to_string(),
         );
@@ -828,7 +828,7 @@ fn shadow_mode_stores_both_probabilities_and_reports_agreement() {
             report = server.get("/monitoring").json();
         }
         let s = &report["shadow"][0];
-        assert_eq!(s["version"], "0.2.0");
+        assert_eq!(s["version"], "9.2.0");
         approx::assert_relative_eq!(
             s["agreement"].as_f64().unwrap(),
             agree as f64 / 200.0,
@@ -844,8 +844,8 @@ fn shadow_mode_stores_both_probabilities_and_reports_agreement() {
             differences.iter().cloned().fold(0.0, f64::max),
             max_relative = 1e-12
         );
-        // the 0.2.0 request's own report has no shadow
-        let own = server.get("/monitoring?version=0.2.0").json();
+        // the 9.2.0 request's own report has no shadow
+        let own = server.get("/monitoring?version=9.2.0").json();
         assert_eq!(own["count"], 1);
         assert_eq!(own["shadow"], json!([]));
         // stored beside the served record
@@ -859,13 +859,13 @@ fn shadow_mode_stores_both_probabilities_and_reports_agreement() {
             .await
             .unwrap()
         });
-        assert_eq!((p, version.as_str()), (shadowed.probabilities[7], "0.2.0"));
+        assert_eq!((p, version.as_str()), (shadowed.probabilities[7], "9.2.0"));
         let metrics = server.get("/metrics").body;
         for line in [
             "shadow_records_total 200".to_owned(),
             format!("shadow_agreements_total {agree}"),
             "shadow_dropped_total 0".to_owned(),
-            r#"model_versions_loaded{version="0.2.0",role="shadow"} 1"#.to_owned(),
+            r#"model_versions_loaded{version="9.2.0",role="shadow"} 1"#.to_owned(),
         ] {
             assert!(metrics.contains(&line), "{line} not in {metrics}");
         }

@@ -76,9 +76,9 @@ fn readme_examples_answer_as_shown() {
     let readme = include_str!("../../README.md");
     let examples = examples(readme);
     assert!(examples.len() >= 8, "{} examples found", examples.len());
-    // what `cargo xtask train --out models --version 0.2.0 --seed 1` writes
+    // what `cargo xtask train --preset course --out models --version 0.1.0` writes
     let models = common::temp_dir("readme-models");
-    common::install_artifact(&models, "0.2.0", &common::artifact("0.2.0", 1));
+    common::install_artifact(&models, "0.1.0", &common::artifact("0.1.0", 0));
     let server = Server::start(&[("MODELS_DIR", models.to_str().unwrap())]);
     for (command, expected) in examples {
         let command = command.replace("localhost:8002", &server.addr.to_string());

@@ -78,9 +78,9 @@ fn eventually(what: &str, f: impl Fn() -> bool) -> Duration {
 #[test]
 fn three_versions_are_served_side_by_side() {
     let dir = temp_dir("versions");
-    let (two, three) = (artifact("0.2.0", 1), artifact("0.3.0", 2));
-    install_artifact(&dir, "0.2.0", &two);
-    install_artifact(&dir, "0.3.0", &three);
+    let (two, three) = (artifact("9.2.0", 1), artifact("9.3.0", 2));
+    install_artifact(&dir, "9.2.0", &two);
+    install_artifact(&dir, "9.3.0", &three);
     let server = Server::start(&[("MODELS_DIR", dir.to_str().unwrap())]);
     let embedded = Model::embedded().unwrap().artifact().to_json();
 
@@ -91,7 +91,7 @@ fn three_versions_are_served_side_by_side() {
     let listed: Vec<_> = versions.iter().map(|v| v["version"].clone()).collect();
     assert_eq!(
         listed,
-        [json!(model_version()), json!("0.2.0"), json!("0.3.0")]
+        [json!(model_version()), json!("9.2.0"), json!("9.3.0")]
     );
     assert_eq!(versions[0]["role"], "default");
     assert_eq!(versions[0]["source"], "embedded");
@@ -100,18 +100,18 @@ fn three_versions_are_served_side_by_side() {
         versions[1]["source"]
             .as_str()
             .unwrap()
-            .ends_with("v0.2.0.json")
+            .ends_with("v9.2.0.json")
     );
     for v in versions {
         assert_eq!(v["training_data"]["sha256"].as_str().unwrap().len(), 64);
         assert!(v["metrics"]["train"]["roc_auc"].as_f64().unwrap() > 0.8);
     }
-    let info = server.get("/model?version=0.3.0").json();
-    assert_eq!(info["version"], "0.3.0");
+    let info = server.get("/model?version=9.3.0").json();
+    assert_eq!(info["version"], "9.3.0");
     assert_eq!(info["config"]["seed"], 2);
 
     // each version scores as the library does with its artifact
-    for (version, json) in [("", &embedded), ("0.2.0", &two), ("0.3.0", &three)] {
+    for (version, json) in [("", &embedded), ("9.2.0", &two), ("9.3.0", &three)] {
         let path = if version.is_empty() {
             "/predict".to_owned()
         } else {
@@ -146,23 +146,23 @@ fn three_versions_are_served_side_by_side() {
         );
     }
     let meta = server.get(MODEL).json();
-    assert_eq!(meta["versions"], json!([model_version(), "0.2.0", "0.3.0"]));
+    assert_eq!(meta["versions"], json!([model_version(), "9.2.0", "9.3.0"]));
     assert_eq!(
         meta["version_details"][2]["metrics"],
         versions[2]["metrics"]
     );
 
     // unknown versions: 404 naming the field and the versions served
-    let r = server.post("/predict?version=0.4.0", "application/json", &body(1));
+    let r = server.post("/predict?version=9.4.0", "application/json", &body(1));
     assert_eq!(r.status, 404);
     let e = &r.json()["errors"][0];
     assert_eq!(e["field"], "version");
     assert!(
-        e["message"].as_str().unwrap().contains("0.2.0, 0.3.0"),
+        e["message"].as_str().unwrap().contains("9.2.0, 9.3.0"),
         "{e}"
     );
     let r = server.post(
-        &format!("{MODEL}/versions/0.4.0/infer"),
+        &format!("{MODEL}/versions/9.4.0/infer"),
         "application/json",
         &v2_body(1),
     );
@@ -171,12 +171,12 @@ fn three_versions_are_served_side_by_side() {
 
     // the history records the version that served each record, and
     // monitoring reads each version against its own training data
-    let page = server.get("/history?version=0.2.0&limit=1000").json();
+    let page = server.get("/history?version=9.2.0&limit=1000").json();
     assert_eq!(page["items"].as_array().unwrap().len(), 100);
-    let report = server.get("/monitoring?version=0.3.0").json();
-    assert_eq!(report["version"], "0.3.0");
+    let report = server.get("/monitoring?version=9.3.0").json();
+    assert_eq!(report["version"], "9.3.0");
     assert_eq!(report["count"], 100);
-    assert_eq!(server.get("/monitoring?version=0.4.0").status, 400);
+    assert_eq!(server.get("/monitoring?version=9.4.0").status, 400);
 
     let metrics = server.get("/metrics").body;
     for line in [
@@ -184,7 +184,7 @@ fn three_versions_are_served_side_by_side() {
             r#"model_versions_loaded{{version="{}",role="default"}} 1"#,
             model_version()
         ),
-        r#"model_versions_loaded{version="0.3.0",role="other"} 1"#.to_owned(),
+        r#"model_versions_loaded{version="9.3.0",role="other"} 1"#.to_owned(),
         "model_artifacts_refused_total 0".to_owned(),
     ] {
         assert!(metrics.contains(&line), "{line} not in {metrics}");
@@ -195,12 +195,12 @@ fn three_versions_are_served_side_by_side() {
 #[test]
 fn a_bad_configuration_stops_the_start_with_the_reason() {
     let dir = temp_dir("versions-config");
-    install_artifact(&dir, "0.2.0", &artifact("0.2.0", 1));
+    install_artifact(&dir, "9.2.0", &artifact("9.2.0", 1));
     let d = dir.to_str().unwrap();
     for (env, reason) in [
         (
-            vec![("MODELS_DIR", d), ("DEFAULT_MODEL_VERSION", "0.3.0")],
-            "DEFAULT_MODEL_VERSION=0.3.0 is not loaded",
+            vec![("MODELS_DIR", d), ("DEFAULT_MODEL_VERSION", "9.3.0")],
+            "DEFAULT_MODEL_VERSION=9.3.0 is not loaded",
         ),
         (
             vec![("MODELS_DIR", d), ("SHADOW_MODEL_VERSION", model_version())],
@@ -219,10 +219,10 @@ fn a_bad_configuration_stops_the_start_with_the_reason() {
         );
     }
     // a default from MODELS_DIR
-    let server = Server::start(&[("MODELS_DIR", d), ("DEFAULT_MODEL_VERSION", "0.2.0")]);
+    let server = Server::start(&[("MODELS_DIR", d), ("DEFAULT_MODEL_VERSION", "9.2.0")]);
     let r = server.predict(&body(1));
-    assert_eq!(r.json()["version"], "0.2.0");
-    assert_eq!(server.get("/health").json()["model_version"], "0.2.0");
+    assert_eq!(r.json()["version"], "9.2.0");
+    assert_eq!(server.get("/health").json()["model_version"], "9.2.0");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -238,11 +238,11 @@ struct Seen {
 #[test]
 fn reloads_under_load_fail_no_request_and_never_mix_versions() {
     let dir = temp_dir("reload");
-    let (a, b) = (artifact("0.2.0", 1), artifact("0.2.0", 2));
-    install_artifact(&dir, "0.2.0", &a);
+    let (a, b) = (artifact("9.2.0", 1), artifact("9.2.0", 2));
+    install_artifact(&dir, "9.2.0", &a);
     let server = Server::start(&[
         ("MODELS_DIR", dir.to_str().unwrap()),
-        ("DEFAULT_MODEL_VERSION", "0.2.0"),
+        ("DEFAULT_MODEL_VERSION", "9.2.0"),
     ]);
     const N: usize = 40;
     let (pa, pb) = (expected(&a, N), expected(&b, N));
@@ -291,12 +291,12 @@ fn reloads_under_load_fail_no_request_and_never_mix_versions() {
     eventually("clients answered", || seen.lock().unwrap().answers > 20);
 
     // the watcher: the default version's file replaced by a retrained one
-    install_artifact(&dir, "0.2.0", &b);
-    let took = eventually("the new 0.2.0 served", || answered(&pb));
+    install_artifact(&dir, "9.2.0", &b);
+    let took = eventually("the new 9.2.0 served", || answered(&pb));
     eprintln!("replaced artifact served after {took:?}");
     // a corrupt artifact is refused, the others keep serving
     std::fs::write(
-        dir.join(classification_model::artifact_file_name("0.9.9")),
+        dir.join(classification_model::artifact_file_name("9.9.9")),
         &a[..a.len() / 2],
     )
     .unwrap();
@@ -309,39 +309,39 @@ fn reloads_under_load_fail_no_request_and_never_mix_versions() {
     });
     // a copy written in place (not renamed): served once complete
     std::fs::write(
-        dir.join(classification_model::artifact_file_name("0.4.0")),
-        artifact("0.4.0", 3),
+        dir.join(classification_model::artifact_file_name("9.4.0")),
+        artifact("9.4.0", 3),
     )
     .unwrap();
-    let took = eventually("0.4.0 served", || {
+    let took = eventually("9.4.0 served", || {
         server
-            .post("/predict?version=0.4.0", "application/json", &body(1))
+            .post("/predict?version=9.4.0", "application/json", &body(1))
             .status
             == 200
     });
     eprintln!("new artifact served after {took:?}");
-    // SIGHUP, back to the first 0.2.0
-    install_artifact(&dir, "0.2.0", &a);
+    // SIGHUP, back to the first 9.2.0
+    install_artifact(&dir, "9.2.0", &a);
     let hup = std::process::Command::new("kill")
         .args(["-HUP", &server.child.id().to_string()])
         .status()
         .unwrap();
     assert!(hup.success());
-    eventually("the first 0.2.0 served again", || answered(&pa));
+    eventually("the first 9.2.0 served again", || answered(&pa));
     // POST /admin/reload (from loopback, no admin key set) says what it did
     let report = server.post("/admin/reload", "application/json", "").json();
     assert_eq!(
         report["versions"],
-        json!([model_version(), "0.2.0", "0.4.0"])
+        json!([model_version(), "9.2.0", "9.4.0"])
     );
-    assert_eq!(report["default"], "0.2.0");
+    assert_eq!(report["default"], "9.2.0");
     let refused = report["refused"].as_array().unwrap();
     assert_eq!(refused.len(), 1, "{report}");
     assert!(
         refused[0]["file"]
             .as_str()
             .unwrap()
-            .ends_with("v0.9.9.json")
+            .ends_with("v9.9.9.json")
     );
     assert!(
         refused[0]["reason"]
@@ -350,11 +350,11 @@ fn reloads_under_load_fail_no_request_and_never_mix_versions() {
             .contains("corrupt or truncated")
     );
     // removing a version unloads it; the default cannot be unloaded
-    std::fs::remove_file(dir.join(classification_model::artifact_file_name("0.4.0"))).unwrap();
-    std::fs::remove_file(dir.join(classification_model::artifact_file_name("0.2.0"))).unwrap();
-    eventually("0.4.0 unloaded", || {
+    std::fs::remove_file(dir.join(classification_model::artifact_file_name("9.4.0"))).unwrap();
+    std::fs::remove_file(dir.join(classification_model::artifact_file_name("9.2.0"))).unwrap();
+    eventually("9.4.0 unloaded", || {
         server
-            .post("/predict?version=0.4.0", "application/json", &body(1))
+            .post("/predict?version=9.4.0", "application/json", &body(1))
             .status
             == 404
     });

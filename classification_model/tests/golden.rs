@@ -100,15 +100,24 @@ fn assert_probabilities(model: &Model, golden: &Value) {
     let expected = floats(&golden["probabilities"]);
     assert_eq!(result.probabilities.len(), 1309);
     for (row, (p, e)) in result.probabilities.iter().zip(&expected).enumerate() {
-        assert_abs_diff_eq!(*p, *e, epsilon = 1e-10);
+        assert_abs_diff_eq!(*p, *e, epsilon = 1e-12);
         assert_eq!(result.predictions[row], u8::from(*e > 0.5), "row {row}");
     }
 }
 
+/// The tuned preset's configuration (`cargo xtask tune`).
+fn tuned() -> TrainingConfig {
+    let preset: Value = serde_json::from_str(include_str!("../presets/tuned.json")).unwrap();
+    serde_json::from_value(preset["config"].clone()).unwrap()
+}
+
 #[test]
-fn committed_artifact_reproduces_the_reference_split_model() {
+fn the_course_preset_reproduces_the_reference_split_model() {
     let golden = &reference()["split"];
-    let model = Model::embedded().unwrap();
+    let version = semver::Version::parse(model_version()).unwrap();
+    let model =
+        Model::from_artifact(train(DATA, &TrainingConfig::default(), &version).unwrap()).unwrap();
+    let model = &model;
     let artifact = model.artifact();
     assert_eq!(artifact.training_data().train_rows, 1047);
     assert_eq!(artifact.training_data().test_rows, 262);
@@ -139,14 +148,22 @@ fn committed_artifact_reproduces_the_reference_split_model() {
 }
 
 #[test]
-fn make_prediction_scores_every_dataset_row_like_the_reference() {
+fn make_prediction_scores_with_the_embedded_tuned_model() {
     let data = read_dataset(DATA).unwrap();
     let result = make_prediction(&data.passengers).unwrap();
-    let expected = floats(&reference()["split"]["probabilities"]);
-    for (p, e) in result.probabilities.iter().zip(&expected) {
-        assert_abs_diff_eq!(*p, *e, epsilon = 1e-10);
-    }
+    let version = semver::Version::parse(model_version()).unwrap();
+    let tuned = Model::from_artifact(train(DATA, &tuned(), &version).unwrap()).unwrap();
+    assert_eq!(result, tuned.predict(&data.passengers).unwrap());
     assert_eq!(result.version, model_version());
+    // not the course's model
+    let course = floats(&reference()["split"]["probabilities"]);
+    assert!(
+        result
+            .probabilities
+            .iter()
+            .zip(&course)
+            .any(|(p, c)| (p - c).abs() > 0.01)
+    );
 }
 
 #[test]
@@ -185,12 +202,8 @@ fn fitting_on_all_rows_reproduces_the_reference_full_model() {
 #[test]
 fn training_is_deterministic_and_the_committed_artifact_is_fresh() {
     let version = semver::Version::parse(model_version()).unwrap();
-    let a = train(DATA, &TrainingConfig::default(), &version)
-        .unwrap()
-        .to_json();
-    let b = train(DATA, &TrainingConfig::default(), &version)
-        .unwrap()
-        .to_json();
+    let a = train(DATA, &tuned(), &version).unwrap().to_json();
+    let b = train(DATA, &tuned(), &version).unwrap().to_json();
     assert_eq!(a, b);
     let committed = std::fs::read_to_string(format!(
         "{}/trained_models/{}",
@@ -198,7 +211,7 @@ fn training_is_deterministic_and_the_committed_artifact_is_fresh() {
         classification_model::artifact_file_name(model_version())
     ))
     .unwrap();
-    assert_eq!(a, committed, "run `cargo xtask train`");
+    assert_eq!(a, committed, "run `cargo xtask train` (the tuned preset)");
     // and it reads back to the same artifact
     assert_eq!(Artifact::from_json(&a).unwrap().to_json(), a);
 }

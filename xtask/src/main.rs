@@ -20,9 +20,10 @@ cargo xtask <command>
 Commands:
   train [--preset course|tuned] [--data FILE] [--test-size F] [--seed N] [--out DIR [--version X.Y.Z]] [--check]
       Retrain the model for the current VERSION and write its artifact
-      (default: the course preset, the committed dataset, 0.2, 0,
-      classification_model/trained_models, where it replaces any other
-      version's). --preset tuned takes the configuration `tune` chose. --test-size 0 fits on all rows in
+      (default: the tuned preset, which the embedded model uses, the
+      committed dataset, 0.2, 0, classification_model/trained_models, where
+      it replaces any other version's). --preset course gives the course's
+      reference model. --test-size 0 fits on all rows in
       file order. --out DIR writes into DIR (a MODELS_DIR) beside the versions
       already there, atomically; --version labels it with another model version.
       --check retrains in memory and fails if the committed artifact differs.

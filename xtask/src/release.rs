@@ -29,6 +29,13 @@ pub fn bump(args: &[String]) -> Result<()> {
             .and_then(|d| d.get_mut("classification_model"))
             .ok_or("classification_api has no dependency on classification_model")?;
         dep["version"] = value(new.to_string());
+        // the dev-dependency (with more features) names the same crate
+        if let Some(dev) = doc
+            .get_mut("dev-dependencies")
+            .and_then(|d| d.get_mut("classification_model"))
+        {
+            dev["version"] = value(new.to_string());
+        }
         Ok(())
     })?;
     write(&model_dir().join("VERSION"), &format!("{new}\n"))?;
