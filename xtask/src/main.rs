@@ -5,6 +5,7 @@ mod modules;
 mod release;
 mod reload_load;
 mod replay;
+mod report;
 mod service;
 mod soak;
 mod train;
@@ -26,7 +27,12 @@ Commands:
       reference model. --test-size 0 fits on all rows in
       file order. --out DIR writes into DIR (a MODELS_DIR) beside the versions
       already there, atomically; --version labels it with another model version.
+      Also writes the version's report (see `report`) under reports/.
       --check retrains in memory and fails if the committed artifact differs.
+  report ARTIFACT [--data CSV] [--out DIR]
+      Draw the training report of any artifact (HTML, figures as inline SVG
+      drawn with plotters) from the data it was trained on (its SHA-256 is
+      checked; default: the committed dataset) into DIR (default: reports/).
   tune [--check]
       5-fold stratified cross-validation (seed 0) on the course split's 1047
       training rows of every C in 1e-4..1e2 (13 values) with and without
@@ -80,6 +86,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("train") => train::run(&args[1..]),
         Some("tune") => tune::run(&args[1..]),
+        Some("report") => report::run(&args[1..]),
         Some("loadtest") => loadtest::run(&args[1..]),
         Some("soak") => soak::run(&args[1..]),
         Some("replay") => replay::run(&args[1..]),

@@ -118,7 +118,18 @@ fn train_to(
     let json = artifact.to_json();
     let file = out.join(artifact_file_name(&version.to_string()));
     if target.check {
-        return check(out, &file, &json);
+        check(out, &file, &json)?;
+        // the embedded version's report is committed too
+        let html = crate::report::render(&artifact, &bytes)?;
+        let path = crate::report::path(&crate::root().join("reports"), &artifact);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(html.as_str()) {
+            return Err(format!(
+                "{} is stale or missing: run `cargo xtask train` and commit it",
+                path.display()
+            ));
+        }
+        println!("{} is up to date", path.display());
+        return Ok(());
     }
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     if target.only {
@@ -138,6 +149,8 @@ fn train_to(
     std::fs::write(&partial, json).map_err(|e| format!("{}: {e}", partial.display()))?;
     std::fs::rename(&partial, &file).map_err(|e| format!("{}: {e}", file.display()))?;
     println!("wrote {}", file.display());
+    let report = crate::report::write(&artifact, data, &crate::root().join("reports"))?;
+    println!("wrote {}", report.display());
     Ok(())
 }
 

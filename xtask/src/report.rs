@@ -1,0 +1,692 @@
+//! The training report: one self-contained HTML file per model version, its
+//! figures drawn with plotters as inline SVG. `cargo xtask train` writes it
+//! for the version it trains; `cargo xtask report FILE` redraws it from any
+//! artifact and the dataset it was trained on (its SHA-256 is checked).
+//! Deterministic: the same artifact and data give the same bytes.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use classification_model::{
+    Artifact, ClassWeight, Model, Scores, Tuning, read_dataset, train_test_split,
+};
+use plotters::prelude::*;
+
+use crate::{Options, Result, model_dir, root};
+
+const WIDTH: u32 = 560;
+const HEIGHT: u32 = 400;
+const TRAIN: RGBColor = RGBColor(31, 119, 180);
+const TEST: RGBColor = RGBColor(255, 127, 14);
+
+/// `cargo xtask report FILE [--data CSV] [--out DIR]`.
+pub fn run(args: &[String]) -> Result<()> {
+    let o = Options::parse(args, &["--data", "--out"], &[])?;
+    let [file] = o.positional.as_slice() else {
+        return Err("usage: cargo xtask report ARTIFACT.json [--data CSV] [--out DIR]".into());
+    };
+    let artifact = Artifact::read(Path::new(file)).map_err(|e| format!("{file}: {e}"))?;
+    let data = o
+        .get("--data")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| model_dir().join("datasets/titanic.csv"));
+    let out = o
+        .get("--out")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("reports"));
+    let path = write(&artifact, &data, &out)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// Writes the report of `artifact` (trained on `data`) into `dir`.
+pub fn write(artifact: &Artifact, data: &Path, dir: &Path) -> Result<PathBuf> {
+    let bytes = std::fs::read(data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let html = render(artifact, &bytes)?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = path(dir, artifact);
+    std::fs::write(&path, html).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Where `artifact`'s report goes in `dir`.
+pub fn path(dir: &Path, artifact: &Artifact) -> PathBuf {
+    dir.join(format!(
+        "{}_v{}.html",
+        artifact.model_name(),
+        artifact.model_version()
+    ))
+}
+
+/// Labels and probabilities of one set of rows.
+struct Set {
+    name: &'static str,
+    labels: Vec<u8>,
+    probabilities: Vec<f64>,
+    bins: Vec<[u8; classification_model::N_FIELDS]>,
+}
+
+/// The report's HTML.
+pub fn render(artifact: &Artifact, csv: &[u8]) -> Result<String> {
+    let sha = sha256_hex(csv);
+    if sha != artifact.training_data().sha256 {
+        return Err(format!(
+            "the data's SHA-256 is {sha}, not the {} the model was trained on: pass --data",
+            artifact.training_data().sha256
+        ));
+    }
+    let dataset = read_dataset(csv).map_err(|e| e.to_string())?;
+    let config = artifact.config();
+    let (train_rows, test_rows) =
+        train_test_split(dataset.passengers.len(), config.test_size, config.seed);
+    let model = Model::from_artifact(artifact.clone()).map_err(|e| e.to_string())?;
+    let set = |name, rows: &[usize]| -> Result<Set> {
+        let passengers: Vec<_> = rows
+            .iter()
+            .map(|&i| dataset.passengers[i].clone())
+            .collect();
+        Ok(Set {
+            name,
+            labels: rows.iter().map(|&i| dataset.survived[i]).collect(),
+            probabilities: model
+                .predict(&passengers)
+                .map_err(|e| e.to_string())?
+                .probabilities,
+            bins: model.drift_bins(&passengers).map_err(|e| e.to_string())?,
+        })
+    };
+    let sets = [set("train", &train_rows)?, set("test", &test_rows)?];
+    let sets: Vec<&Set> = sets.iter().filter(|s| !s.labels.is_empty()).collect();
+
+    let mut html = String::new();
+    let title = format!("{} {}", artifact.model_name(), artifact.model_version());
+    let _ = write!(
+        html,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\n\
+         <style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}}\
+         table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:right}}\
+         th{{background:#f4f4f4}}figure{{display:inline-block;margin:.5em}}svg{{max-width:100%;height:auto}}</style>\n\
+         </head><body>\n<h1>{title}</h1>\n"
+    );
+    let td = &artifact.training_data();
+    let _ = write!(
+        html,
+        "<h2>Data and configuration</h2>\n<p>Training data SHA-256 <code>{}</code>: {} rows, {} to fit, {} held out.</p>\n\
+         <pre>{}</pre>\n",
+        td.sha256,
+        td.rows,
+        td.train_rows,
+        td.test_rows,
+        escape(&serde_json::to_string_pretty(config).unwrap_or_default())
+    );
+    html.push_str(&metrics_table(artifact));
+    html.push_str("<h2>Curves</h2>\n");
+    for svg in [
+        roc(&sets)?,
+        precision_recall(&sets)?,
+        calibration(&sets)?,
+        coefficients(artifact)?,
+    ] {
+        let _ = writeln!(html, "<figure>{svg}</figure>");
+    }
+    html.push_str(&confusion(&sets));
+    html.push_str("<h2>Each feature, train and test</h2>\n<p>Shares of rows per drift bin (the bins monitoring uses).</p>\n");
+    for (f, feature) in artifact.drift().features().iter().enumerate() {
+        let _ = writeln!(
+            html,
+            "<figure>{}</figure>",
+            distribution(feature, f, &sets)?
+        );
+    }
+    if let Some(tuning) = tuning_of(artifact) {
+        html.push_str(&tuning_section(&tuning)?);
+    }
+    html.push_str("</body></html>\n");
+    Ok(html)
+}
+
+fn metrics_table(artifact: &Artifact) -> String {
+    let m = artifact.metrics();
+    let mut out = String::from(
+        "<h2>Metrics</h2>\n<table><tr><th>rows</th><th>n</th><th>ROC-AUC</th><th>accuracy</th><th>log-loss</th><th>Brier</th></tr>\n",
+    );
+    let mut row = |name: &str, s: &Scores| {
+        let _ = writeln!(
+            out,
+            "<tr><th>{name}</th><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td></tr>",
+            s.rows, s.roc_auc, s.accuracy, s.log_loss, s.brier
+        );
+    };
+    row("train", &m.train);
+    if let Some(t) = &m.test {
+        row("test", t);
+    }
+    if let Some(cv) = &m.cross_validation {
+        let _ = writeln!(
+            out,
+            "<tr><th>{}-fold CV on train</th><td></td><td>{:.4} ± {:.4}</td><td>{:.4} ± {:.4}</td><td>{:.4} ± {:.4}</td><td>{:.4} ± {:.4}</td></tr>",
+            cv.folds,
+            cv.roc_auc.mean,
+            cv.roc_auc.sd,
+            cv.accuracy.mean,
+            cv.accuracy.sd,
+            cv.log_loss.mean,
+            cv.log_loss.sd,
+            cv.brier.mean,
+            cv.brier.sd
+        );
+    }
+    out.push_str("</table>\n");
+    out
+}
+
+/// Draws into an SVG string.
+fn svg(
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Result<()>,
+) -> Result<String> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot)?;
+        draw(&root)?;
+        root.present().map_err(plot)?;
+    }
+    Ok(out)
+}
+
+fn plot(e: impl std::fmt::Display) -> String {
+    format!("plotting: {e}")
+}
+
+fn color(set: &Set) -> RGBColor {
+    if set.name == "train" { TRAIN } else { TEST }
+}
+
+/// Points of a curve through `(x, y)` per distinct threshold, highest first.
+fn sweep(set: &Set, point: impl Fn(f64, f64, f64, f64) -> Option<(f64, f64)>) -> Vec<(f64, f64)> {
+    let mut order: Vec<usize> = (0..set.labels.len()).collect();
+    order.sort_by(|&a, &b| set.probabilities[b].total_cmp(&set.probabilities[a]));
+    let positives = set.labels.iter().filter(|&&y| y == 1).count() as f64;
+    let negatives = set.labels.len() as f64 - positives;
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let mut points = Vec::new();
+    for (k, &i) in order.iter().enumerate() {
+        if set.labels[i] == 1 {
+            tp += 1.0;
+        } else {
+            fp += 1.0;
+        }
+        let last_of_tie = order
+            .get(k + 1)
+            .is_none_or(|&j| set.probabilities[j] != set.probabilities[i]);
+        if last_of_tie {
+            if let Some(p) = point(tp, fp, positives, negatives) {
+                points.push(p);
+            }
+        }
+    }
+    points
+}
+
+fn roc(sets: &[&Set]) -> Result<String> {
+    svg(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption("ROC curve", ("sans-serif", 20))
+            .margin(10)
+            .x_label_area_size(35)
+            .y_label_area_size(45)
+            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+            .map_err(plot)?;
+        chart
+            .configure_mesh()
+            .x_desc("false positive rate")
+            .y_desc("true positive rate")
+            .draw()
+            .map_err(plot)?;
+        chart
+            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], &BLACK.mix(0.3)))
+            .map_err(plot)?;
+        for set in sets {
+            let mut points = vec![(0.0, 0.0)];
+            points.extend(sweep(set, |tp, fp, p, n| Some((fp / n, tp / p))));
+            let auc = classification_model::roc_auc(&set.labels, &set.probabilities);
+            let c = color(set);
+            chart
+                .draw_series(LineSeries::new(points, &c))
+                .map_err(plot)?
+                .label(format!("{} (AUC {auc:.4})", set.name))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .border_style(BLACK)
+            .background_style(WHITE)
+            .draw()
+            .map_err(plot)?;
+        Ok(())
+    })
+}
+
+fn precision_recall(sets: &[&Set]) -> Result<String> {
+    svg(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption("Precision and recall", ("sans-serif", 20))
+            .margin(10)
+            .x_label_area_size(35)
+            .y_label_area_size(45)
+            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+            .map_err(plot)?;
+        chart
+            .configure_mesh()
+            .x_desc("recall")
+            .y_desc("precision")
+            .draw()
+            .map_err(plot)?;
+        for set in sets {
+            let points = sweep(set, |tp, fp, p, _| Some((tp / p, tp / (tp + fp))));
+            let c = color(set);
+            chart
+                .draw_series(LineSeries::new(points, &c))
+                .map_err(plot)?
+                .label(set.name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerLeft)
+            .border_style(BLACK)
+            .background_style(WHITE)
+            .draw()
+            .map_err(plot)?;
+        Ok(())
+    })
+}
+
+fn calibration(sets: &[&Set]) -> Result<String> {
+    svg(|root| {
+        let briers: Vec<String> = sets
+            .iter()
+            .map(|s| {
+                let b = Scores::compute(&s.labels, &s.probabilities).brier;
+                format!("{} {b:.4}", s.name)
+            })
+            .collect();
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!("Calibration (Brier: {})", briers.join(", ")),
+                ("sans-serif", 18),
+            )
+            .margin(10)
+            .x_label_area_size(35)
+            .y_label_area_size(45)
+            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+            .map_err(plot)?;
+        chart
+            .configure_mesh()
+            .x_desc("mean predicted probability (10 bins)")
+            .y_desc("share survived")
+            .draw()
+            .map_err(plot)?;
+        chart
+            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], &BLACK.mix(0.3)))
+            .map_err(plot)?;
+        for set in sets {
+            let mut sums = [(0.0f64, 0.0f64, 0u32); 10];
+            for (&y, &p) in set.labels.iter().zip(&set.probabilities) {
+                let b = ((p * 10.0) as usize).min(9);
+                sums[b].0 += p;
+                sums[b].1 += f64::from(y);
+                sums[b].2 += 1;
+            }
+            let points: Vec<(f64, f64)> = sums
+                .iter()
+                .filter(|s| s.2 > 0)
+                .map(|s| (s.0 / f64::from(s.2), s.1 / f64::from(s.2)))
+                .collect();
+            let c = color(set);
+            chart
+                .draw_series(LineSeries::new(points.clone(), &c))
+                .map_err(plot)?
+                .label(set.name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
+            chart
+                .draw_series(points.into_iter().map(|p| Circle::new(p, 3, c.filled())))
+                .map_err(plot)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .border_style(BLACK)
+            .background_style(WHITE)
+            .draw()
+            .map_err(plot)?;
+        Ok(())
+    })
+}
+
+/// The coefficients on the standardised columns, grouped by the feature
+/// each column comes from.
+fn coefficients(artifact: &Artifact) -> Result<String> {
+    let columns = artifact.summary().columns;
+    let n = columns.len();
+    let max = columns
+        .iter()
+        .map(|c| c.coefficient.abs())
+        .fold(0.0f64, f64::max)
+        .max(1e-9)
+        * 1.1;
+    let features = classification_model::features();
+    let group = |column: &str| {
+        features
+            .iter()
+            .position(|f| column == *f || column.starts_with(&format!("{f}_")))
+            .unwrap_or(0)
+    };
+    svg(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption("Coefficients (standardised columns)", ("sans-serif", 20))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(110)
+            .build_cartesian_2d(-max..max, -0.5f64..n as f64 - 0.5)
+            .map_err(plot)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|y| {
+                label_at(*y, n).map_or_else(String::new, |i| columns[n - 1 - i].column.clone())
+            })
+            .x_desc("coefficient")
+            .draw()
+            .map_err(plot)?;
+        chart
+            .draw_series(columns.iter().enumerate().map(|(i, c)| {
+                let y = (n - 1 - i) as f64;
+                let hue = group(&c.column) as f64 / features.len() as f64;
+                Rectangle::new(
+                    [(0.0, y - 0.35), (c.coefficient, y + 0.35)],
+                    HSLColor(hue, 0.6, 0.5).filled(),
+                )
+            }))
+            .map_err(plot)?;
+        Ok(())
+    })
+}
+
+/// Confusion matrices on the test rows (or the training rows when none
+/// were held out) at 0.5 and at the threshold that maximises F1 on the
+/// training rows.
+fn confusion(sets: &[&Set]) -> String {
+    let train = sets[0];
+    let evaluated = sets.last().copied().unwrap_or(train);
+    let mut best = (0.5, -1.0);
+    let mut thresholds: Vec<f64> = train.probabilities.clone();
+    thresholds.sort_by(f64::total_cmp);
+    thresholds.dedup();
+    for t in thresholds {
+        let m = matrix(train, |p| p >= t);
+        let f1 = 2.0 * m[1][1] as f64 / (2.0 * m[1][1] as f64 + m[0][1] as f64 + m[1][0] as f64);
+        if f1 > best.1 {
+            best = (t, f1);
+        }
+    }
+    let mut out = format!(
+        "<h2>Confusion matrices ({} rows)</h2>\n<p>The threshold that maximises F1 on the training rows is {:.4} (F1 {:.4} there).</p>\n",
+        evaluated.name, best.0, best.1
+    );
+    for (name, m) in [
+        ("P &gt; 0.5 (served)", matrix(evaluated, |p| p > 0.5)),
+        (
+            &*format!("P &ge; {:.4}", best.0),
+            matrix(evaluated, |p| p >= best.0),
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "<table><caption>{name}</caption><tr><th></th><th>predicted 0</th><th>predicted 1</th></tr>\
+             <tr><th>survived 0</th><td>{}</td><td>{}</td></tr><tr><th>survived 1</th><td>{}</td><td>{}</td></tr></table>",
+            m[0][0], m[0][1], m[1][0], m[1][1]
+        );
+    }
+    out
+}
+
+/// `m[label][predicted]`.
+fn matrix(set: &Set, positive: impl Fn(f64) -> bool) -> [[u32; 2]; 2] {
+    let mut m = [[0u32; 2]; 2];
+    for (&y, &p) in set.labels.iter().zip(&set.probabilities) {
+        m[usize::from(y == 1)][usize::from(positive(p))] += 1;
+    }
+    m
+}
+
+fn distribution(
+    feature: &classification_model::FeatureBins,
+    index: usize,
+    sets: &[&Set],
+) -> Result<String> {
+    let n = feature.bins.len();
+    let shares: Vec<Vec<f64>> = sets
+        .iter()
+        .map(|s| {
+            let mut counts = vec![0.0; n];
+            for bins in &s.bins {
+                if let Some(c) = counts.get_mut(usize::from(bins[index])) {
+                    *c += 1.0;
+                }
+            }
+            let total = s.bins.len().max(1) as f64;
+            counts.iter().map(|c| c / total).collect()
+        })
+        .collect();
+    let top = shares.iter().flatten().fold(0.0f64, |m, v| m.max(*v)) * 1.15 + 1e-9;
+    svg(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(&feature.feature, ("sans-serif", 20))
+            .margin(10)
+            .x_label_area_size(35)
+            .y_label_area_size(45)
+            .build_cartesian_2d(-0.5f64..n as f64 - 0.5, 0f64..top)
+            .map_err(plot)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| {
+                label_at(*x, n).map_or_else(String::new, |i| feature.bins[i].clone())
+            })
+            .y_desc("share of rows")
+            .draw()
+            .map_err(plot)?;
+        let width = 0.8 / sets.len() as f64;
+        for (k, (set, shares)) in sets.iter().zip(&shares).enumerate() {
+            let c = color(set);
+            chart
+                .draw_series(shares.iter().enumerate().map(|(i, &v)| {
+                    let x = i as f64 - 0.4 + k as f64 * width;
+                    Rectangle::new([(x, 0.0), (x + width, v)], c.filled())
+                }))
+                .map_err(plot)?
+                .label(set.name)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .border_style(BLACK)
+            .background_style(WHITE)
+            .draw()
+            .map_err(plot)?;
+        Ok(())
+    })
+}
+
+/// The committed search, if it chose this artifact's configuration.
+fn tuning_of(artifact: &Artifact) -> Option<Tuning> {
+    let text = std::fs::read_to_string(crate::tune::tuned_path()).ok()?;
+    let tuning: Tuning = serde_json::from_str(&text).ok()?;
+    (tuning.config == *artifact.config()).then_some(tuning)
+}
+
+fn tuning_section(tuning: &Tuning) -> Result<String> {
+    let svg = svg(|root| {
+        let (lo, hi) = tuning
+            .candidates
+            .iter()
+            .map(|c| {
+                (
+                    c.cross_validation.roc_auc.mean - c.cross_validation.roc_auc.sd,
+                    c.cross_validation.roc_auc.mean + c.cross_validation.roc_auc.sd,
+                )
+            })
+            .fold((1.0f64, 0.0f64), |(a, b), (l, h)| (a.min(l), b.max(h)));
+        let mut chart = ChartBuilder::on(root)
+            .caption("Cross-validated ROC-AUC (mean ± sd)", ("sans-serif", 20))
+            .margin(10)
+            .x_label_area_size(35)
+            .y_label_area_size(55)
+            .build_cartesian_2d(-4.2f64..2.2f64, (lo - 0.005)..(hi + 0.005))
+            .map_err(plot)?;
+        chart
+            .configure_mesh()
+            .x_desc("log10 C")
+            .y_desc("ROC-AUC")
+            .draw()
+            .map_err(plot)?;
+        for (weight, c, shift) in [
+            (ClassWeight::None, TRAIN, -0.03),
+            (ClassWeight::Balanced, TEST, 0.03),
+        ] {
+            let points: Vec<(f64, f64, f64)> = tuning
+                .candidates
+                .iter()
+                .filter(|k| k.class_weight == weight)
+                .map(|k| {
+                    (
+                        k.c.log10() + shift,
+                        k.cross_validation.roc_auc.mean,
+                        k.cross_validation.roc_auc.sd,
+                    )
+                })
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points.iter().map(|p| (p.0, p.1)), &c))
+                .map_err(plot)?
+                .label(match weight {
+                    ClassWeight::None => "class weight: none",
+                    ClassWeight::Balanced => "class weight: balanced",
+                })
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
+            chart
+                .draw_series(
+                    points
+                        .iter()
+                        .map(|p| PathElement::new(vec![(p.0, p.1 - p.2), (p.0, p.1 + p.2)], c)),
+                )
+                .map_err(plot)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .border_style(BLACK)
+            .background_style(WHITE)
+            .draw()
+            .map_err(plot)?;
+        Ok(())
+    })?;
+    let mut out = format!(
+        "<h2>Tuning</h2>\n<p>Chosen by mean cross-validated ROC-AUC on the {} training rows; the held-out rows were not used.</p>\n<figure>{svg}</figure>\n",
+        tuning.rows
+    );
+    out.push_str(&markdown_table(&crate::tune::table(tuning)));
+    Ok(out)
+}
+
+/// The tuning table (Markdown, from `tune`) as HTML.
+fn markdown_table(markdown: &str) -> String {
+    let mut out = String::from("<table>\n");
+    for line in markdown
+        .lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("|---"))
+    {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        let tag = if out.len() == "<table>\n".len() {
+            "th"
+        } else {
+            "td"
+        };
+        out.push_str("<tr>");
+        for cell in cells {
+            let _ = write!(
+                out,
+                "<{tag}>{}</{tag}>",
+                escape(cell).replace("**chosen**", "<b>chosen</b>")
+            );
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+    out
+}
+
+/// The category an axis tick at `v` names, if it sits on one of `0..n`.
+fn label_at(v: f64, n: usize) -> Option<usize> {
+    let i = v.round();
+    ((v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n).then_some(i as usize)
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn committed() -> Artifact {
+        Model::embedded().unwrap().artifact().clone()
+    }
+
+    fn data() -> Vec<u8> {
+        std::fs::read(model_dir().join("datasets/titanic.csv")).unwrap()
+    }
+
+    #[test]
+    fn the_report_is_deterministic_and_shows_the_artifacts_numbers() {
+        let (artifact, data) = (committed(), data());
+        let html = render(&artifact, &data).unwrap();
+        assert_eq!(html, render(&artifact, &data).unwrap());
+        let m = artifact.metrics();
+        let test = m.test.unwrap();
+        for number in [
+            format!("{:.4}", test.roc_auc),
+            format!("{:.4}", test.accuracy),
+            format!("{:.4}", test.brier),
+            format!("{:.4}", m.train.log_loss),
+            artifact.training_data().sha256.clone(),
+        ] {
+            assert!(html.contains(&number), "{number} not in the report");
+        }
+        // the curves, the coefficients, one figure per feature, the tuning curve
+        assert_eq!(html.matches("<svg").count(), 4 + 9 + 1);
+        assert!(html.contains("<b>chosen</b>"));
+    }
+
+    #[test]
+    fn other_data_than_the_models_is_refused() {
+        let e = render(&committed(), b"pclass,survived\n1,1\n").unwrap_err();
+        assert!(e.contains("SHA-256"), "{e}");
+    }
+}
