@@ -165,4 +165,5 @@ def main():
     json.dump(out, sys.stdout, indent=1)
 
 
-main()
+if __name__ == "__main__":
+    main()
