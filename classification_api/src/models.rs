@@ -162,12 +162,29 @@ impl Models {
 
     /// [`get`](Self::get), with the shadow model that also scores it.
     pub fn choose(&self, version: Option<&str>) -> Result<Chosen, ApiError> {
-        let model = self.get(version)?.clone();
+        Ok(self.shadowing(self.get(version)?))
+    }
+
+    /// `model` (one of these), with the shadow that also scores it.
+    pub fn shadowing(&self, model: &Arc<Model>) -> Chosen {
         let shadow = self
             .shadow_model()
             .filter(|s| s.version() != model.version())
             .cloned();
-        Ok(Chosen { model, shadow })
+        Chosen {
+            model: model.clone(),
+            shadow,
+        }
+    }
+
+    /// What a load that refused `refused` did.
+    pub fn report(&self, refused: Vec<Refused>) -> ReloadReport {
+        ReloadReport {
+            versions: self.names(),
+            default: self.default.to_string(),
+            shadow: self.shadow.as_ref().map(ToString::to_string),
+            refused,
+        }
     }
 }
 
@@ -320,12 +337,7 @@ impl Registry {
             default: self.default.clone(),
             shadow: self.shadow.clone(),
         };
-        let report = ReloadReport {
-            versions: models.names(),
-            default: self.default.to_string(),
-            shadow: self.shadow.as_ref().map(ToString::to_string),
-            refused,
-        };
+        let report = models.report(refused);
         self.current.store(Arc::new(models));
         report
     }

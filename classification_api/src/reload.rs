@@ -25,13 +25,7 @@ pub async fn reload(state: Arc<AppState>, trigger: &'static str) -> ReloadReport
         .unwrap_or_else(|e| {
             // a panic in the scan: the old set was not replaced
             tracing::error!(error = %e, "model reload failed");
-            let current = state.models.current();
-            ReloadReport {
-                versions: current.names(),
-                default: current.default_model().version().to_owned(),
-                shadow: current.shadow_model().map(|m| m.version().to_owned()),
-                refused: Vec::new(),
-            }
+            state.models.current().report(Vec::new())
         });
     record(&state, &report, trigger);
     report

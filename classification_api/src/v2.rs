@@ -141,7 +141,7 @@ async fn infer_batch(
 ) -> Result<Response, ApiError> {
     // the versions as the request found them, whatever a reload does meanwhile
     let models = state.models.current();
-    let chosen = models.choose(Some(find(&models, name, version)?.version()))?;
+    let chosen = models.shadowing(find(&models, name, version)?);
     let bytes = input::read_body(headers, body, state.body).await?;
     let permit = scoring::admit(state)?;
     let request = v2_input::parse(headers, &bytes, state.max_batch)?;

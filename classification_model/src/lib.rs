@@ -58,7 +58,7 @@ pub use schema::{field_schema, json_schema};
 pub use split::train_test_split;
 #[cfg(feature = "train")]
 #[cfg_attr(docsrs, doc(cfg(feature = "train")))]
-pub use training::train;
+pub use training::{data_sha256, train};
 #[cfg(feature = "train")]
 #[cfg_attr(docsrs, doc(cfg(feature = "train")))]
 pub use tuning::{C_GRID, CLASS_WEIGHTS, Candidate, Tuning, tune};

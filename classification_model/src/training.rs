@@ -74,7 +74,7 @@ pub fn train(
         model_version: version.to_string(),
         config: config.clone(),
         training_data: TrainingData {
-            sha256: sha256_hex(csv_bytes),
+            sha256: data_sha256(csv_bytes),
             rows: records.len(),
             train_rows: train_rows.len(),
             test_rows: test_rows.len(),
@@ -87,8 +87,9 @@ pub fn train(
     Ok(artifact)
 }
 
-/// SHA-256 of some bytes, as lowercase hex.
-fn sha256_hex(bytes: &[u8]) -> String {
+/// SHA-256 of some bytes, as lowercase hex: the artifact's
+/// `training_data.sha256` of the CSV file trained on.
+pub fn data_sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
         .iter()

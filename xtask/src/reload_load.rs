@@ -2,15 +2,15 @@
 //! and without model reloads in the same run, then how soon a new artifact
 //! copied into `MODELS_DIR` is served.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use classification_model::{TrainingConfig, artifact_file_name, train};
+use classification_model::{TrainingConfig, train};
 
 use crate::loadtest::Wrk;
 use crate::service::{Server, build_release, status};
+use crate::train::install;
 use crate::{Options, Result, root};
 
 /// Time between two reloads while `wrk` runs.
@@ -137,14 +137,6 @@ pub fn run(o: &Options) -> Result<()> {
         return Err(format!("{} errors under reloads", busy.errors));
     }
     Ok(())
-}
-
-/// Writes `json` beside, then renames it into place as `version`'s artifact.
-fn install(dir: &Path, version: &str, json: &str) -> Result<()> {
-    let partial = dir.join(format!(".{version}.partial"));
-    let path = dir.join(artifact_file_name(version));
-    std::fs::write(&partial, json).map_err(|e| format!("{}: {e}", partial.display()))?;
-    std::fs::rename(&partial, &path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// `model_loads_total` from `/metrics`.

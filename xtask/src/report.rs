@@ -8,8 +8,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use classification_model::{
-    Artifact, ClassWeight, Model, Scores, Tuning, read_dataset, train_test_split,
+    Artifact, ClassWeight, Model, Scores, Tuning, data_sha256, read_dataset, train_test_split,
 };
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::{Options, Result, model_dir, root};
@@ -34,15 +35,15 @@ pub fn run(args: &[String]) -> Result<()> {
         .get("--out")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("reports"));
-    let path = write(&artifact, &data, &out)?;
+    let bytes = std::fs::read(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let path = write(&artifact, &bytes, &out)?;
     println!("wrote {}", path.display());
     Ok(())
 }
 
-/// Writes the report of `artifact` (trained on `data`) into `dir`.
-pub fn write(artifact: &Artifact, data: &Path, dir: &Path) -> Result<PathBuf> {
-    let bytes = std::fs::read(data).map_err(|e| format!("{}: {e}", data.display()))?;
-    let html = render(artifact, &bytes)?;
+/// Writes the report of `artifact` (trained on the CSV `data`) into `dir`.
+pub fn write(artifact: &Artifact, data: &[u8], dir: &Path) -> Result<PathBuf> {
+    let html = render(artifact, data)?;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let path = path(dir, artifact);
     std::fs::write(&path, html).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -68,7 +69,7 @@ struct Set {
 
 /// The report's HTML.
 pub fn render(artifact: &Artifact, csv: &[u8]) -> Result<String> {
-    let sha = sha256_hex(csv);
+    let sha = data_sha256(csv);
     if sha != artifact.training_data().sha256 {
         return Err(format!(
             "the data's SHA-256 is {sha}, not the {} the model was trained on: pass --data",
@@ -228,78 +229,89 @@ fn sweep(set: &Set, point: impl Fn(f64, f64, f64, f64) -> Option<(f64, f64)>) ->
     points
 }
 
-fn roc(sets: &[&Set]) -> Result<String> {
-    svg(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption("ROC curve", ("sans-serif", 20))
-            .margin(10)
-            .x_label_area_size(35)
-            .y_label_area_size(45)
-            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
-            .map_err(plot)?;
-        chart
-            .configure_mesh()
-            .x_desc("false positive rate")
-            .y_desc("true positive rate")
-            .draw()
-            .map_err(plot)?;
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A chart over `[0, 1]` on both axes, with the diagonal if asked for.
+fn unit_square<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    caption: &str,
+    (x, y): (&str, &str),
+    diagonal: bool,
+) -> Result<Chart<'a, 'b>> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(45)
+        .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+        .map_err(plot)?;
+    chart
+        .configure_mesh()
+        .x_desc(x)
+        .y_desc(y)
+        .draw()
+        .map_err(plot)?;
+    if diagonal {
         chart
             .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], &BLACK.mix(0.3)))
             .map_err(plot)?;
+    }
+    Ok(chart)
+}
+
+/// A line in `color`, with its entry in the legend.
+fn line<'a, 'b: 'a>(
+    chart: &mut Chart<'a, 'b>,
+    points: impl IntoIterator<Item = (f64, f64)>,
+    color: RGBColor,
+    label: impl Into<String>,
+) -> Result<()> {
+    chart
+        .draw_series(LineSeries::new(points, &color))
+        .map_err(plot)?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+    Ok(())
+}
+
+/// The legend, boxed, at `position`.
+fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, position: SeriesLabelPosition) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .border_style(BLACK)
+        .background_style(WHITE)
+        .draw()
+        .map_err(plot)
+}
+
+fn roc(sets: &[&Set]) -> Result<String> {
+    svg(|root| {
+        let axes = ("false positive rate", "true positive rate");
+        let mut chart = unit_square(root, "ROC curve", axes, true)?;
         for set in sets {
             let mut points = vec![(0.0, 0.0)];
             points.extend(sweep(set, |tp, fp, p, n| Some((fp / n, tp / p))));
             let auc = classification_model::roc_auc(&set.labels, &set.probabilities);
-            let c = color(set);
-            chart
-                .draw_series(LineSeries::new(points, &c))
-                .map_err(plot)?
-                .label(format!("{} (AUC {auc:.4})", set.name))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
+            line(
+                &mut chart,
+                points,
+                color(set),
+                format!("{} (AUC {auc:.4})", set.name),
+            )?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .border_style(BLACK)
-            .background_style(WHITE)
-            .draw()
-            .map_err(plot)?;
-        Ok(())
+        legend(&mut chart, SeriesLabelPosition::LowerRight)
     })
 }
 
 fn precision_recall(sets: &[&Set]) -> Result<String> {
     svg(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption("Precision and recall", ("sans-serif", 20))
-            .margin(10)
-            .x_label_area_size(35)
-            .y_label_area_size(45)
-            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
-            .map_err(plot)?;
-        chart
-            .configure_mesh()
-            .x_desc("recall")
-            .y_desc("precision")
-            .draw()
-            .map_err(plot)?;
+        let mut chart = unit_square(root, "Precision and recall", ("recall", "precision"), false)?;
         for set in sets {
             let points = sweep(set, |tp, fp, p, _| Some((tp / p, tp / (tp + fp))));
-            let c = color(set);
-            chart
-                .draw_series(LineSeries::new(points, &c))
-                .map_err(plot)?
-                .label(set.name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
+            line(&mut chart, points, color(set), set.name)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .border_style(BLACK)
-            .background_style(WHITE)
-            .draw()
-            .map_err(plot)?;
-        Ok(())
+        legend(&mut chart, SeriesLabelPosition::LowerLeft)
     })
 }
 
@@ -312,25 +324,9 @@ fn calibration(sets: &[&Set]) -> Result<String> {
                 format!("{} {b:.4}", s.name)
             })
             .collect();
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!("Calibration (Brier: {})", briers.join(", ")),
-                ("sans-serif", 18),
-            )
-            .margin(10)
-            .x_label_area_size(35)
-            .y_label_area_size(45)
-            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
-            .map_err(plot)?;
-        chart
-            .configure_mesh()
-            .x_desc("mean predicted probability (10 bins)")
-            .y_desc("share survived")
-            .draw()
-            .map_err(plot)?;
-        chart
-            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], &BLACK.mix(0.3)))
-            .map_err(plot)?;
+        let caption = format!("Calibration (Brier: {})", briers.join(", "));
+        let axes = ("mean predicted probability (10 bins)", "share survived");
+        let mut chart = unit_square(root, &caption, axes, true)?;
         for set in sets {
             let mut sums = [(0.0f64, 0.0f64, 0u32); 10];
             for (&y, &p) in set.labels.iter().zip(&set.probabilities) {
@@ -345,23 +341,12 @@ fn calibration(sets: &[&Set]) -> Result<String> {
                 .map(|s| (s.0 / f64::from(s.2), s.1 / f64::from(s.2)))
                 .collect();
             let c = color(set);
-            chart
-                .draw_series(LineSeries::new(points.clone(), &c))
-                .map_err(plot)?
-                .label(set.name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
+            line(&mut chart, points.clone(), c, set.name)?;
             chart
                 .draw_series(points.into_iter().map(|p| Circle::new(p, 3, c.filled())))
                 .map_err(plot)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .border_style(BLACK)
-            .background_style(WHITE)
-            .draw()
-            .map_err(plot)?;
-        Ok(())
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
 
@@ -512,14 +497,7 @@ fn distribution(
                 .label(set.name)
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .border_style(BLACK)
-            .background_style(WHITE)
-            .draw()
-            .map_err(plot)?;
-        Ok(())
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
     })
 }
 
@@ -571,14 +549,11 @@ fn tuning_section(tuning: &Tuning) -> Result<String> {
                     )
                 })
                 .collect();
-            chart
-                .draw_series(LineSeries::new(points.iter().map(|p| (p.0, p.1)), &c))
-                .map_err(plot)?
-                .label(match weight {
-                    ClassWeight::None => "class weight: none",
-                    ClassWeight::Balanced => "class weight: balanced",
-                })
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
+            let label = match weight {
+                ClassWeight::None => "class weight: none",
+                ClassWeight::Balanced => "class weight: balanced",
+            };
+            line(&mut chart, points.iter().map(|p| (p.0, p.1)), c, label)?;
             chart
                 .draw_series(
                     points
@@ -587,14 +562,7 @@ fn tuning_section(tuning: &Tuning) -> Result<String> {
                 )
                 .map_err(plot)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .border_style(BLACK)
-            .background_style(WHITE)
-            .draw()
-            .map_err(plot)?;
-        Ok(())
+        legend(&mut chart, SeriesLabelPosition::LowerRight)
     })?;
     let mut out = format!(
         "<h2>Tuning</h2>\n<p>Chosen by mean cross-validated ROC-AUC on the {} training rows; the held-out rows were not used.</p>\n<figure>{svg}</figure>\n",
@@ -641,14 +609,6 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[cfg(test)]

@@ -140,18 +140,22 @@ fn train_to(
             }
         }
     }
-    // written beside and renamed into place: a server watching the
-    // directory never reads half a file
-    let partial = out.join(format!(
-        ".{}.partial",
-        artifact_file_name(&version.to_string())
-    ));
-    std::fs::write(&partial, json).map_err(|e| format!("{}: {e}", partial.display()))?;
-    std::fs::rename(&partial, &file).map_err(|e| format!("{}: {e}", file.display()))?;
+    install(out, &version.to_string(), &json)?;
     println!("wrote {}", file.display());
-    let report = crate::report::write(&artifact, data, &crate::root().join("reports"))?;
+    let report = crate::report::write(&artifact, &bytes, &crate::root().join("reports"))?;
     println!("wrote {}", report.display());
     Ok(())
+}
+
+/// Writes `json` as `version`'s artifact in `dir`: beside, then renamed
+/// into place, so that a server watching the directory never reads half a
+/// file.
+pub fn install(dir: &Path, version: &str, json: &str) -> Result<PathBuf> {
+    let file = dir.join(artifact_file_name(version));
+    let partial = dir.join(format!(".{}.partial", artifact_file_name(version)));
+    std::fs::write(&partial, json).map_err(|e| format!("{}: {e}", partial.display()))?;
+    std::fs::rename(&partial, &file).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(file)
 }
 
 /// Fails unless `target` holds exactly `json` and is the only artifact in `dir`.
