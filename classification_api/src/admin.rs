@@ -152,7 +152,14 @@ pub async fn item(id: String, state: Arc<AppState>) -> Result<Response, ApiError
         .await
         .map_err(|e| failed(recorder, &e))?
     {
-        Some(row) => Ok(output::json(&output::history_item(row), StatusCode::OK)),
+        Some(row) => {
+            let mut item = output::history_item(row);
+            let models = state.models.current();
+            if let Ok(model) = models.get(Some(item.version.as_str())) {
+                item.explanation = output::explain_item(model, &item);
+            }
+            Ok(output::json(&item, StatusCode::OK))
+        }
         None => Err(ApiError::NotFoundItem(ErrorItem::field(
             "id",
             format!("no record has the id {id:?}"),
@@ -286,6 +293,13 @@ pub async fn report(
     filter: Filter,
 ) -> Result<MonitoringReport, sqlx::Error> {
     let shadow = recorder.store.shadow_sums(&filter).await?;
+    let timeline = match recorder.store.span(&filter).await? {
+        Some((first, last)) => {
+            let width = monitoring::bucket_width(first, last);
+            monitoring::timeline(width, recorder.store.timeline(&filter, width).await?)
+        }
+        None => monitoring::Timeline::default(),
+    };
     let mut report = monitoring::report(
         model,
         recorder.store.bin_counts(filter.clone()),
@@ -293,6 +307,7 @@ pub async fn report(
     )
     .await?;
     report.shadow = shadow.into_iter().map(Into::into).collect();
+    report.timeline = timeline;
     Ok(report)
 }
 

@@ -110,13 +110,6 @@ pub fn metrics(state: Arc<AppState>) -> Response {
     )
 }
 
-/// `GET /`: what the service is, its endpoints and an example.
-#[utoipa::path(get, path = "/", tag = "operations",
-    responses((status = 200, description = "A short HTML page", content_type = "text/html", body = String)))]
-pub fn index() -> Response {
-    warp::reply::html(include_str!("index.html")).into_response()
-}
-
 /// `POST /predict`: JSON (`{"inputs": [...]}`) or CSV in; JSON or CSV out
 /// (by `Accept`); `?explain=true` adds per-feature explanations,
 /// `?version=X` picks the version.

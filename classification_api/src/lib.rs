@@ -34,6 +34,7 @@ pub mod tensor;
 pub mod v2;
 pub mod v2_input;
 pub mod v2_output;
+pub mod web;
 
 /// The repository README's Rust examples, run as doctests.
 #[cfg(doctest)]

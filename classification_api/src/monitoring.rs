@@ -65,6 +65,76 @@ pub struct MonitoringReport {
     pub training_test: Option<Scores>,
     /// Per shadow version that scored these records too: how far it agrees.
     pub shadow: Vec<ShadowAgreement>,
+    /// Records served over time.
+    pub timeline: Timeline,
+}
+
+/// Records served per bucket of time, the buckets as wide as needed to
+/// cover the records in at most [`MAX_BUCKETS`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Timeline {
+    /// Each bucket's width, in seconds (0 when nothing was served).
+    pub bucket_seconds: u64,
+    /// The buckets with records, oldest first.
+    pub buckets: Vec<TimeBucket>,
+}
+
+/// The records served in one bucket of time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TimeBucket {
+    /// Where the bucket starts (RFC 3339, UTC).
+    pub from: String,
+    /// Records served.
+    pub count: u64,
+    /// Share of them predicted to survive.
+    pub positive_rate: f64,
+}
+
+/// Most buckets a [`Timeline`] has.
+pub const MAX_BUCKETS: i64 = 60;
+
+/// The bucket widths a timeline picks from, in seconds: the narrowest that
+/// covers a span in [`MAX_BUCKETS`].
+const WIDTHS: [i64; 12] = [
+    1,
+    10,
+    60,
+    300,
+    900,
+    3600,
+    3 * 3600,
+    6 * 3600,
+    86_400,
+    7 * 86_400,
+    30 * 86_400,
+    365 * 86_400,
+];
+
+/// The bucket width (µs) for records from `first` to `last` (µs).
+pub fn bucket_width(first: i64, last: i64) -> i64 {
+    let span = last.saturating_sub(first).max(0);
+    let fits = |w: &&i64| span / (**w * 1_000_000) < MAX_BUCKETS;
+    let seconds = WIDTHS
+        .iter()
+        .find(fits)
+        .copied()
+        .unwrap_or(WIDTHS[WIDTHS.len() - 1]);
+    seconds * 1_000_000
+}
+
+/// The timeline of `(bucket number, rows, positives)` groups of `width` µs.
+pub fn timeline(width: i64, groups: Vec<(i64, i64, i64)>) -> Timeline {
+    Timeline {
+        bucket_seconds: (width / 1_000_000).max(0) as u64,
+        buckets: groups
+            .into_iter()
+            .map(|(bucket, count, positives)| TimeBucket {
+                from: crate::clock::format(bucket.saturating_mul(width)),
+                count: count.max(0) as u64,
+                positive_rate: positives as f64 / count.max(1) as f64,
+            })
+            .collect(),
+    }
 }
 
 /// How a shadow version's answers compare with the served ones.
@@ -179,6 +249,7 @@ pub async fn report<E>(
         live: live.finish(),
         training_test: model.artifact().metrics().test,
         shadow: Vec::new(),
+        timeline: Timeline::default(),
     })
 }
 
@@ -218,6 +289,24 @@ mod tests {
         assert_eq!((d, p), (8, true));
         assert_eq!(unpack(pack(&[30; N_FIELDS], 1.0, 0)).1, 9);
         assert!(pack(&[31; N_FIELDS], 1.0, 1) > 0);
+    }
+
+    #[test]
+    fn a_timeline_has_at_most_max_buckets() {
+        let s = 1_000_000;
+        assert_eq!(bucket_width(5 * s, 5 * s), s);
+        assert_eq!(bucket_width(0, 59 * s), s);
+        assert_eq!(bucket_width(0, 60 * s), 10 * s);
+        assert_eq!(bucket_width(0, 3 * 86_400 * s), 3 * 3600 * s);
+        for span in [0, 1, 59 * s, 61 * s, 86_400 * s, 400 * 86_400 * s] {
+            let w = bucket_width(0, span);
+            assert!(span / w < MAX_BUCKETS, "{span}");
+        }
+        assert_eq!(bucket_width(0, i64::MAX), 365 * 86_400 * s);
+        let t = timeline(60 * s, vec![(29_000_000, 4, 1)]);
+        assert_eq!(t.bucket_seconds, 60);
+        assert_eq!(t.buckets[0].from, crate::clock::format(29_000_000 * 60 * s));
+        assert_eq!((t.buckets[0].count, t.buckets[0].positive_rate), (4, 0.25));
     }
 
     #[tokio::test]

@@ -15,7 +15,9 @@ use crate::errors::{ErrorItem, ErrorResponse, ProtocolError};
 use crate::handlers;
 use crate::input::{FeedbackBody, FeedbackItem, PredictBody};
 use crate::models::{Refused, ReloadReport};
-use crate::monitoring::{DriftBin, FeatureDrift, HistogramBin, MonitoringReport, ShadowAgreement};
+use crate::monitoring::{
+    DriftBin, FeatureDrift, HistogramBin, MonitoringReport, ShadowAgreement, TimeBucket, Timeline,
+};
 use crate::output::{
     self, FeedbackResponse, HealthResponse, HistoryItem, HistoryPage, ModelInfo, PredictResponse,
     StatusResponse, VersionInfo,
@@ -28,6 +30,7 @@ use crate::v2_input::{InferRequest, Parameters, RequestInput, RequestOutput};
 use crate::v2_output::{
     InferResponse, ModelMetadata, ResponseOutput, ServerMetadata, TensorMetadata,
 };
+use crate::web;
 
 /// The API description.
 #[derive(OpenApi)]
@@ -44,7 +47,7 @@ When the server runs with `API_KEY`, `POST /predict` requires `Authorization: Be
         license(name = "MIT OR Apache-2.0")
     ),
     paths(
-        handlers::index, handlers::health, handlers::live, handlers::ready, handlers::model_info,
+        web::index, web::asset, web::report, handlers::health, handlers::live, handlers::ready, handlers::model_info,
         handlers::metrics, handlers::predict, openapi_json, docs,
         admin::list, admin::item, admin::feedback, admin::monitoring, reload::admin_reload,
         v2::server_metadata, v2::live, v2::ready, v2::model_metadata, v2::model_ready, v2::infer,
@@ -57,7 +60,7 @@ When the server runs with `API_KEY`, `POST /predict` requires `Authorization: Be
         classification_model::Passenger, classification_model::Explanation,
         classification_model::FeatureSpec,
         HistoryItem, HistoryPage, FeedbackResponse, FeedbackBody, FeedbackItem,
-        MonitoringReport, HistogramBin, FeatureDrift, DriftBin, ShadowAgreement,
+        MonitoringReport, HistogramBin, FeatureDrift, DriftBin, ShadowAgreement, Timeline, TimeBucket,
         classification_model::LiveScores, classification_model::Scores,
         ProtocolError, ServerMetadata, ModelMetadata, TensorMetadata, InferRequest, RequestInput,
         RequestOutput, Parameters, InferResponse, ResponseOutput,

@@ -74,6 +74,11 @@ pub struct HistoryItem {
     pub survived: Option<i64>,
     /// When the ground truth was sent.
     pub feedback_time: Option<String>,
+    /// `GET /history/{id}` only: the intercept and each feature's
+    /// contribution, recomputed from the stored inputs by the version that
+    /// answered; absent when that version is no longer served.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
 }
 
 /// A record's inputs: a JSON object in the field table's order.
@@ -133,7 +138,21 @@ pub fn history_item(row: crate::store::StoredRow) -> HistoryItem {
         probability: row.probability,
         prediction: row.prediction,
         survived: row.survived,
+        explanation: None,
     }
+}
+
+/// The explanation `model` gives for a stored record's inputs.
+pub fn explain_item(model: &Model, item: &HistoryItem) -> Option<Explanation> {
+    let object: serde_json::Map<String, serde_json::Value> = item
+        .inputs
+        .0
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    let passenger: classification_model::Passenger =
+        serde_json::from_value(serde_json::Value::Object(object)).ok()?;
+    model.explain(&[passenger]).ok()?.pop()
 }
 
 /// The columns of the history as CSV: the dataset's, then what was served.
@@ -218,6 +237,9 @@ pub struct VersionInfo {
     pub training_data: TrainingData,
     /// Metrics from training.
     pub metrics: Metrics,
+    /// Where its training report is served (`/reports/...`), if the
+    /// binary carries one.
+    pub report: Option<String>,
 }
 
 /// Every version `models` serves, oldest first.
@@ -232,6 +254,7 @@ pub fn versions(models: &Models) -> Vec<VersionInfo> {
                 source: loaded.source.describe(),
                 training_data: a.training_data().clone(),
                 metrics: a.metrics().clone(),
+                report: crate::web::report_path(a.model_name(), a.model_version()),
             }
         })
         .collect()

@@ -27,8 +27,10 @@ const fn post(path: &'static str) -> Route {
 }
 
 /// Every route. A `{name}` segment matches any one segment.
-pub static ROUTES: [Route; 23] = [
+pub static ROUTES: [Route; 25] = [
     get("/"),
+    get("/app/{file}"),
+    get("/reports/{file}"),
     get("/health"),
     get("/health/live"),
     get("/health/ready"),

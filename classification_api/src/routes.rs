@@ -13,7 +13,7 @@ use warp::{Filter, Reply};
 use crate::errors::{ApiError, ErrorItem};
 use crate::paths::{ROUTES, route_index};
 use crate::state::AppState;
-use crate::{admin, auth, handlers, openapi, reload, v2};
+use crate::{admin, auth, handlers, openapi, reload, v2, web};
 
 /// Every route, with CORS (if configured), errors turned into JSON, and
 /// every request logged and counted.
@@ -60,7 +60,13 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(with_state(state.clone()))
         .map(handlers::metrics);
-    let index = warp::path::end().and(warp::get()).map(handlers::index);
+    let index = warp::path::end().and(warp::get()).map(web::index);
+    let asset = warp::path!("app" / String)
+        .and(warp::get())
+        .map(|file: String| answer(web::asset(&file)));
+    let report = warp::path!("reports" / String)
+        .and(warp::get())
+        .map(|file: String| answer(web::report(&file)));
     let spec = warp::path!("openapi.json")
         .and(warp::get())
         .and(with_state(state.clone()))
@@ -203,6 +209,10 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(metrics)
         .unify()
         .or(index)
+        .unify()
+        .or(asset)
+        .unify()
+        .or(report)
         .unify()
         .or(spec)
         .unify()
@@ -368,7 +378,12 @@ mod tests {
             let path = route
                 .path
                 .replace("{name}", model.name())
-                .replace("{version}", model.version());
+                .replace("{version}", model.version())
+                .replace("/app/{file}", "/app/index.html")
+                .replace(
+                    "/reports/{file}",
+                    &crate::web::report_path(model.name(), model.version()).unwrap(),
+                );
             let body = if path.starts_with("/v2/") {
                 v2_body
             } else {

@@ -687,6 +687,39 @@ impl Store {
         })
     }
 
+    /// The first and last time (µs) of the rows matching `filter`; `None`
+    /// when there are none.
+    pub async fn span(&self, filter: &Filter) -> Result<Option<(i64, i64)>, sqlx::Error> {
+        on_pool!(self, |pool, Db| {
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT MIN(time_us), MAX(time_us) FROM predictions WHERE 1 = 1",
+            );
+            push_filter!(qb, filter);
+            let (first, last): (Option<i64>, Option<i64>) =
+                qb.build_query_as().fetch_one(pool).await?;
+            Ok(first.zip(last))
+        })
+    }
+
+    /// The rows matching `filter` per bucket of `width` µs: (bucket number
+    /// since the epoch, rows, rows predicted to survive), oldest first.
+    pub async fn timeline(
+        &self,
+        filter: &Filter,
+        width: i64,
+    ) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
+        on_pool!(self, |pool, Db| {
+            let mut qb = QueryBuilder::<Db>::new("SELECT time_us / ");
+            qb.push_bind(width).push(
+                " AS bucket, COUNT(*), SUM(CASE WHEN prediction = 1 THEN 1 ELSE 0 END) \
+                 FROM predictions WHERE 1 = 1",
+            );
+            push_filter!(qb, filter);
+            qb.push(" GROUP BY bucket ORDER BY bucket");
+            qb.build_query_as().fetch_all(pool).await
+        })
+    }
+
     /// Deletes up to `batch` records older than `before`, and up to `batch`
     /// of their shadow answers; returns the most either statement deleted.
     pub async fn prune(&self, before: i64, batch: i64) -> Result<u64, sqlx::Error> {

@@ -27,12 +27,46 @@ fn health_reports_versions() {
 }
 
 #[test]
-fn index_describes_the_service() {
+fn the_index_is_the_web_app_with_a_strict_policy_and_its_files() {
     let server = Server::start(&[]);
     let r = server.get("/");
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
-    assert!(r.body.contains("POST /predict") && r.body.contains("curl"));
+    let policy = r.header("content-security-policy").unwrap();
+    assert!(policy.starts_with("default-src 'self'"), "{policy}");
+    assert!(!policy.contains("unsafe"), "{policy}");
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    // every file the page names is served, with its type
+    for (file, kind) in [
+        ("/app/app.js", "text/javascript"),
+        ("/app/app.css", "text/css"),
+        ("/app/favicon.svg", "image/svg+xml"),
+    ] {
+        assert!(r.body.contains(file), "{file}");
+        let f = server.get(file);
+        assert_eq!(f.status, 200, "{file}");
+        assert!(
+            f.header("content-type").unwrap().starts_with(kind),
+            "{file}"
+        );
+    }
+    assert_eq!(server.get("/app/nope.js").status, 404);
+    assert_eq!(server.get("/app/..%2FCargo.toml").status, 404);
+    // the report /model links
+    let model = server.get("/model").json();
+    let report = model["versions"][0]["report"].as_str().unwrap().to_owned();
+    let r = server.get(&report);
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body
+            .contains(model["training_data"]["sha256"].as_str().unwrap())
+    );
+    assert!(
+        r.header("content-security-policy")
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
+    assert_eq!(server.get("/reports/nope.html").status, 404);
 }
 
 #[test]

@@ -133,6 +133,16 @@ fn predict(server: &Server, records: Vec<Value>) -> common::Response {
     server.predict(&json!({ "inputs": records }).to_string())
 }
 
+fn predict_explained(server: &Server, records: Vec<Value>) -> Value {
+    let r = server.post(
+        "/predict?explain=true",
+        "application/json",
+        &json!({ "inputs": records }).to_string(),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
+}
+
 /// Sends a request, or says why it could not be sent or answered.
 fn try_send(addr: SocketAddr, raw: &[u8]) -> Option<common::Response> {
     let mut stream = TcpStream::connect(addr).ok()?;
@@ -221,6 +231,10 @@ fn predictions_are_stored_with_ids_and_the_title_instead_of_the_name() {
         assert_eq!(item["inputs"]["cabin"], Value::Null);
         assert_eq!(item["probability"], r.json()["probabilities"][0]);
         assert_eq!(item["survived"], Value::Null);
+        // the explanation, recomputed from the stored inputs, is the served
+        // one (the stored count below counts this record too)
+        let explained = predict_explained(&server, vec![record(None)]);
+        assert_eq!(item["explanation"], explained["explanations"][0]);
         assert_eq!(server.get("/history/nope").status, 404);
 
         // a taken id: 409, and nothing of that request is stored
@@ -266,11 +280,11 @@ fn predictions_are_stored_with_ids_and_the_title_instead_of_the_name() {
                 None => break,
             }
         }
-        assert_eq!(seen.len(), 252);
+        assert_eq!(seen.len(), 253);
         let mut sorted = seen.clone();
         sorted.sort_by(|a, b| b.cmp(a));
         assert_eq!(seen, sorted, "newest first");
-        assert_eq!(seen.iter().map(|s| &s.1).collect::<HashSet<_>>().len(), 252);
+        assert_eq!(seen.iter().map(|s| &s.1).collect::<HashSet<_>>().len(), 253);
         let none = server.get("/history?has_feedback=true").json();
         assert_eq!(none["items"].as_array().unwrap().len(), 0);
         assert_eq!(server.get("/history?limit=0").status, 400);
@@ -289,7 +303,7 @@ fn predictions_are_stored_with_ids_and_the_title_instead_of_the_name() {
             lines.next().unwrap(),
             "id,time,version,pclass,name,sex,age,sibsp,parch,fare,cabin,embarked,probability,prediction,survived"
         );
-        assert_eq!(lines.count(), 252);
+        assert_eq!(lines.count(), 253);
         assert!(csv.body.contains("mine-1,"));
 
         // HISTORY_KEEP_NAMES=true keeps them
@@ -402,6 +416,26 @@ fn feedback_gives_live_metrics_equal_to_those_of_the_responses() {
             .map(|b| b["count"].as_u64().unwrap())
             .sum();
         assert_eq!(histogram, 1309);
+        // the timeline covers every record, and its positive rates the served one
+        let timeline = &m["timeline"];
+        let buckets = timeline["buckets"].as_array().unwrap();
+        assert!(timeline["bucket_seconds"].as_u64().unwrap() >= 1);
+        assert!(!buckets.is_empty() && buckets.len() <= 60, "{timeline}");
+        let counted: u64 = buckets.iter().map(|b| b["count"].as_u64().unwrap()).sum();
+        assert_eq!(counted, 1309);
+        let positives: f64 = buckets
+            .iter()
+            .map(|b| b["count"].as_f64().unwrap() * b["positive_rate"].as_f64().unwrap())
+            .sum();
+        approx::assert_abs_diff_eq!(
+            positives / 1309.0,
+            m["positive_rate"].as_f64().unwrap(),
+            epsilon = 1e-12
+        );
+        assert_eq!(
+            server.get("/monitoring?until=2000-01-01T00:00:00Z").json()["timeline"],
+            json!({"bucket_seconds": 0, "buckets": []})
+        );
         assert_eq!(
             server.get("/monitoring?until=2000-01-01T00:00:00Z").json()["count"],
             0

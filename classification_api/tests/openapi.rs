@@ -267,6 +267,19 @@ fn every_documented_response_matches_the_real_one() {
             ),
         ),
         ("/", "get", 200, server.get("/")),
+        ("/app/{file}", "get", 200, server.get("/app/app.js")),
+        ("/app/{file}", "get", 404, server.get("/app/missing.js")),
+        (
+            "/reports/{file}",
+            "get",
+            200,
+            server.get(&format!(
+                "/reports/{}_v{}.html",
+                classification_model::Model::embedded().unwrap().name(),
+                classification_model::Model::embedded().unwrap().version()
+            )),
+        ),
+        ("/reports/{file}", "get", 404, server.get("/reports/missing.html")),
         ("/health", "get", 200, server.get("/health")),
         ("/health/live", "get", 200, server.get("/health/live")),
         ("/health/ready", "get", 200, server.get("/health/ready")),
