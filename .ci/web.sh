@@ -5,7 +5,9 @@
 # `--docs` also copies the desktop screenshots to docs/img/ (the README's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v chromium >/dev/null 2>&1; then
+# CHROMIUM may name another Chromium build (GitHub's Ubuntu runners have no
+# Debian chromium package, but Google Chrome preinstalled: the workflow says so)
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
   echo "installing Debian's chromium"
   export DEBIAN_FRONTEND=noninteractive
   sudo=""
@@ -13,11 +15,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq chromium >/dev/null
 fi
-chromium --version
+export CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
+"$CHROMIUM" --version
 (cd classification_api/tests/web && npm ci --no-audit --no-fund --silent)
 cargo build --quiet --locked -p classification_api
 export SERVER_BIN="$PWD/target/debug/classification_api"
-export CHROMIUM="$(command -v chromium)"
 export SCREENSHOTS="$PWD/target/web-screenshots"
 rm -rf "$SCREENSHOTS"
 (cd classification_api/tests/web && npm test --silent)
