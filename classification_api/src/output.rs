@@ -35,7 +35,7 @@ pub struct PredictResponse {
     #[schema(value_type = Option<Vec<i32>>, example = json!([1]))]
     pub predictions: Option<Vec<u8>>,
     /// `P(survived = 1)` per input; `null` on error.
-    #[schema(example = json!([0.9418645819385906]))]
+    #[schema(example = json!([0.9702146586190085]))]
     pub probabilities: Option<Vec<f64>>,
     /// The model version.
     pub version: String,

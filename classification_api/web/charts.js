@@ -13,7 +13,8 @@ export function svg(tag, attrs = {}, text) {
 }
 
 function frame(width, height, label) {
-  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img", "aria-label": label });
+  // drawn at its own size at most, so that its text stays at 12 px on wide screens
+  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, class: "chart", role: "img", "aria-label": label });
   root.append(svg("title", {}, label));
   return root;
 }
@@ -95,8 +96,9 @@ export function waterfall(baseline, steps, label) {
  */
 export function hbars(rows, label, { thresholds = [], digits = 3, min } = {}) {
   const values = rows.map((r) => r.value).concat(thresholds.map((t) => t.value));
-  const lo = min ?? Math.min(0, ...values);
-  const hi = Math.max(0, ...values) * 1.08 || 1;
+  // room beside the longest bars for their values
+  const lo = min ?? Math.min(0, ...values) * 1.2;
+  const hi = Math.max(0, ...values) * 1.12 || 1;
   const W = chartWidth(), left = W < 500 ? 120 : 170, right = 50, rowH = 24, top = thresholds.length ? 20 : 6, axisH = 24;
   const H = top + rows.length * rowH + axisH;
   const x = scale(lo, hi, left, W - right);

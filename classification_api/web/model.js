@@ -8,6 +8,9 @@ import { explainFailure, h, notice, show, table } from "./dom.js";
 const metric = (s, k) => (s ? fmt(s[k], 4) : "–");
 const cv = (m, k) => (m.cross_validation ? `${fmt(m.cross_validation[k].mean, 4)} ± ${fmt(m.cross_validation[k].sd, 4)}` : "–");
 
+/** The derived features switched on, by name. */
+const derived = (switches) => Object.keys(switches ?? {}).filter((k) => switches[k]).join(", ") || "none";
+
 export async function open(model, version = model.version) {
   const body = document.getElementById("model-body");
   let info = model;
@@ -75,13 +78,28 @@ export async function open(model, version = model.version) {
         ].filter(Boolean),
         { numeric: [1, 2, 3, 4, 5] },
       ),
-      h("p", { class: "hint" }, `Configuration: C = ${info.config.pipeline.c}, class weight ${info.config.pipeline.class_weight ?? "none"}, rare-label tolerance ${info.config.pipeline.rare_label_tol}, seed ${info.config.seed}.`),
+      h(
+        "p",
+        { class: "hint" },
+        `Configuration: C = ${info.config.pipeline.c}, class weight ${info.config.pipeline.class_weight ?? "none"}, `,
+        `derived features ${derived(info.config.pipeline.derived)}, rare-label tolerance ${info.config.pipeline.rare_label_tol}, seed ${info.config.seed}.`,
+      ),
     ),
     h(
       "div",
       { class: "card", id: "model-coefficients" },
       h("h3", {}, "Coefficients (on standardised columns)"),
-      h("p", { class: "hint" }, `Intercept ${fmt(info.pipeline.intercept ?? NaN, 4)}. A positive coefficient raises the odds of survival as its column grows.`),
+      h(
+        "p",
+        { class: "hint" },
+        `Intercept ${fmt(info.pipeline.intercept ?? NaN, 4)}. A positive coefficient raises the odds of survival as its column grows. `,
+        "A derived column's effect is explained under the features it is computed from: ",
+        info.pipeline.columns
+          .filter((c) => c.features?.length > 1)
+          .map((c) => `${c.column} (${c.features.join(", ")})`)
+          .join("; ") || "this version has none",
+        ".",
+      ),
       legend([
         ["bar", "raises the odds"],
         ["down", "lowers them"],

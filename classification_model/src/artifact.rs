@@ -160,6 +160,9 @@ pub struct ColumnSummary {
     pub std: f64,
     /// Coefficient on the standardised column.
     pub coefficient: f64,
+    /// The input features its contribution is explained under (several
+    /// for a derived column, which shares it equally).
+    pub features: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -252,12 +255,16 @@ impl Artifact {
                 .zip(&p.scaler.mean)
                 .zip(&p.scaler.scale)
                 .zip(&p.classifier.coefficients)
-                .map(|(((column, mean), scale), coefficient)| ColumnSummary {
-                    column: column.clone(),
-                    mean: *mean,
-                    std: 1.0 / scale,
-                    coefficient: *coefficient,
-                })
+                .zip(p.column_features())
+                .map(
+                    |((((column, mean), scale), coefficient), features)| ColumnSummary {
+                        column: column.clone(),
+                        mean: *mean,
+                        std: 1.0 / scale,
+                        coefficient: *coefficient,
+                        features: features.into_iter().map(String::from).collect(),
+                    },
+                )
                 .collect(),
             intercept: p.classifier.intercept,
             c: p.classifier.c,
@@ -340,6 +347,13 @@ impl Artifact {
             &CATEGORICAL_FEATURES,
             "one_hot_encoder",
         )?;
+        if p.derived != self.config.pipeline.derived {
+            return fail(format!(
+                "the pipeline's derived features ({}) differ from its configuration's ({})",
+                p.derived.describe(),
+                self.config.pipeline.derived.describe()
+            ));
+        }
         let width = p.n_columns();
         if p.scaler.columns != p.column_names() {
             return fail(format!(

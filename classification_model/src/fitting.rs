@@ -87,6 +87,7 @@ impl Pipeline {
             cabin_letter,
             rare_label_encoder,
             one_hot_encoder,
+            derived: config.derived,
             scaler: StandardScaler {
                 columns: Vec::new(),
                 mean: Vec::new(),

@@ -7,6 +7,7 @@ mod artifact;
 mod cross_validation;
 mod data_preparation;
 mod dataset;
+mod derived;
 mod drift;
 mod errors;
 mod fields;
@@ -37,6 +38,7 @@ pub use artifact::{
 pub use cross_validation::stratified_folds;
 pub use data_preparation::title;
 pub use dataset::{Dataset, read_dataset};
+pub use derived::{DerivedFeatures, SWITCHES};
 pub use drift::{DriftReference, FeatureBins, MAX_BINS, MISSING_BIN, PSI_ALERT, PSI_FLOOR, psi};
 pub use errors::{CsvError, Error, FieldError, FieldErrors, Result};
 pub use fields::{

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(any(test, feature = "train"))]
 use crate::data_preparation::Record;
+use crate::derived::DerivedFeatures;
 use crate::transformers::{
     CabinLetter, CategoricalImputer, LogisticRegression, MedianImputer, MissingIndicator,
     OneHotEncoder, RareLabelEncoder, StandardScaler,
@@ -14,6 +15,9 @@ use crate::transformers::{
 pub const NUMERIC_COLUMNS: [&str; 7] = [
     "pclass", "age", "sibsp", "parch", "fare", "age_na", "fare_na",
 ];
+
+/// Index of the fare column in [`NUMERIC_COLUMNS`].
+pub(crate) const FARE_COLUMN: usize = 4;
 
 /// Index of `cabin` in [`CATEGORICAL_FEATURES`](crate::data_preparation::CATEGORICAL_FEATURES).
 #[cfg(any(test, feature = "train"))]
@@ -35,6 +39,9 @@ pub struct PipelineConfig {
     pub max_iterations: u64,
     /// How the two classes are weighted in the objective.
     pub class_weight: ClassWeight,
+    /// Derived features (all off: the course's columns).
+    #[serde(default, skip_serializing_if = "DerivedFeatures::is_none")]
+    pub derived: DerivedFeatures,
 }
 
 /// How the two classes are weighted in the logistic regression's objective.
@@ -58,6 +65,7 @@ impl Default for PipelineConfig {
             gradient_tolerance: 1e-4,
             max_iterations: 1000,
             class_weight: ClassWeight::None,
+            derived: DerivedFeatures::default(),
         }
     }
 }
@@ -77,6 +85,10 @@ pub struct Pipeline {
     pub rare_label_encoder: RareLabelEncoder,
     /// Step 6.
     pub one_hot_encoder: OneHotEncoder,
+    /// Step 6b: the derived features' columns, after the dummies (and the
+    /// fare column's transform).
+    #[serde(default, skip_serializing_if = "DerivedFeatures::is_none")]
+    pub derived: DerivedFeatures,
     /// Step 7.
     pub scaler: StandardScaler,
     /// Step 8.
@@ -86,14 +98,40 @@ pub struct Pipeline {
 impl Pipeline {
     /// Number of output columns (numeric, indicators and dummies).
     pub fn n_columns(&self) -> usize {
-        NUMERIC_COLUMNS.len() + self.one_hot_encoder.n_columns()
+        NUMERIC_COLUMNS.len() + self.one_hot_encoder.n_columns() + self.derived.columns().len()
     }
 
     /// The output column names, in order.
     pub fn column_names(&self) -> Vec<String> {
         let mut names = strings(&NUMERIC_COLUMNS);
+        names[FARE_COLUMN] = self.derived.fare_column().into();
         names.extend(self.one_hot_encoder.columns());
+        names.extend(strings(&self.derived.columns()));
         names
+    }
+
+    /// Per output column, the input features its contribution is explained
+    /// under (one, or several for a derived column, which shares it equally).
+    pub fn column_features(&self) -> Vec<Vec<&'static str>> {
+        let mut out: Vec<Vec<&'static str>> = NUMERIC_COLUMNS
+            .iter()
+            .map(|c| vec![c.strip_suffix("_na").unwrap_or(c)])
+            .collect();
+        for (var, feature) in crate::data_preparation::CATEGORICAL_FEATURES
+            .iter()
+            .enumerate()
+        {
+            out.extend(
+                self.one_hot_encoder
+                    .dummies(var)
+                    .iter()
+                    .map(|_| vec![*feature]),
+            );
+        }
+        for d in self.derived.added() {
+            out.extend(d.columns().iter().map(|_| d.features().to_vec()));
+        }
+        out
     }
 
     /// Steps 1 to 6: writes the unscaled output row of `r` into `out`
@@ -105,7 +143,8 @@ impl Pipeline {
         out[1] = r.age.unwrap_or(medians[0].value);
         out[2] = r.sibsp;
         out[3] = r.parch;
-        out[4] = r.fare.unwrap_or(medians[1].value);
+        let fare = r.fare.unwrap_or(medians[1].value);
+        out[FARE_COLUMN] = self.derived.fare(fare);
         out[5] = MissingIndicator::transform(r.age);
         out[6] = MissingIndicator::transform(r.fare);
         let mut k = NUMERIC_COLUMNS.len();
@@ -120,6 +159,9 @@ impl Pipeline {
                 k += 1;
             }
         }
+        let mut added = Vec::new();
+        self.derived.values(r, fare, &mut added);
+        out[k..].copy_from_slice(&added);
     }
 }
 

@@ -11,6 +11,7 @@
 //! log-odds to the last bit.
 
 use crate::data_preparation::{CATEGORICAL_FEATURES, Record};
+use crate::derived::{Derived, DerivedFeatures, MAX_COLUMNS};
 use crate::fields::{N_FIELDS, features};
 use crate::pipeline::{NUMERIC_COLUMNS, Pipeline};
 use crate::transformers::{CabinLetter, sigmoid};
@@ -74,6 +75,15 @@ impl Lookup {
     }
 }
 
+/// A derived feature's columns folded, and the features its contribution
+/// is shared among.
+#[derive(Debug, Clone, PartialEq)]
+struct Added {
+    derived: Derived,
+    columns: [Linear; MAX_COLUMNS],
+    features: Vec<usize>,
+}
+
 /// The pipeline as a sum of per-feature contributions. Built only from a
 /// checked artifact's pipeline, whose shapes fit together.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +95,8 @@ pub(crate) struct Scorer {
     medians: [f64; 2],
     fill_value: String,
     categorical: [Lookup; 4],
+    derived: DerivedFeatures,
+    added: Vec<Added>,
 }
 
 impl Scorer {
@@ -118,8 +130,38 @@ impl Scorer {
                 labels,
             }
         });
+        let unused = Linear {
+            weight: 0.0,
+            mean: 0.0,
+        };
+        let added = p
+            .derived
+            .added()
+            .map(|derived| {
+                let n = derived.columns().len();
+                let columns = std::array::from_fn(|k| {
+                    if k < n {
+                        column(first_dummy + k)
+                    } else {
+                        unused
+                    }
+                });
+                first_dummy += n;
+                Added {
+                    derived,
+                    columns,
+                    features: derived
+                        .features()
+                        .iter()
+                        .map(|f| feature_index(f))
+                        .collect(),
+                }
+            })
+            .collect();
         Scorer {
             intercept: c.intercept,
+            derived: p.derived,
+            added,
             numeric,
             numeric_feature: NUMERIC_COLUMNS.map(feature_index),
             categorical_feature: CATEGORICAL_FEATURES.map(feature_index),
@@ -146,7 +188,7 @@ impl Scorer {
             r.age.unwrap_or(self.medians[0]),
             r.sibsp,
             r.parch,
-            r.fare.unwrap_or(self.medians[1]),
+            self.derived.fare(r.fare.unwrap_or(self.medians[1])),
             if r.age.is_none() { 1.0 } else { 0.0 },
             if r.fare.is_none() { 1.0 } else { 0.0 },
         ];
@@ -159,6 +201,17 @@ impl Scorer {
                 v = CabinLetter::transform(v);
             }
             contributions[self.categorical_feature[var]] += self.categorical[var].at(v);
+        }
+        if !self.added.is_empty() {
+            let fare = r.fare.unwrap_or(self.medians[1]);
+            for a in &self.added {
+                let (values, n) = a.derived.values(r, fare);
+                let c: f64 = (0..n).map(|k| a.columns[k].at(values[k])).sum();
+                let share = c / a.features.len() as f64;
+                for &f in &a.features {
+                    contributions[f] += share;
+                }
+            }
         }
         Score {
             log_odds: self.intercept + contributions.iter().sum::<f64>(),
@@ -173,6 +226,63 @@ mod tests {
     use crate::dataset::read_dataset;
     use crate::validation::validate;
     use crate::{Model, Passenger};
+
+    /// Steps 1-8 one after the other, on the full encoded row.
+    fn step_by_step(pipeline: &Pipeline, r: &Record<'_>) -> f64 {
+        let mut row = vec![0.0; pipeline.n_columns()];
+        pipeline.encode(r, &mut row);
+        let scaler = &pipeline.scaler;
+        let classifier = &pipeline.classifier;
+        classifier.intercept
+            + row
+                .iter()
+                .zip(&scaler.mean)
+                .zip(&scaler.scale)
+                .zip(&classifier.coefficients)
+                .map(|(((x, m), s), w)| (x - m) * s * w)
+                .sum::<f64>()
+    }
+
+    #[cfg(feature = "train")]
+    #[test]
+    fn with_every_derived_feature_it_agrees_and_shares_each_among_its_features() {
+        let data = read_dataset(include_bytes!("../datasets/titanic.csv")).unwrap();
+        let records = validate(&data.passengers).unwrap();
+        let all = DerivedFeatures::from_set([true; 5]);
+        let config = crate::PipelineConfig {
+            c: 0.1,
+            derived: all,
+            ..Default::default()
+        };
+        let pipeline = Pipeline::fit(&records, &data.survived, &config).unwrap();
+        let names = pipeline.column_names();
+        assert_eq!(names[4], "log_fare");
+        assert_eq!(names[names.len() - 7..], all.columns());
+        let scorer = Scorer::new(&pipeline);
+        for r in &records {
+            let score = scorer.score(r);
+            approx::assert_abs_diff_eq!(
+                score.log_odds,
+                step_by_step(&pipeline, r),
+                epsilon = 1e-13
+            );
+            assert_eq!(
+                score.log_odds,
+                scorer.baseline() + score.contributions.iter().sum::<f64>()
+            );
+        }
+        // the child column's contribution goes to age alone: with the age
+        // under 14 instead of missing, only age's contribution changes
+        let mut young = records[0].clone();
+        young.age = Some(5.0);
+        let mut unknown = records[0].clone();
+        unknown.age = None;
+        let (a, b) = (scorer.score(&young), scorer.score(&unknown));
+        let age = features().iter().position(|f| *f == "age").unwrap();
+        for (i, (x, y)) in a.contributions.iter().zip(&b.contributions).enumerate() {
+            assert_eq!(x == y, i != age, "{}", features()[i]);
+        }
+    }
 
     #[test]
     fn agrees_with_the_step_by_step_pipeline_on_every_row() {
@@ -192,20 +302,8 @@ mod tests {
         let records = validate(&extra).unwrap();
         let pipeline = &Model::embedded().unwrap().artifact().pipeline;
         let scorer = Scorer::new(pipeline);
-        let mut row = vec![0.0; pipeline.n_columns()];
         for r in &records {
-            // steps 1-8 one after the other, on the full encoded row
-            pipeline.encode(r, &mut row);
-            let scaler = &pipeline.scaler;
-            let classifier = &pipeline.classifier;
-            let log_odds = classifier.intercept
-                + row
-                    .iter()
-                    .zip(&scaler.mean)
-                    .zip(&scaler.scale)
-                    .zip(&classifier.coefficients)
-                    .map(|(((x, m), s), w)| (x - m) * s * w)
-                    .sum::<f64>();
+            let log_odds = step_by_step(pipeline, r);
             let score = scorer.score(r);
             approx::assert_abs_diff_eq!(score.log_odds, log_odds, epsilon = 1e-13);
             assert_eq!(

@@ -1,13 +1,16 @@
 //! Choosing the pipeline's configuration by cross-validation on the
-//! training rows only (feature `train`): a grid of `C` and class weights,
-//! ranked by mean cross-validated ROC-AUC. The held-out test rows are
-//! split off first and never read.
+//! training rows only (feature `train`): a grid of `C` and class weights for
+//! each set of derived features that forward selection tries, ranked by
+//! mean cross-validated ROC-AUC. The held-out test rows are split off first
+//! and never read.
 
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::TrainingConfig;
 use crate::cross_validation::cross_validate;
+use crate::data_preparation::Record;
 use crate::dataset::read_dataset;
+use crate::derived::{DerivedFeatures, SWITCHES};
 use crate::errors::{Error, Result};
 use crate::metrics::CrossValidation;
 use crate::pipeline::ClassWeight;
@@ -29,6 +32,9 @@ pub struct Candidate {
     pub c: f64,
     /// Class weighting.
     pub class_weight: ClassWeight,
+    /// Derived features (absent: none).
+    #[serde(default, skip_serializing_if = "DerivedFeatures::is_none")]
+    pub derived: DerivedFeatures,
     /// Its cross-validation on the training rows.
     pub cross_validation: CrossValidation,
 }
@@ -40,7 +46,8 @@ pub struct Tuning {
     pub config: TrainingConfig,
     /// Rows cross-validated on (the training rows of the base's split).
     pub rows: usize,
-    /// Every candidate, class weighting then `C` ascending.
+    /// Every candidate in the order tried: per set of derived features,
+    /// class weighting then `C` ascending.
     pub candidates: Vec<Candidate>,
     /// The index of the chosen one: the highest mean ROC-AUC (the first
     /// such in grid order on a tie).
@@ -49,7 +56,11 @@ pub struct Tuning {
 
 /// Cross-validates every candidate on the training rows that `base`'s
 /// split leaves (its `test_size`, `seed` and `folds`), and chooses one.
-/// Deterministic.
+///
+/// Derived features are chosen by forward selection: the grid runs with
+/// none, then with each switch added to the best set so far; the switch
+/// whose grid scores best joins the set if that beats the set without it,
+/// and the search stops when no switch does. Deterministic.
 pub fn tune(csv_bytes: &[u8], base: &TrainingConfig) -> Result<Tuning> {
     if base.folds < 2 {
         return Err(Error::Training(format!(
@@ -64,35 +75,82 @@ pub fn tune(csv_bytes: &[u8], base: &TrainingConfig) -> Result<Tuning> {
     let x: Vec<_> = train_rows.iter().map(|&i| records[i].clone()).collect();
     let y: Vec<u8> = train_rows.iter().map(|&i| data.survived[i]).collect();
     let mut candidates = Vec::new();
-    for class_weight in CLASS_WEIGHTS {
-        for c in C_GRID {
-            let mut pipeline = base.pipeline.clone();
-            pipeline.c = c;
-            pipeline.class_weight = class_weight;
-            let cross_validation =
-                cross_validate(&x, &y, &pipeline, base.folds as usize, base.seed)?;
-            candidates.push(Candidate {
-                c,
-                class_weight,
-                cross_validation,
-            });
+    let grid = |candidates: &mut Vec<Candidate>, derived| grid(candidates, &x, &y, base, derived);
+    let mut chosen = grid(&mut candidates, base.pipeline.derived)?;
+    let mut set = base.pipeline.derived;
+    loop {
+        let mut round: Option<usize> = None;
+        for switch in 0..SWITCHES.len() {
+            let mut on = set.set();
+            if on[switch] {
+                continue;
+            }
+            on[switch] = true;
+            let best_here = grid(&mut candidates, DerivedFeatures::from_set(on))?;
+            if round.is_none_or(|r| auc(&candidates, best_here) > auc(&candidates, r)) {
+                round = Some(best_here);
+            }
         }
-    }
-    let mut chosen = 0;
-    for (i, candidate) in candidates.iter().enumerate() {
-        if candidate.cross_validation.roc_auc.mean
-            > candidates[chosen].cross_validation.roc_auc.mean
-        {
-            chosen = i;
+        match round {
+            Some(r) if auc(&candidates, r) > auc(&candidates, chosen) => {
+                chosen = r;
+                set = candidates[r].derived;
+            }
+            _ => break,
         }
     }
     let mut config = base.clone();
     config.pipeline.c = candidates[chosen].c;
     config.pipeline.class_weight = candidates[chosen].class_weight;
+    config.pipeline.derived = candidates[chosen].derived;
     Ok(Tuning {
         config,
         rows: y.len(),
         candidates,
         chosen,
+    })
+}
+
+/// Cross-validates the grid of `C` and class weights with `derived` on,
+/// appending to `candidates`; the index of its best.
+fn grid(
+    candidates: &mut Vec<Candidate>,
+    x: &[Record<'_>],
+    y: &[u8],
+    base: &TrainingConfig,
+    derived: DerivedFeatures,
+) -> Result<usize> {
+    let first = candidates.len();
+    for class_weight in CLASS_WEIGHTS {
+        for c in C_GRID {
+            let mut pipeline = base.pipeline.clone();
+            pipeline.c = c;
+            pipeline.class_weight = class_weight;
+            pipeline.derived = derived;
+            let cross_validation = cross_validate(x, y, &pipeline, base.folds as usize, base.seed)?;
+            candidates.push(Candidate {
+                c,
+                class_weight,
+                derived,
+                cross_validation,
+            });
+        }
+    }
+    Ok(best(candidates, first))
+}
+
+fn auc(candidates: &[Candidate], i: usize) -> f64 {
+    candidates[i].cross_validation.roc_auc.mean
+}
+
+/// The candidate from `first` on with the highest mean ROC-AUC (the first
+/// such on a tie).
+fn best(candidates: &[Candidate], first: usize) -> usize {
+    (first..candidates.len()).fold(first, |b, i| {
+        if auc(candidates, i) > auc(candidates, b) {
+            i
+        } else {
+            b
+        }
     })
 }

@@ -115,12 +115,18 @@ fn independent_probability(artifact: &Value, p: &Passenger) -> f64 {
             .unwrap()
     };
     let (age, fare) = (num(&p.age), num(&p.fare));
+    let on = |switch: &str| pl["derived"][switch].as_bool().unwrap_or(false);
+    let imputed_fare = fare.unwrap_or(median(1));
     let mut x = vec![
         num(&p.pclass).unwrap(),
         age.unwrap_or(median(0)),
         num(&p.sibsp).unwrap(),
         num(&p.parch).unwrap(),
-        fare.unwrap_or(median(1)),
+        if on("log_fare") {
+            imputed_fare.ln_1p()
+        } else {
+            imputed_fare
+        },
         if age.is_none() { 1.0 } else { 0.0 },
         if fare.is_none() { 1.0 } else { 0.0 },
     ];
@@ -173,6 +179,23 @@ fn independent_probability(artifact: &Value, p: &Passenger) -> f64 {
                 0.0
             });
         }
+    }
+    // the derived columns (docs/PIPELINE.md, "Derived features")
+    let family = num(&p.sibsp).unwrap() + num(&p.parch).unwrap() + 1.0;
+    let female = text(&p.sex).is_some_and(|s| s.trim().eq_ignore_ascii_case("female"));
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
+    if on("fare_per_person") {
+        x.push((imputed_fare / family).ln_1p());
+    }
+    if on("family_group") {
+        x.extend([flag(family == 1.0), flag(family >= 5.0)]);
+    }
+    if on("sex_class") {
+        let class = num(&p.pclass).unwrap();
+        x.extend([1.0, 2.0, 3.0].map(|c| flag(female && class == c)));
+    }
+    if on("child") {
+        x.push(flag(age.is_some_and(|a| a < 14.0)));
     }
     let mean = pl["scaler"]["mean"].as_array().unwrap();
     let scale = pl["scaler"]["scale"].as_array().unwrap();

@@ -62,8 +62,31 @@ fn the_tuned_preset_was_chosen_by_cross_validation_alone() {
     assert_eq!(chosen.cross_validation.roc_auc.mean, best);
     assert_eq!(tuning.config.pipeline.c, chosen.c);
     assert_eq!(tuning.config.pipeline.class_weight, chosen.class_weight);
+    assert_eq!(tuning.config.pipeline.derived, chosen.derived);
     // the course split: the 262 test rows were held out
     assert_eq!((tuning.config.test_size, tuning.config.seed), (0.2, 0));
     assert_eq!(tuning.rows, 1047);
-    assert_eq!(tuning.candidates.len(), 26);
+    // forward selection over the 5 switches, the 26-point grid for each set:
+    // none, then 5 sets of one, then one set bigger per round while it helps
+    let per_set = classification_model::C_GRID.len() * classification_model::CLASS_WEIGHTS.len();
+    assert_eq!(per_set, 26);
+    assert_eq!(tuning.candidates.len() % per_set, 0);
+    let sets: Vec<_> = tuning
+        .candidates
+        .chunks(per_set)
+        .map(|grid| {
+            assert!(grid.iter().all(|c| c.derived == grid[0].derived));
+            grid[0].derived
+        })
+        .collect();
+    assert!(sets[0].is_none());
+    assert!(
+        sets[1..6]
+            .iter()
+            .all(|s| s.set().iter().filter(|on| **on).count() == 1)
+    );
+    let switches_on = chosen.derived.set().iter().filter(|on| **on).count();
+    // every round tries each switch not yet on; the last round found no gain
+    let tried: usize = (0..=switches_on.min(4)).map(|k| 5 - k).sum::<usize>() + 1;
+    assert_eq!(sets.len(), tried, "{sets:?}");
 }

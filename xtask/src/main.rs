@@ -27,7 +27,8 @@ Commands:
       reference model. --test-size 0 fits on all rows in
       file order. --out DIR writes into DIR (a MODELS_DIR) beside the versions
       already there, atomically; --version labels it with another model version.
-      Also writes the version's report (see `report`) under reports/.
+      Also writes the version's report (see `report`): under reports/ for
+      the embedded version, beside the artifact with --out.
       --check retrains in memory and fails if the committed artifact differs.
   report ARTIFACT [--data CSV] [--out DIR]
       Draw the training report of any artifact (HTML, figures as inline SVG
@@ -36,7 +37,8 @@ Commands:
   tune [--check]
       5-fold stratified cross-validation (seed 0) on the course split's 1047
       training rows of every C in 1e-4..1e2 (13 values) with and without
-      balanced class weights; print the table and write the best mean ROC-AUC
+      balanced class weights, for each set of derived features that forward
+      selection tries; print the table and write the best mean ROC-AUC
       as the tuned preset (classification_model/presets/tuned.json). --check
       fails if the committed preset differs.
   bump <major|minor|patch|X.Y.Z>

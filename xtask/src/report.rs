@@ -362,11 +362,10 @@ fn coefficients(artifact: &Artifact) -> Result<String> {
         .max(1e-9)
         * 1.1;
     let features = classification_model::features();
-    let group = |column: &str| {
-        features
-            .iter()
-            .position(|f| column == *f || column.starts_with(&format!("{f}_")))
-            .unwrap_or(0)
+    // a derived column (explained under several features) gets a hue of its own
+    let group = |c: &classification_model::ColumnSummary| match c.features.as_slice() {
+        [one] => features.iter().position(|f| f == one).unwrap_or(0),
+        _ => features.len(),
     };
     svg(|root| {
         let mut chart = ChartBuilder::on(root)
@@ -389,7 +388,7 @@ fn coefficients(artifact: &Artifact) -> Result<String> {
         chart
             .draw_series(columns.iter().enumerate().map(|(i, c)| {
                 let y = (n - 1 - i) as f64;
-                let hue = group(&c.column) as f64 / features.len() as f64;
+                let hue = group(c) as f64 / (features.len() + 1) as f64;
                 Rectangle::new(
                     [(0.0, y - 0.35), (c.coefficient, y + 0.35)],
                     HSLColor(hue, 0.6, 0.5).filled(),

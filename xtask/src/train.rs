@@ -142,7 +142,14 @@ fn train_to(
     }
     install(out, &version.to_string(), &json)?;
     println!("wrote {}", file.display());
-    let report = crate::report::write(&artifact, &bytes, &crate::root().join("reports"))?;
+    // the embedded version's report is committed under reports/; another
+    // version's goes beside its artifact
+    let reports = if target.only {
+        crate::root().join("reports")
+    } else {
+        out.to_path_buf()
+    };
+    let report = crate::report::write(&artifact, &bytes, &reports)?;
     println!("wrote {}", report.display());
     Ok(())
 }

@@ -65,13 +65,14 @@ pub fn table(tuning: &Tuning) -> String {
     let mut out = format!(
         "{}-fold stratified cross-validation on the {} training rows (seed {}); \
          chosen by mean ROC-AUC\n\n\
-         | C | class weight | ROC-AUC | accuracy | log-loss | Brier | |\n|---|---|---|---|---|---|---|\n",
+         | derived features | C | class weight | ROC-AUC | accuracy | log-loss | Brier | |\n|---|---|---|---|---|---|---|---|\n",
         cv.folds, tuning.rows, tuning.config.seed
     );
     for (i, c) in tuning.candidates.iter().enumerate() {
         let v = &c.cross_validation;
         out.push_str(&format!(
-            "| {} | {} | {:.4} ± {:.4} | {:.4} ± {:.4} | {:.4} ± {:.4} | {:.4} ± {:.4} | {} |\n",
+            "| {} | {} | {} | {:.4} ± {:.4} | {:.4} ± {:.4} | {:.4} ± {:.4} | {:.4} ± {:.4} | {} |\n",
+            c.derived.describe(),
             c.c,
             match c.class_weight {
                 ClassWeight::None => "none",
