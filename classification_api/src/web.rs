@@ -33,7 +33,7 @@ pub fn index() -> Response {
 
 /// `GET /app/{file}`: one of the app's files.
 #[utoipa::path(get, path = "/app/{file}", tag = "operations",
-    params(("file" = String, Path, description = "A file of the web app")),
+    params(("file" = String, Path, description = "A file of the web app", example = "app.js")),
     responses((status = 200, description = "The file", content_type = "text/javascript", body = String),
         (status = 404, description = "No such file", body = crate::errors::ErrorResponse)))]
 pub fn asset(file: &str) -> Result<Response, ApiError> {

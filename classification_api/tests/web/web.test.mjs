@@ -99,6 +99,44 @@ async function fill(page, record) {
 
 const sigmoid = (z) => 1 / (1 + Math.exp(-z));
 
+/**
+ * Every visible text on the page whose contrast with what is behind it is
+ * under WCAG AA (4.5:1, or 3:1 for large text), as "text: ratio".
+ */
+async function lowContrast(page) {
+  return page.evaluate(() => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const luminance = ([r, g, b]) => {
+      const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (e) => {
+      for (let x = e; x; x = x.parentElement) {
+        const c = rgb(getComputedStyle(x).backgroundColor);
+        if (c.length === 3 || c[3] === 1) return c.slice(0, 3);
+        // an SVG shape under the text (a bar) is not a background: text sits beside bars
+      }
+      return [255, 255, 255];
+    };
+    const out = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const e = n.parentElement;
+      if (!n.textContent.trim() || !e || !e.getClientRects().length) continue;
+      const style = getComputedStyle(e);
+      if (style.visibility === "hidden" || e.closest("[hidden], .visually-hidden, title, option")) continue;
+      const svgText = e instanceof SVGElement;
+      const fg = rgb(svgText ? style.fill : style.color).slice(0, 3);
+      const [a, b] = [luminance(fg), luminance(background(e))];
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      const size = parseFloat(style.fontSize) * (svgText ? e.getScreenCTM()?.a || 1 : 1);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) out.push(`${n.textContent.trim().slice(0, 30)}: ${ratio.toFixed(2)}`);
+    }
+    return out;
+  });
+}
+
 describe("the web app", () => {
   let browser;
   let server;
@@ -336,6 +374,7 @@ describe("the web app", () => {
       await page.click("#predict-form button[type=submit]");
       await page.locator("#predict-result svg").waitFor();
       await page.screenshot({ path: join(SHOTS, `${size}-predict.png`), fullPage: true });
+      assert.deepEqual(await lowContrast(page), [], `${size} predict: text under WCAG AA contrast`);
       await page.click("nav >> text=Batch");
       await page.setInputFiles("#batch-file", DATASET);
       await page.locator("#batch-download").waitFor({ timeout: 60000 });
@@ -353,6 +392,7 @@ describe("the web app", () => {
       await page.locator("#history-table button[aria-expanded]").first().click();
       await page.locator("#history-table tr.details svg").waitFor();
       await page.screenshot({ path: join(SHOTS, `${size}-history.png`) });
+      assert.deepEqual(await lowContrast(page), [], `${size} history: text under WCAG AA contrast`);
       await page.click("nav >> text=Monitor");
       await page.locator("#monitor-drift svg").waitFor();
       await page.screenshot({ path: join(SHOTS, `${size}-monitor.png`), fullPage: true });
@@ -362,9 +402,20 @@ describe("the web app", () => {
       for (const view of ["predict", "monitor", "model"]) {
         await page.goto(`${server.base}/#${view}`);
         await page.waitForSelector("body[data-ready=true]");
+        if (view !== "predict") await page.waitForSelector(`#view-${view} svg`);
         const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(wide <= 0, `${size} ${view}: ${wide}px wider than the screen`);
+        assert.deepEqual(await lowContrast(page), [], `${size} ${view}: text under WCAG AA contrast`);
       }
+      // the check itself finds pale text
+      await page.evaluate(() => {
+        const p = document.createElement("p");
+        p.id = "pale";
+        p.textContent = "pale text";
+        p.style.color = "#bbbbbb";
+        document.querySelector("main").append(p);
+      });
+      assert.deepEqual(await lowContrast(page), ["pale text: 1.79"]);
       assert.deepEqual(page.problems, []);
       await page.context().close();
     }
