@@ -269,6 +269,30 @@ fn faulty_artifacts_fail_to_load_with_a_clear_error() {
         .to_string();
     assert!(e.contains("inconsistent"), "{e}");
 
+    // derived features: the pipeline's switches must be its configuration's,
+    // and its columns must be the ones they add
+    let json: Value = serde_json::from_str(&good).unwrap();
+    assert_eq!(
+        json["pipeline"]["derived"], json["config"]["pipeline"]["derived"],
+        "the embedded model has derived features"
+    );
+    let mut other = json.clone();
+    other["config"]["pipeline"]["derived"]["child"] = true.into();
+    let e = Model::from_json(&other.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("derived features"), "{e}");
+    let mut other = json.clone();
+    other["pipeline"]["derived"]["child"] = true.into();
+    other["config"]["pipeline"]["derived"]["child"] = true.into();
+    let e = Model::from_json(&other.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("inconsistent"), "{e}");
+    let mut other = json.clone();
+    other["pipeline"]["derived"]["typo"] = true.into();
+    assert!(Model::from_json(&other.to_string()).is_err());
+
     let corrupted = good.replacen("\"scale\": [", "\"scale\": [\"x\", ", 1);
     assert!(Model::from_json(&corrupted).is_err());
     assert!(Model::load("/nonexistent/artifact.json").is_err());
