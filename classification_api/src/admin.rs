@@ -153,11 +153,13 @@ pub async fn item(id: String, state: Arc<AppState>) -> Result<Response, ApiError
         .map_err(|e| failed(recorder, &e))?
     {
         Some(row) => {
-            let mut item = output::history_item(row);
             let models = state.models.current();
-            if let Ok(model) = models.get(Some(item.version.as_str())) {
-                item.explanation = output::explain_item(model, &item);
-            }
+            let explanation = models
+                .get(Some(row.version.as_str()))
+                .ok()
+                .and_then(|model| output::explain_stored(model, &row.inputs));
+            let mut item = output::history_item(row);
+            item.explanation = explanation;
             Ok(output::json(&item, StatusCode::OK))
         }
         None => Err(ApiError::NotFoundItem(ErrorItem::field(

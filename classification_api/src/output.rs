@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use classification_model::{
-    Explanation, FeatureSpec, Metrics, Model, PipelineSummary, PredictionResult, TrainingConfig,
-    TrainingData,
+    Explanation, FeatureSpec, FieldValue, Metrics, Model, PipelineSummary, PredictionResult,
+    TrainingConfig, TrainingData,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -143,15 +143,17 @@ pub fn history_item(row: crate::store::StoredRow) -> HistoryItem {
 }
 
 /// The explanation `model` gives for a stored record's inputs.
-pub fn explain_item(model: &Model, item: &HistoryItem) -> Option<Explanation> {
-    let object: serde_json::Map<String, serde_json::Value> = item
-        .inputs
-        .0
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect();
-    let passenger: classification_model::Passenger =
-        serde_json::from_value(serde_json::Value::Object(object)).ok()?;
+pub fn explain_stored(model: &Model, inputs: &[crate::store::Input]) -> Option<Explanation> {
+    use crate::store::Input;
+    let mut passenger = classification_model::Passenger::default();
+    for (i, input) in inputs.iter().enumerate() {
+        *passenger.value_mut(i)? = match input {
+            Input::Null => FieldValue::Missing,
+            Input::Integer(n) => FieldValue::from(*n),
+            Input::Number(x) => FieldValue::from(*x),
+            Input::Text(t) => FieldValue::from(t.as_str()),
+        };
+    }
     model.explain(&[passenger]).ok()?.pop()
 }
 

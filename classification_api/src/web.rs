@@ -4,8 +4,8 @@
 //! report runs none.
 
 use include_dir::{Dir, include_dir};
+use warp::http::Response as HttpResponse;
 use warp::http::header::{self, HeaderValue};
-use warp::http::{Response as HttpResponse, StatusCode};
 use warp::reply::Response;
 
 use crate::errors::ApiError;
@@ -81,7 +81,6 @@ fn content_type(path: Option<&str>) -> &'static str {
 
 fn page(body: &'static [u8], content_type: &'static str, policy: &'static str) -> Response {
     let mut response = HttpResponse::new(body.into());
-    *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(

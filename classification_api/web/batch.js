@@ -128,7 +128,7 @@ async function score(file) {
     );
   }
   const headerFields = fields(header);
-  last = { file, data: data.map(fields), headerFields, results, answerHeader };
+  last = { file, data: data.map(fields), lines: all.lines.slice(1), headerFields, results, answerHeader };
   render(out, "desc");
 }
 
@@ -146,7 +146,7 @@ export function resultCsv({ results, answerHeader }) {
 }
 
 function render(out, order) {
-  const { file, data, headerFields, results, answerHeader } = last;
+  const { file, data, lines, headerFields, results, answerHeader } = last;
   const col = (name) => headerFields.findIndex((c) => c.trim().toLowerCase() === name);
   const shown = ["name", "sex", "pclass", "age"].map((n) => [n, col(n)]).filter(([, i]) => i >= 0);
   const rows = data.map((d, i) => ({ i, d, r: results[i] }));
@@ -197,7 +197,7 @@ function render(out, order) {
             h(
               "tr",
               { class: r?.errors ? "bad" : undefined },
-              h("td", { class: "num" }, String(i + 2)),
+              h("td", { class: "num" }, String(lines[i])),
               shown.map(([, c]) => h("td", {}, d[c] ?? "")),
               h("td", { class: "num" }, r && !r.errors ? fmt(r.probability, 4) : "–"),
               r?.errors

@@ -3,20 +3,31 @@
 // records themselves; the page only cuts a file into batches and reads
 // the answers.
 
-/** The file's records as raw text (line ends dropped, quotes kept), blank lines skipped. */
+/**
+ * The file's records as raw text (line ends dropped, quotes kept), blank
+ * lines skipped; `lines[k]` is the line record k starts on (from 1).
+ */
 export function records(text) {
   const out = [];
+  out.lines = [];
   let start = 0;
+  let line = 1;
+  let first = 1;
   let quoted = false;
   for (let i = 0; i <= text.length; i++) {
     const c = text[i];
     if (c === '"') quoted = !quoted;
     else if ((c === "\n" || c === undefined) && !quoted) {
-      let line = text.slice(start, i);
-      if (line.endsWith("\r")) line = line.slice(0, -1);
-      if (line.trim() !== "") out.push(line);
+      let record = text.slice(start, i);
+      if (record.endsWith("\r")) record = record.slice(0, -1);
+      if (record.trim() !== "") {
+        out.push(record);
+        out.lines.push(first);
+      }
       start = i + 1;
+      first = line + 1;
     }
+    if (c === "\n") line += 1;
   }
   return out;
 }

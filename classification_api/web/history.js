@@ -98,7 +98,7 @@ async function load() {
 }
 
 function row(tbody, item) {
-  const inputs = Object.fromEntries(Object.entries(item.inputs));
+  const inputs = item.inputs;
   const detailsRow = h("tr", { hidden: true, class: "details" });
   const detailsCell = h("td", { colspan: 9 });
   detailsRow.append(detailsCell);

@@ -33,11 +33,10 @@ impl Score {
     }
 }
 
-/// The feature a pipeline column or variable is explained under.
-fn feature_index(variable: &str) -> usize {
-    let base = variable.strip_suffix("_na").unwrap_or(variable);
+/// A feature's index in [`features`].
+fn feature_index(feature: &str) -> usize {
     // the artifact check guarantees every variable is a known feature
-    features().iter().position(|f| *f == base).unwrap_or(0)
+    features().iter().position(|f| *f == feature).unwrap_or(0)
 }
 
 /// One numeric column folded: contribution `weight * (x - mean)`.
@@ -107,7 +106,12 @@ impl Scorer {
             weight: c.coefficients[j] * p.scaler.scale[j],
             mean: p.scaler.mean[j],
         };
+        // which features each column is explained under: the pipeline says
+        let owners = p.column_features();
+        let owner =
+            |j: usize| -> Vec<usize> { owners[j].iter().map(|f| feature_index(f)).collect() };
         let numeric = std::array::from_fn(&column);
+        let numeric_feature = std::array::from_fn(|j| owner(j)[0]);
         let mut first_dummy = NUMERIC_COLUMNS.len();
         let categorical = std::array::from_fn(|var| {
             let dummies = p.one_hot_encoder.dummies(var);
@@ -138,23 +142,14 @@ impl Scorer {
             .derived
             .added()
             .map(|derived| {
-                let n = derived.columns().len();
-                let columns = std::array::from_fn(|k| {
-                    if k < n {
-                        column(first_dummy + k)
-                    } else {
-                        unused
-                    }
-                });
+                let (first, n) = (first_dummy, derived.columns().len());
                 first_dummy += n;
                 Added {
                     derived,
-                    columns,
-                    features: derived
-                        .features()
-                        .iter()
-                        .map(|f| feature_index(f))
-                        .collect(),
+                    columns: std::array::from_fn(
+                        |k| if k < n { column(first + k) } else { unused },
+                    ),
+                    features: owner(first),
                 }
             })
             .collect();
@@ -163,7 +158,7 @@ impl Scorer {
             derived: p.derived,
             added,
             numeric,
-            numeric_feature: NUMERIC_COLUMNS.map(feature_index),
+            numeric_feature,
             categorical_feature: CATEGORICAL_FEATURES.map(feature_index),
             medians: [
                 p.median_imputer.medians[0].value,

@@ -75,8 +75,7 @@ pub fn tune(csv_bytes: &[u8], base: &TrainingConfig) -> Result<Tuning> {
     let x: Vec<_> = train_rows.iter().map(|&i| records[i].clone()).collect();
     let y: Vec<u8> = train_rows.iter().map(|&i| data.survived[i]).collect();
     let mut candidates = Vec::new();
-    let grid = |candidates: &mut Vec<Candidate>, derived| grid(candidates, &x, &y, base, derived);
-    let mut chosen = grid(&mut candidates, base.pipeline.derived)?;
+    let mut chosen = grid(&mut candidates, &x, &y, base, base.pipeline.derived)?;
     let mut set = base.pipeline.derived;
     loop {
         let mut round: Option<usize> = None;
@@ -86,7 +85,7 @@ pub fn tune(csv_bytes: &[u8], base: &TrainingConfig) -> Result<Tuning> {
                 continue;
             }
             on[switch] = true;
-            let best_here = grid(&mut candidates, DerivedFeatures::from_set(on))?;
+            let best_here = grid(&mut candidates, &x, &y, base, DerivedFeatures::from_set(on))?;
             if round.is_none_or(|r| auc(&candidates, best_here) > auc(&candidates, r)) {
                 round = Some(best_here);
             }

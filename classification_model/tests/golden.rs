@@ -276,22 +276,21 @@ fn faulty_artifacts_fail_to_load_with_a_clear_error() {
         json["pipeline"]["derived"], json["config"]["pipeline"]["derived"],
         "the embedded model has derived features"
     );
-    let mut other = json.clone();
-    other["config"]["pipeline"]["derived"]["child"] = true.into();
-    let e = Model::from_json(&other.to_string())
-        .unwrap_err()
-        .to_string();
+    let refused = |edit: &dyn Fn(&mut Value)| {
+        let mut other = json.clone();
+        edit(&mut other);
+        Model::from_json(&other.to_string())
+            .unwrap_err()
+            .to_string()
+    };
+    let e = refused(&|a| a["config"]["pipeline"]["derived"]["child"] = true.into());
     assert!(e.contains("derived features"), "{e}");
-    let mut other = json.clone();
-    other["pipeline"]["derived"]["child"] = true.into();
-    other["config"]["pipeline"]["derived"]["child"] = true.into();
-    let e = Model::from_json(&other.to_string())
-        .unwrap_err()
-        .to_string();
+    let e = refused(&|a| {
+        a["pipeline"]["derived"]["child"] = true.into();
+        a["config"]["pipeline"]["derived"]["child"] = true.into();
+    });
     assert!(e.contains("inconsistent"), "{e}");
-    let mut other = json.clone();
-    other["pipeline"]["derived"]["typo"] = true.into();
-    assert!(Model::from_json(&other.to_string()).is_err());
+    refused(&|a| a["pipeline"]["derived"]["typo"] = true.into());
 
     let corrupted = good.replacen("\"scale\": [", "\"scale\": [\"x\", ", 1);
     assert!(Model::from_json(&corrupted).is_err());

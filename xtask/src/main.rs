@@ -28,7 +28,8 @@ Commands:
       file order. --out DIR writes into DIR (a MODELS_DIR) beside the versions
       already there, atomically; --version labels it with another model version.
       Also writes the version's report (see `report`): under reports/ for
-      the embedded version, beside the artifact with --out.
+      the embedded version (replacing any other version's), beside the
+      artifact with --out.
       --check retrains in memory and fails if the committed artifact differs.
   report ARTIFACT [--data CSV] [--out DIR]
       Draw the training report of any artifact (HTML, figures as inline SVG

@@ -59,6 +59,26 @@ pub fn path(dir: &Path, artifact: &Artifact) -> PathBuf {
     ))
 }
 
+/// The reports in `dir` of `artifact`'s model at other versions.
+pub fn others(dir: &Path, artifact: &Artifact) -> Result<Vec<PathBuf>> {
+    let own = path(dir, artifact);
+    let prefix = format!("{}_v", artifact.model_name());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p != &own
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".html"))
+        })
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
 /// Labels and probabilities of one set of rows.
 struct Set {
     name: &'static str,

@@ -128,6 +128,13 @@ fn train_to(
                 path.display()
             ));
         }
+        let stale = crate::report::others(&crate::root().join("reports"), &artifact)?;
+        if let Some(old) = stale.first() {
+            return Err(format!(
+                "{} is another version's report: reports/ holds the embedded version's only; run `cargo xtask train`",
+                old.display()
+            ));
+        }
         println!("{} is up to date", path.display());
         return Ok(());
     }
@@ -151,6 +158,13 @@ fn train_to(
     };
     let report = crate::report::write(&artifact, &bytes, &reports)?;
     println!("wrote {}", report.display());
+    if target.only {
+        // as with the artifacts: the embedded version's, and no other
+        for old in crate::report::others(&reports, &artifact)? {
+            std::fs::remove_file(&old).map_err(|e| format!("{}: {e}", old.display()))?;
+            println!("removed {}", old.display());
+        }
+    }
     Ok(())
 }
 

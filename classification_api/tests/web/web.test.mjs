@@ -249,7 +249,8 @@ describe("the web app", () => {
   test("a CSV with bad lines shows each error beside its line", async () => {
     const page = await open(browser, server.base);
     await page.click("nav >> text=Batch");
-    const csv = "pclass,sex,age,sibsp,parch\n1,female,29,0,0\n4,male,30,0,0\n3,male,-1,0,0\n";
+    // a quoted name over two lines and a blank line: lines are the file's own
+    const csv = 'pclass,name,sex,age,sibsp,parch\n1,"Two,\nLines",female,29,0,0\n4,x,male,30,0,0\n\n3,y,male,-1,0,0\n';
     await page.setInputFiles("#batch-file", { name: "bad.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
     await page.locator("#batch-table").waitFor();
     const bad = await page.locator("#batch-table tr.bad").evaluateAll((rows) =>
@@ -257,7 +258,7 @@ describe("the web app", () => {
     );
     assert.deepEqual(
       bad.map(([line]) => line),
-      ["3", "4"],
+      ["4", "6"],
     );
     assert.match(bad[0][1], /pclass/);
     assert.match(bad[1][1], /age/);
