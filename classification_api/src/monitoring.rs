@@ -33,10 +33,36 @@ pub fn pack(bins: &[u8; N_FIELDS], probability: f64, prediction: u8) -> i64 {
     v | decile(probability) << DECILE_SHIFT | i64::from(prediction & 1) << PREDICTION_SHIFT
 }
 
-fn unpack(v: i64) -> ([usize; N_FIELDS], usize, bool) {
-    let bins = std::array::from_fn(|i| ((v >> (BITS * i as u32)) & 0x1f) as usize);
+/// Unpacks what [`pack`] packed, if `v` is a value `pack` can give for
+/// features of `bins_per_feature` bins: another build sharing the store, or
+/// a damaged row, may have written anything.
+fn unpack(v: i64, bins_per_feature: &[usize]) -> Option<([usize; N_FIELDS], usize, bool)> {
+    if v < 0 || v >> (PREDICTION_SHIFT + 1) != 0 {
+        return None;
+    }
+    let bins: [usize; N_FIELDS] =
+        std::array::from_fn(|i| ((v >> (BITS * i as u32)) & 0x1f) as usize);
     let decile = ((v >> DECILE_SHIFT) & 0xf) as usize;
-    (bins, decile.min(9), (v >> PREDICTION_SHIFT) & 1 == 1)
+    let fits = bins
+        .iter()
+        .zip(bins_per_feature)
+        .all(|(b, n)| b < n && *b < classification_model::MAX_BINS);
+    (fits && bins_per_feature.len() == N_FIELDS && decile <= 9).then_some((
+        bins,
+        decile,
+        (v >> PREDICTION_SHIFT) & 1 == 1,
+    ))
+}
+
+/// Logs the first stored value this build would not write, once per process
+/// (they are counted in each report's `invalid`).
+fn log_invalid_once(what: std::fmt::Arguments<'_>) {
+    static LOGGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !LOGGED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            "the history holds a value this build would not write ({what}): such rows are skipped and counted as `invalid` in /monitoring"
+        );
+    }
 }
 
 /// The histogram bin of a probability: 0 for [0, 0.1), ..., 9 for [0.9, 1].
@@ -51,6 +77,10 @@ pub struct MonitoringReport {
     pub version: String,
     /// Records served.
     pub count: u64,
+    /// Stored rows skipped because this build would not have written them
+    /// (a drift bin or probability out of range, written by another build
+    /// or damaged); 0 normally.
+    pub invalid: u64,
     /// Share predicted to survive; `null` when nothing was served.
     pub positive_rate: Option<f64>,
     /// Records by probability, in ten bins of width 0.1.
@@ -208,13 +238,18 @@ pub async fn report<E>(
     feedback: impl Stream<Item = Result<(f64, i64), E>>,
 ) -> Result<MonitoringReport, E> {
     let reference = model.artifact().drift().features();
+    let bins_per_feature: Vec<usize> = reference.iter().map(|f| f.bins.len()).collect();
     let mut counts = [[0u64; classification_model::MAX_BINS]; N_FIELDS];
     let mut histogram = [0u64; 10];
-    let (mut count, mut positives) = (0u64, 0u64);
+    let (mut count, mut positives, mut invalid) = (0u64, 0u64, 0u64);
     futures_util::pin_mut!(groups);
     while let Some((packed, n)) = groups.try_next().await? {
         let n = n.max(0) as u64;
-        let (bins, decile, positive) = unpack(packed);
+        let Some((bins, decile, positive)) = unpack(packed, &bins_per_feature) else {
+            log_invalid_once(format_args!("drift bins packed as {packed}"));
+            invalid += n;
+            continue;
+        };
         for (f, b) in bins.iter().enumerate() {
             counts[f][*b] += n;
         }
@@ -225,11 +260,17 @@ pub async fn report<E>(
     let mut live = SortedScores::default();
     futures_util::pin_mut!(feedback);
     while let Some((p, y)) = feedback.try_next().await? {
+        if !(0.0..=1.0).contains(&p) || !(y == 0 || y == 1) {
+            log_invalid_once(format_args!("probability {p} with outcome {y}"));
+            invalid += 1;
+            continue;
+        }
         live.push(p, u8::from(y == 1));
     }
     Ok(MonitoringReport {
         version: model.version().to_owned(),
         count,
+        invalid,
         positive_rate: (count > 0).then(|| positives as f64 / count as f64),
         probability_histogram: histogram
             .iter()
@@ -284,11 +325,26 @@ mod tests {
     #[test]
     fn packing_round_trips() {
         let bins = [3, 4, 1, 10, 2, 3, 10, 2, 4];
-        let (b, d, p) = unpack(pack(&bins, 0.87, 1));
+        let sizes = [31; N_FIELDS];
+        let (b, d, p) = unpack(pack(&bins, 0.87, 1), &sizes).unwrap();
         assert_eq!(b.map(|x| x as u8), bins);
         assert_eq!((d, p), (8, true));
-        assert_eq!(unpack(pack(&[30; N_FIELDS], 1.0, 0)).1, 9);
+        assert_eq!(unpack(pack(&[30; N_FIELDS], 1.0, 0), &sizes).unwrap().1, 9);
         assert!(pack(&[31; N_FIELDS], 1.0, 1) > 0);
+    }
+
+    #[test]
+    fn values_this_build_would_not_write_do_not_unpack() {
+        let sizes = [11; N_FIELDS];
+        assert!(unpack(pack(&[10; N_FIELDS], 0.5, 0), &sizes).is_some());
+        // a bin past the feature's, or the 32nd slot, or a decile over 9,
+        // or bits past the prediction, or a negative value
+        assert!(unpack(pack(&[11; N_FIELDS], 0.5, 0), &sizes).is_none());
+        assert!(unpack(pack(&[31; N_FIELDS], 0.5, 0), &[32; N_FIELDS]).is_none());
+        assert!(unpack(15 << DECILE_SHIFT, &sizes).is_none());
+        assert!(unpack(1 << (PREDICTION_SHIFT + 1), &sizes).is_none());
+        assert!(unpack(-1, &sizes).is_none());
+        assert!(unpack(0, &sizes[..3]).is_none());
     }
 
     #[test]
