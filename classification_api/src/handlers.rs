@@ -171,7 +171,7 @@ async fn predict_batch(
     let format = input::body_format(headers)?;
     let bytes = input::read_body(headers, body, state.body).await?;
     let permit = scoring::admit(state)?;
-    let batch = input::parse(format, &bytes)?;
+    let batch = input::parse(format, &bytes, state.max_batch)?;
     let scored = scoring::score(state, &chosen, permit, batch, options.explain, request_id).await?;
     Ok(match input::answer_format(headers) {
         Format::Csv => {

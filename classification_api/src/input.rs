@@ -1,14 +1,18 @@
 //! What a request brings: its body (read within limits), its formats
 //! (content negotiation), and the passengers parsed from it.
 
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::marker::PhantomData;
 
 use bytes::{Buf, Bytes, BytesMut};
 use classification_model::{
-    ID_KEY, Identified, Passenger, check_passenger, explain_identified_record, read_passengers_csv,
+    ID_KEY, Identified, Passenger, check_passenger, explain_identified_record,
+    read_passengers_csv_at_most,
 };
 use futures_util::{FutureExt, Stream, StreamExt};
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use warp::http::{HeaderMap, header};
 
@@ -20,9 +24,9 @@ use crate::state::BodyLimits;
 /// answer instead of a reset connection.
 pub const DRAIN_FACTOR: u64 = 8;
 
-/// `POST /predict` body, as documented and as parsed on the fast path.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+/// `POST /predict` body, as documented ([`parse`] reads it within
+/// `MAX_BATCH`).
+#[derive(Debug, utoipa::ToSchema)]
 pub struct PredictBody {
     /// The passengers (at least one; at most `MAX_BATCH`, 10,000 by default),
     /// each with an optional `id` of its own.
@@ -56,13 +60,104 @@ pub fn request_id_or_new(headers: &HeaderMap) -> String {
     request_id(headers.get("x-request-id")).unwrap_or_else(new_id)
 }
 
-/// `POST /predict` body with its records kept as raw JSON, so that each can
-/// be checked and reported on its own (the slow path, for errors).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawBody<'a> {
-    #[serde(borrow)]
-    inputs: Vec<&'a RawValue>,
+/// Reads `{"inputs": [T, ...]}` with at most `max` items: at the one past
+/// it, sets `too_many` and stops before reading the rest, so that memory is
+/// bounded by `max` whatever the body would expand to.
+struct Inputs<'f, T> {
+    max: usize,
+    too_many: &'f Cell<bool>,
+    item: PhantomData<T>,
+}
+
+impl<'f, T> Inputs<'f, T> {
+    fn new(max: usize, too_many: &'f Cell<bool>) -> Self {
+        Inputs {
+            max,
+            too_many,
+            item: PhantomData,
+        }
+    }
+
+    /// Parses the whole of `bytes`.
+    fn parse<'de>(self, bytes: &'de [u8]) -> serde_json::Result<Vec<T>>
+    where
+        T: Deserialize<'de>,
+    {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let items = self.deserialize(&mut de)?;
+        de.end()?;
+        Ok(items)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Inputs<'_, T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for Inputs<'_, T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object {\"inputs\": [records]}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<T>, A::Error> {
+        let mut inputs = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key != "inputs" {
+                return Err(de::Error::unknown_field(&key, &["inputs"]));
+            }
+            if inputs.is_some() {
+                return Err(de::Error::duplicate_field("inputs"));
+            }
+            inputs = Some(map.next_value_seed(Items(self.max, self.too_many, PhantomData))?);
+        }
+        inputs.ok_or_else(|| de::Error::missing_field("inputs"))
+    }
+}
+
+/// The `inputs` list of [`Inputs`].
+struct Items<'f, T>(usize, &'f Cell<bool>, PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Items<'_, T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for Items<'_, T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let Items(max, too_many, _) = self;
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(max).min(4096));
+        while let Some(item) = seq.next_element()? {
+            if items.len() == max {
+                too_many.set(true);
+                return Err(de::Error::custom(format_args!("more than {max} records")));
+            }
+            items.push(item);
+        }
+        Ok(items)
+    }
+}
+
+/// The 413 for a batch of more than `max` records.
+pub fn too_many_records(max: usize) -> ApiError {
+    ApiError::TooLarge(ErrorItem::field(
+        "inputs",
+        format!("has more than the {max} records one request may carry: split the batch"),
+    ))
 }
 
 /// The body formats `/predict` reads.
@@ -173,11 +268,12 @@ impl Batch {
     }
 }
 
-/// Parses a body into passengers.
-pub fn parse(format: Format, bytes: &[u8]) -> Result<Batch, ApiError> {
+/// Parses a body into at most `max_batch` passengers (413 past that, found
+/// before the rest is read).
+pub fn parse(format: Format, bytes: &[u8], max_batch: usize) -> Result<Batch, ApiError> {
     match format {
         Format::Json => {
-            let records = parse_json(bytes)?;
+            let records = parse_json(bytes, max_batch)?;
             let ids = check_ids(records.iter().map(|r| r.id.as_deref()))?;
             Ok(Batch {
                 passengers: records.into_iter().map(|r| r.passenger).collect(),
@@ -185,12 +281,15 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Batch, ApiError> {
                 lines: None,
             })
         }
-        Format::Csv => match read_passengers_csv(bytes) {
+        Format::Csv => match read_passengers_csv_at_most(bytes, max_batch) {
             Ok(rows) => Ok(Batch {
                 ids: vec![None; rows.passengers.len()],
                 passengers: rows.passengers,
                 lines: Some(rows.lines),
             }),
+            Err(classification_model::Error::TooManyRows { max_rows }) => {
+                Err(too_many_records(max_rows))
+            }
             Err(classification_model::Error::Csv(errors)) => Err(ApiError::Invalid(
                 errors.into_iter().map(ErrorItem::from).collect(),
             )),
@@ -235,8 +334,8 @@ pub fn check_ids<'a>(
     }
 }
 
-/// A JSON body: `{"inputs": [records]}`.
-fn parse_json(bytes: &[u8]) -> Result<Vec<Identified>, ApiError> {
+/// A JSON body: `{"inputs": [records]}`, at most `max` of them.
+fn parse_json(bytes: &[u8], max: usize) -> Result<Vec<Identified>, ApiError> {
     let shape = |field: &str, detail: String| {
         ApiError::BadRequest(vec![ErrorItem::field(
             field,
@@ -249,17 +348,26 @@ fn parse_json(bytes: &[u8]) -> Result<Vec<Identified>, ApiError> {
     }
     // Fast path: the body parses straight into passengers. Otherwise parse it
     // record by record (as raw JSON) to say what is wrong with each.
-    if let Ok(fast) = serde_json::from_slice::<PredictBody>(bytes) {
-        return Ok(fast.inputs);
+    let too_many = Cell::new(false);
+    if let Ok(fast) = Inputs::<Identified>::new(max, &too_many).parse(bytes) {
+        return Ok(fast);
     }
-    let raw: RawBody<'_> = serde_json::from_slice(bytes).map_err(|e| {
-        // a body that is not JSON at all, or JSON of the wrong shape
-        let field = if e.is_data() { "inputs" } else { "body" };
-        shape(field, format!(": {e}"))
-    })?;
-    let mut passengers = Vec::with_capacity(raw.inputs.len());
+    if too_many.get() {
+        return Err(too_many_records(max));
+    }
+    let raw = Inputs::<&RawValue>::new(max, &too_many)
+        .parse(bytes)
+        .map_err(|e| {
+            if too_many.get() {
+                return too_many_records(max);
+            }
+            // a body that is not JSON at all, or JSON of the wrong shape
+            let field = if e.is_data() { "inputs" } else { "body" };
+            shape(field, format!(": {e}"))
+        })?;
+    let mut passengers = Vec::with_capacity(raw.len());
     let mut items = Vec::new();
-    for (row, record) in raw.inputs.iter().enumerate() {
+    for (row, record) in raw.iter().enumerate() {
         match serde_json::from_str::<Identified>(record.get()) {
             Ok(p) => passengers.push((row, p)),
             Err(_) => {
@@ -552,15 +660,26 @@ pub fn cursor_text(time_us: i64, id: &str) -> String {
     out
 }
 
+/// The byte two hex digits give (`u8::from_str_radix` would also take a
+/// sign, as in `+f`).
+pub fn hex_byte(pair: &[u8]) -> Option<u8> {
+    let digit = |b: u8| (b as char).to_digit(16);
+    match pair {
+        [hi, lo] => Some((digit(*hi)? * 16 + digit(*lo)?) as u8),
+        _ => None,
+    }
+}
+
 fn parse_cursor(text: &str) -> Option<crate::store::Cursor> {
     let (time, hex) = text.split_once('-').filter(|(t, _)| !t.is_empty())?;
     let time = time.parse().ok()?;
     if hex.len() % 2 != 0 || hex.len() > 2 * 4 * MAX_ID_CHARS {
         return None;
     }
-    let bytes = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+    let bytes = hex
+        .as_bytes()
+        .chunks(2)
+        .map(hex_byte)
         .collect::<Option<Vec<u8>>>()?;
     // any position is a valid place to start; ids are text, so bytes that
     // are not UTF-8 cannot match one exactly and are read lossily
@@ -649,7 +768,7 @@ mod history_tests {
             assert_eq!(parse_cursor(&cursor_text(5, id)), Some((5, id.to_owned())));
         }
         assert_eq!(parse_cursor("1-ff"), Some((1, "\u{fffd}".to_owned())));
-        for bad in ["", "-", "12", "x-00", "1-0", "1-zz"] {
+        for bad in ["", "-", "12", "x-00", "1-0", "1-zz", "1-+f", "1--1"] {
             assert_eq!(parse_cursor(bad), None, "{bad}");
         }
     }

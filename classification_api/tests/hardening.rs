@@ -243,7 +243,8 @@ fn faulty_model_files_stop_the_start_and_a_good_one_is_served() {
     let good = classification_model::Model::embedded()
         .unwrap()
         .artifact()
-        .to_json();
+        .to_json()
+        .unwrap();
     let cases = [
         (
             "truncated",
@@ -313,7 +314,7 @@ fn faulty_model_files_stop_the_start_and_a_good_one_is_served() {
     let data = include_bytes!("../../classification_model/datasets/titanic.csv");
     let artifact = classification_model::train(data, &config, &version).unwrap();
     let path = dir.join("retrained.json");
-    std::fs::write(&path, artifact.to_json()).unwrap();
+    std::fs::write(&path, artifact.to_json().unwrap()).unwrap();
     let server = Server::start(&[("MODEL_PATH", path.to_str().unwrap())]);
     let r = server.predict(&predict_body());
     assert_eq!(r.status, 200);
@@ -328,4 +329,84 @@ fn faulty_model_files_stop_the_start_and_a_good_one_is_served() {
         expected.probabilities[0]
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The server's peak resident memory so far, in bytes (Linux).
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+#[test]
+fn bodies_that_expand_are_refused_in_bounded_memory() {
+    let server = Server::start(&[("HISTORY", "off")]);
+    let limit = 1024 * 1024;
+    // ~349,000 empty JSON records, and ~262,000 empty CSV rows, each just
+    // under the 1 MiB body limit
+    let mut json = String::from(r#"{"inputs":["#);
+    while json.len() + 3 + 4 <= limit {
+        json.push_str("{},");
+    }
+    json.push_str("{}]}");
+    let mut csv = String::from("pclass,sex,sibsp,parch\n");
+    while csv.len() + 4 <= limit {
+        csv.push_str(",,,\n");
+    }
+    assert!(json.len() <= limit && csv.len() <= limit);
+    let before = peak_rss(server.child.id());
+    let addr = server.addr;
+    let threads: Vec<_> = (0..64)
+        .map(|i| {
+            let (kind, body) = if i % 2 == 0 {
+                ("application/json", json.clone())
+            } else {
+                ("text/csv", csv.clone())
+            };
+            std::thread::spawn(move || {
+                let head = format!(
+                    "POST /predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                let mut raw = head.into_bytes();
+                raw.extend_from_slice(body.as_bytes());
+                (kind, send(addr, &raw))
+            })
+        })
+        .collect();
+    for t in threads {
+        let (kind, r) = t.join().unwrap();
+        assert!(
+            [413, 422].contains(&r.status),
+            "{kind}: {} {}",
+            r.status,
+            r.body
+        );
+        if r.status == 413 {
+            assert_eq!(
+                r.json()["errors"][0]["field"],
+                "inputs",
+                "{kind}: {}",
+                r.body
+            );
+        }
+    }
+    let peak = peak_rss(server.child.id());
+    eprintln!(
+        "peak RSS {} MB before, {} MB after 64 expanding bodies",
+        before >> 20,
+        peak >> 20
+    );
+    assert!(peak <= 200 << 20, "peak RSS {} MB", peak >> 20);
+    // the service is fine afterwards
+    assert_eq!(
+        server
+            .post("/predict", "application/json", &predict_body())
+            .status,
+        200
+    );
 }

@@ -22,7 +22,7 @@ pub struct Dataset {
 /// row, and every passenger valid. Errors name the data row (0-based) and
 /// the field.
 pub fn read_dataset(csv_bytes: &[u8]) -> Result<Dataset> {
-    let rows = read_csv(csv_bytes, Some(LABEL.name))?;
+    let rows = read_csv(csv_bytes, Some(LABEL.name), usize::MAX)?;
     let mut errors = Vec::new();
     let mut survived = Vec::with_capacity(rows.labels.len());
     for (row, label) in rows.labels.iter().enumerate() {

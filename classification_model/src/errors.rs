@@ -107,6 +107,14 @@ pub enum Error {
     #[error("invalid CSV: {}", list(.0))]
     Csv(Vec<CsvError>),
 
+    /// The input holds more records than the caller allows (see
+    /// [`read_passengers_csv_at_most`](crate::read_passengers_csv_at_most)).
+    #[error("more than {max_rows} records: split the data")]
+    TooManyRows {
+        /// The most records allowed.
+        max_rows: usize,
+    },
+
     /// The training data cannot be used.
     #[error("training data: {0}")]
     Data(String),

@@ -48,7 +48,7 @@ pub use fields::{
 pub use metrics::{CrossValidation, LiveScores, MeanSd, Scores, SortedScores, accuracy, roc_auc};
 pub use passenger::{
     CsvRows, ID_KEY, Identified, KeyProblem, explain_identified_record, explain_json_record,
-    read_passengers_csv,
+    read_passengers_csv, read_passengers_csv_at_most,
 };
 pub use pipeline::{ClassWeight, PipelineConfig};
 pub use prediction::{

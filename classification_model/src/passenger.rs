@@ -262,11 +262,29 @@ pub struct CsvRows {
 /// # Ok::<(), classification_model::Error>(())
 /// ```
 pub fn read_passengers_csv(bytes: &[u8]) -> Result<CsvRows, Error> {
-    read_csv(bytes, None)
+    read_csv(bytes, None, usize::MAX)
 }
 
-/// [`read_passengers_csv`], also reading the `label` column, which must be there.
-pub(crate) fn read_csv(bytes: &[u8], label: Option<&str>) -> Result<CsvRows, Error> {
+/// [`read_passengers_csv`] that stops with [`Error::TooManyRows`] as soon as
+/// the data holds more than `max_rows` records, before reading them: memory
+/// stays bounded by `max_rows`, whatever the bytes would expand to.
+///
+/// ```
+/// let csv = "pclass,sex,sibsp,parch\n1,female,0,0\n3,male,1,0\n";
+/// let e = classification_model::read_passengers_csv_at_most(csv.as_bytes(), 1).unwrap_err();
+/// assert!(matches!(e, classification_model::Error::TooManyRows { max_rows: 1 }));
+/// ```
+pub fn read_passengers_csv_at_most(bytes: &[u8], max_rows: usize) -> Result<CsvRows, Error> {
+    read_csv(bytes, None, max_rows)
+}
+
+/// [`read_passengers_csv_at_most`], also reading the `label` column, which
+/// must be there.
+pub(crate) fn read_csv(
+    bytes: &[u8],
+    label: Option<&str>,
+    max_rows: usize,
+) -> Result<CsvRows, Error> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::Headers)
         .from_reader(bytes);
@@ -312,6 +330,9 @@ pub(crate) fn read_csv(bytes: &[u8], label: Option<&str>) -> Result<CsvRows, Err
     let label_index = label.and_then(|l| headers.iter().position(|h| h == l));
     let mut rows = CsvRows::default();
     for (row, record) in reader.records().enumerate() {
+        if row == max_rows {
+            return Err(Error::TooManyRows { max_rows });
+        }
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -399,7 +420,7 @@ mod tests {
     #[test]
     fn reads_csv_records_with_their_lines() {
         let data = "pclass,survived,name,sex,age,cabin,sibsp,parch\n3,1,\"Doe,\nMr. J\",male,?,,0,0\n1,0,x,female,1,,0,0\n";
-        let rows = read_csv(data.as_bytes(), Some("survived")).unwrap();
+        let rows = read_csv(data.as_bytes(), Some("survived"), usize::MAX).unwrap();
         let p = &rows.passengers[0];
         assert_eq!(p.pclass, FieldValue::Text("3".into()));
         assert_eq!(p.age, FieldValue::Text("?".into()));
