@@ -79,21 +79,40 @@ fn databases(test: &str) -> Vec<Db> {
         postgres: false,
         _dir: Some(dir),
     }];
-    match postgres(test) {
-        Some(db) => dbs.push(db),
-        None => eprintln!("{test}: PostgreSQL skipped (TEST_DATABASE_URL is not set)"),
+    if let Some(db) = postgres(test) {
+        dbs.push(db);
     }
     dbs
 }
 
-/// A fresh schema in the `TEST_DATABASE_URL` database.
+/// A fresh schema in the `TEST_DATABASE_URL` database, or `None` (said on
+/// stderr) when it is not set. Each test that gets one appends its tag to
+/// the file `POSTGRES_TESTS_LOG` names, so that `.ci/run` can fail when a
+/// PostgreSQL test did not run.
 fn postgres(test: &str) -> Option<Db> {
-    let base = std::env::var("TEST_DATABASE_URL").ok()?;
+    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("{test}: PostgreSQL skipped (TEST_DATABASE_URL is not set)");
+        return None;
+    };
+    if let Ok(log) = std::env::var("POSTGRES_TESTS_LOG") {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap_or_else(|e| panic!("POSTGRES_TESTS_LOG {log}: {e}"));
+        writeln!(f, "{test}").unwrap();
+    }
+    // unique among this run's tests and any other run's on the same database
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let schema = format!(
-        "t_{}_{}_{}",
+        "t_{}_{}_{}_{}",
         test,
         std::process::id(),
-        Instant::now().elapsed().as_nanos() % 1000
+        since_epoch.as_micros() % 1_000_000_000,
+        N.fetch_add(1, Ordering::Relaxed)
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -590,6 +609,61 @@ fn schemas_are_created_upgraded_and_newer_ones_refused() {
 }
 
 #[test]
+fn stored_values_this_build_would_not_write_are_counted_not_fatal() {
+    for db in databases("invalid") {
+        let server = Server::start(&db.env());
+        let ids: Vec<String> =
+            serde_json::from_value(predict(&server, vec![record(None); 3]).json()["ids"].clone())
+                .unwrap();
+        let version = server.get("/health").json()["model_version"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let pool = db.pool().await;
+            // every feature's bin 31 (one past the most any feature has),
+            // and an outcome that is neither 0 nor 1
+            let all_31: i64 = (0..9).map(|i| 0x1f_i64 << (5 * i)).sum();
+            for (id, bins, survived) in [("bad-bins", all_31, "NULL"), ("bad-label", 0, "7")] {
+                sqlx::query(&format!(
+                    "INSERT INTO predictions (id, request_id, time_us, version, probability, prediction, bins, survived) \
+                     VALUES ('{id}', 'r', 1, '{version}', 0.5, 1, {bins}, {survived})"
+                ))
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+        });
+        let m = server.get("/monitoring");
+        assert_eq!(m.status, 200, "{}", m.body);
+        let m = m.json();
+        // the bad-bins row is skipped; the bad-label one is served but its
+        // feedback skipped
+        assert_eq!(m["invalid"], 2, "{m}");
+        assert_eq!(m["count"], 4, "{m}");
+        assert_eq!(m["live"], Value::Null, "{m}");
+        assert_eq!(
+            server.get("/history?limit=10").json()["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            5
+        );
+        assert!(
+            ids.iter()
+                .all(|id| server.get(&format!("/history/{id}")).status == 200)
+        );
+        // a row with no inputs has no explanation, and is still shown
+        let bad = server.get("/history/bad-bins");
+        assert_eq!(bad.status, 200, "{}", bad.body);
+        assert_eq!(bad.json()["explanation"], Value::Null);
+        // the gauges read the same way and the server lives on
+        assert_eq!(server.get("/health").status, 200);
+    }
+}
+
+#[test]
 fn kill_9_under_load_loses_no_answered_record() {
     for db in databases("kill") {
         let mut server = Server::start(&db.env());
@@ -617,7 +691,6 @@ fn kill_9_under_load_loses_no_answered_record() {
 #[test]
 fn two_replicas_share_one_postgresql() {
     let Some(db) = postgres("replicas") else {
-        eprintln!("two_replicas_share_one_postgresql: skipped (TEST_DATABASE_URL is not set)");
         return;
     };
     let a = Server::start(&db.env());
@@ -713,9 +786,6 @@ impl Proxy {
 #[test]
 fn a_cut_postgresql_connection_gives_503s_and_recovers_by_itself() {
     let Some(db) = postgres("cut") else {
-        eprintln!(
-            "a_cut_postgresql_connection_gives_503s_and_recovers_by_itself: skipped (TEST_DATABASE_URL is not set)"
-        );
         return;
     };
     // the same database through the proxy
