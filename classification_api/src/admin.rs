@@ -175,8 +175,7 @@ fn percent_decode(text: &str) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+            out.push(crate::input::hex_byte(bytes.get(i + 1..i + 3)?)?);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -324,5 +323,7 @@ mod tests {
         assert_eq!(percent_decode("%zz"), None);
         assert_eq!(percent_decode("%ff"), None);
         assert_eq!(percent_decode("%4"), None);
+        assert_eq!(percent_decode("%+f"), None);
+        assert_eq!(percent_decode("%-1"), None);
     }
 }

@@ -490,7 +490,7 @@ mod tests {
     }
 
     fn write_version(dir: &Path, version: &str) -> PathBuf {
-        let json = base().model.artifact().to_json().replacen(
+        let json = base().model.artifact().to_json().unwrap().replacen(
             &format!(
                 "\"model_version\": \"{}\"",
                 classification_model::model_version()
@@ -525,7 +525,7 @@ mod tests {
         // the base's own artifact is no second copy and no refusal
         std::fs::write(
             dir.join(artifact_file_name(classification_model::model_version())),
-            base().model.artifact().to_json(),
+            base().model.artifact().to_json().unwrap(),
         )
         .unwrap();
         let (registry, report) = Registry::open(base(), Some(dir.clone()), None, None).unwrap();

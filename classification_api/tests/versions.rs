@@ -82,7 +82,7 @@ fn three_versions_are_served_side_by_side() {
     install_artifact(&dir, "9.2.0", &two);
     install_artifact(&dir, "9.3.0", &three);
     let server = Server::start(&[("MODELS_DIR", dir.to_str().unwrap())]);
-    let embedded = Model::embedded().unwrap().artifact().to_json();
+    let embedded = Model::embedded().unwrap().artifact().to_json().unwrap();
 
     // /model lists every version, with its data hash and metrics
     let info = server.get("/model").json();

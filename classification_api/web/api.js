@@ -70,9 +70,9 @@ export async function json(path, { method = "GET", body } = {}) {
 /**
  * POST a CSV text to `/predict`; the CSV answer as text. Uses
  * XMLHttpRequest for its upload progress. A 503 (busy) is retried after
- * its Retry-After.
+ * its Retry-After, at most `retries` times.
  */
-export function postCsv(path, csv, onUpload) {
+export function postCsv(path, csv, onUpload, retries = 5) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", path);
@@ -82,9 +82,9 @@ export function postCsv(path, csv, onUpload) {
     xhr.onload = async () => {
       if (xhr.status >= 200 && xhr.status < 300) return resolve(xhr.responseText);
       const wait = Number(xhr.getResponseHeader("retry-after"));
-      if (xhr.status === 503 && wait > 0 && wait < 30) {
+      if (xhr.status === 503 && wait > 0 && wait < 30 && retries > 0) {
         await new Promise((r) => setTimeout(r, wait * 1000));
-        return postCsv(path, csv, onUpload).then(resolve, reject);
+        return postCsv(path, csv, onUpload, retries - 1).then(resolve, reject);
       }
       reject(await failure(new Response(xhr.responseText, { status: xhr.status })));
     };

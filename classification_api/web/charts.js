@@ -73,6 +73,11 @@ export function waterfall(baseline, steps, label) {
   }
   rows.forEach((r, i) => {
     const y = top + i * rowH;
+    root.append(svg("text", { x: left - 6, y: y + rowH / 2 + 4, "text-anchor": "end" }, r.label));
+    if (r.value == null) {
+      root.append(svg("text", { x: x(0) + 4, y: y + rowH / 2 + 4, "text-anchor": "start", class: "missing" }, "–"));
+      return;
+    }
     const [a, b] = [Math.min(r.from, r.to), Math.max(r.from, r.to)];
     const bar = svg("rect", {
       x: x(a), y: y + 4, width: Math.max(1, x(b) - x(a)), height: rowH - 8, class: r.kind,
@@ -92,10 +97,11 @@ export function waterfall(baseline, steps, label) {
 
 /**
  * Horizontal bars: rows [{label, value, kind}] with optional vertical
- * threshold lines [{value, label, kind}]. Values may be negative.
+ * threshold lines [{value, label, kind}]. Values may be negative; a null
+ * value (not known) draws no bar and reads "–".
  */
 export function hbars(rows, label, { thresholds = [], digits = 3, min } = {}) {
-  const values = rows.map((r) => r.value).concat(thresholds.map((t) => t.value));
+  const values = rows.filter((r) => r.value != null).map((r) => r.value).concat(thresholds.map((t) => t.value));
   // room beside the longest bars for their values
   const lo = min ?? Math.min(0, ...values) * 1.2;
   const hi = Math.max(0, ...values) * 1.12 || 1;
@@ -109,11 +115,15 @@ export function hbars(rows, label, { thresholds = [], digits = 3, min } = {}) {
   }
   rows.forEach((r, i) => {
     const y = top + i * rowH;
+    root.append(svg("text", { x: left - 6, y: y + rowH / 2 + 4, "text-anchor": "end" }, r.label));
+    if (r.value == null) {
+      root.append(svg("text", { x: x(0) + 4, y: y + rowH / 2 + 4, "text-anchor": "start", class: "missing" }, "–"));
+      return;
+    }
     const [a, b] = [Math.min(0, r.value), Math.max(0, r.value)];
     const bar = svg("rect", { x: x(a), y: y + 4, width: Math.max(1, x(b) - x(a)), height: rowH - 8, class: `bar ${r.kind || ""}` });
     bar.append(svg("title", {}, `${r.label}: ${fmt(r.value, digits)}`));
     root.append(bar);
-    root.append(svg("text", { x: left - 6, y: y + rowH / 2 + 4, "text-anchor": "end" }, r.label));
     const tx = r.value >= 0 ? x(b) + 4 : x(a) - 4;
     root.append(svg("text", { x: tx, y: y + rowH / 2 + 4, "text-anchor": r.value >= 0 ? "start" : "end" }, fmt(r.value, digits)));
   });

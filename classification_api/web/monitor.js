@@ -139,7 +139,7 @@ export function render(r) {
         { class: "card", id: "monitor-live" },
         h("h3", {}, "Live metrics against training"),
         live
-          ? h("p", { class: "hint" }, `From ${live.rows} records with feedback; training figures are on the ${test?.rows ?? "?"} held-out rows.`)
+          ? h("p", { class: "hint" }, `From ${live.rows} ${live.rows === 1 ? "record" : "records"} with feedback; training figures are on the ${test?.rows ?? "?"} held-out rows.`)
           : notice("No feedback yet: give outcomes in History to see live accuracy."),
         table(
           "Live and training metrics",
@@ -153,8 +153,8 @@ export function render(r) {
         ]),
         hbars(
           metrics.slice(0, 2).flatMap(([m, l, t]) => [
-            { label: `${m}, live`, value: l ?? 0 },
-            { label: `${m}, training`, value: t ?? 0, kind: "alt" },
+            { label: `${m}, live`, value: l },
+            { label: `${m}, training`, value: t, kind: "alt" },
           ]),
           "Live accuracy and ROC-AUC against the training figures",
           { min: 0 },

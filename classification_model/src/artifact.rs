@@ -173,10 +173,11 @@ struct Header {
 impl Artifact {
     /// The artifact as pretty JSON with a final newline; the same artifact
     /// always gives the same bytes, and floats read back exactly.
-    pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+    pub fn to_json(&self) -> Result<String> {
+        let mut text = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::Artifact(format!("cannot be written as JSON: {e}")))?;
         text.push('\n');
-        text
+        Ok(text)
     }
 
     /// Parses and checks an artifact: its format revision, its structure and

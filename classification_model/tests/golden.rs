@@ -34,7 +34,7 @@ fn strings(v: &Value) -> Vec<String> {
 /// Every fitted parameter of `artifact` (read from its JSON) equals the
 /// reference's `golden`.
 fn assert_matches(artifact: &Artifact, golden: &Value) {
-    let json: Value = serde_json::from_str(&artifact.to_json()).unwrap();
+    let json: Value = serde_json::from_str(&artifact.to_json().unwrap()).unwrap();
     let p = &json["pipeline"];
     for (i, name) in ["age", "fare"].into_iter().enumerate() {
         let m = &p["median_imputer"]["medians"][i];
@@ -202,8 +202,8 @@ fn fitting_on_all_rows_reproduces_the_reference_full_model() {
 #[test]
 fn training_is_deterministic_and_the_committed_artifact_is_fresh() {
     let version = semver::Version::parse(model_version()).unwrap();
-    let a = train(DATA, &tuned(), &version).unwrap().to_json();
-    let b = train(DATA, &tuned(), &version).unwrap().to_json();
+    let a = train(DATA, &tuned(), &version).unwrap().to_json().unwrap();
+    let b = train(DATA, &tuned(), &version).unwrap().to_json().unwrap();
     assert_eq!(a, b);
     let committed = std::fs::read_to_string(format!(
         "{}/trained_models/{}",
@@ -213,12 +213,12 @@ fn training_is_deterministic_and_the_committed_artifact_is_fresh() {
     .unwrap();
     assert_eq!(a, committed, "run `cargo xtask train` (the tuned preset)");
     // and it reads back to the same artifact
-    assert_eq!(Artifact::from_json(&a).unwrap().to_json(), a);
+    assert_eq!(Artifact::from_json(&a).unwrap().to_json().unwrap(), a);
 }
 
 #[test]
 fn faulty_artifacts_fail_to_load_with_a_clear_error() {
-    let good = Model::embedded().unwrap().artifact().to_json();
+    let good = Model::embedded().unwrap().artifact().to_json().unwrap();
     let truncated = &good[..good.len() / 2];
     let e = Model::from_json(truncated).unwrap_err().to_string();
     assert!(e.contains("corrupt or truncated"), "{e}");

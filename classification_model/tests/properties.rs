@@ -213,7 +213,7 @@ fn independent_probability(artifact: &Value, p: &Passenger) -> f64 {
 }
 
 fn artifact_json() -> Value {
-    serde_json::from_str(&Model::embedded().unwrap().artifact().to_json()).unwrap()
+    serde_json::from_str(&Model::embedded().unwrap().artifact().to_json().unwrap()).unwrap()
 }
 
 proptest! {

@@ -8,7 +8,7 @@ const DATA: &[u8] = include_bytes!("../datasets/titanic.csv");
 
 fn fitted(config: &TrainingConfig) -> Value {
     let version = semver::Version::new(9, 0, 0);
-    serde_json::from_str(&train(DATA, config, &version).unwrap().to_json()).unwrap()
+    serde_json::from_str(&train(DATA, config, &version).unwrap().to_json().unwrap()).unwrap()
 }
 
 #[test]

@@ -34,7 +34,8 @@ pub fn run(o: &Options) -> Result<()> {
         let version = semver::Version::parse(version).map_err(|e| e.to_string())?;
         Ok(train(&data, &config, &version)
             .map_err(|e| e.to_string())?
-            .to_json())
+            .to_json()
+            .map_err(|e| e.to_string())?)
     };
     let contents = [artifact("0.2.0", 1)?, artifact("0.2.0", 2)?];
     install(&models, "0.2.0", &contents[0])?;

@@ -115,7 +115,7 @@ fn train_to(
             t.roc_auc, t.accuracy
         );
     }
-    let json = artifact.to_json();
+    let json = artifact.to_json().map_err(|e| e.to_string())?;
     let file = out.join(artifact_file_name(&version.to_string()));
     if target.check {
         check(out, &file, &json)?;

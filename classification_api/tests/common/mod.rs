@@ -273,6 +273,7 @@ pub fn artifact(version: &str, seed: u32) -> String {
     classification_model::train(data, &config, &semver::Version::parse(version).unwrap())
         .unwrap()
         .to_json()
+        .unwrap()
 }
 
 /// Writes `json` as `dir`'s artifact of `version`, atomically (written
