@@ -17,6 +17,7 @@ pub mod history_rows;
 pub mod input;
 pub mod logging;
 pub mod metrics;
+pub mod migrations;
 pub mod models;
 pub mod monitoring;
 pub mod openapi;

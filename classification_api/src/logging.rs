@@ -16,7 +16,10 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// How often the background thread writes what has gathered.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(5);
@@ -141,18 +144,42 @@ pub fn access(method: &str, path: &str, status: u16, latency_us: u64) {
     });
 }
 
+/// The `RUST_LOG` filter: a level (`info`), or `target=level` directives
+/// separated by commas (`warn,classification_api=debug`); `info` when unset
+/// or unreadable (which is said once logging is on).
+fn filter(rust_log: Option<&str>) -> (Targets, Option<String>) {
+    let default = || Targets::new().with_default(tracing::Level::INFO);
+    match rust_log.map(str::trim).filter(|v| !v.is_empty()) {
+        None => (default(), None),
+        Some(v) => match v.parse::<Targets>() {
+            Ok(targets) => (targets, None),
+            Err(e) => (
+                default(),
+                Some(format!(
+                    "RUST_LOG={v:?} is not a filter ({e}): logging at info"
+                )),
+            ),
+        },
+    }
+}
+
 /// Logs to standard output with the `RUST_LOG` filter (default `info`).
 pub fn init() -> FlushGuard {
     use std::io::IsTerminal;
     let (writer, guard) = batch_writer(Box::new(std::io::stdout()));
     let _ = WRITER.set(writer.clone());
-    tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(std::io::stdout().is_terminal())
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    let (targets, problem) = filter(std::env::var("RUST_LOG").ok().as_deref());
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(move || writer.clone())
+                .with_ansi(std::io::stdout().is_terminal())
+                .with_filter(targets),
         )
         .init();
+    if let Some(problem) = problem {
+        tracing::warn!("{problem}");
+    }
     guard
 }
 
@@ -171,6 +198,36 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn rust_log_takes_levels_and_targets() {
+        use tracing::Level;
+        let at = |v: Option<&str>, target: &str| {
+            let (t, problem) = filter(v);
+            (
+                [Level::ERROR, Level::WARN, Level::INFO, Level::DEBUG]
+                    .into_iter()
+                    .filter(|l| t.would_enable(target, l))
+                    .count(),
+                problem.is_some(),
+            )
+        };
+        assert_eq!(at(None, "x"), (3, false));
+        assert_eq!(at(Some("warn"), "x"), (2, false));
+        assert_eq!(
+            at(
+                Some("warn,classification_api=debug"),
+                "classification_api::a"
+            ),
+            (4, false)
+        );
+        assert_eq!(
+            at(Some("warn,classification_api=debug"), "hyper"),
+            (2, false)
+        );
+        assert_eq!(at(Some("off"), "x"), (0, false));
+        assert_eq!(at(Some("=bogus=="), "x"), (3, true));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use classification_model::{FIELDS, Kind};
 use futures_util::{Stream, StreamExt};
-use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::migrate::MigrateError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -18,9 +18,6 @@ use sqlx::{QueryBuilder, Row};
 
 use crate::config::HistoryStore;
 use crate::errors::StoreError;
-
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Most rows in one INSERT statement (SQLite allows 32,766 parameters).
 const ROWS_PER_STATEMENT: usize = 500;
@@ -389,9 +386,12 @@ impl Store {
     /// Applies the embedded migrations; refuses a database migrated by a
     /// newer build.
     async fn migrate(&self) -> Result<(), StoreError> {
-        let (migrator, result) = match &self.pool {
-            Pool::Sqlite(p) => (&SQLITE_MIGRATIONS, SQLITE_MIGRATIONS.run(p).await),
-            Pool::Postgres(p) => (&POSTGRES_MIGRATIONS, POSTGRES_MIGRATIONS.run(p).await),
+        let migrator = crate::migrations::migrator(matches!(self.pool, Pool::Postgres(_)))
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        let result = match &self.pool {
+            Pool::Sqlite(p) => migrator.run(p).await,
+            Pool::Postgres(p) => migrator.run(p).await,
         };
         let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
         match result {

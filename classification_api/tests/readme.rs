@@ -71,6 +71,30 @@ fn wildcards() {
     assert!(!matches("a...c", "abd"));
 }
 
+/// Every `classification_model = "X"` dependency line of the READMEs
+/// accepts the crate's own version (a `"0.1"` would not take 0.3.0).
+#[test]
+fn readme_dependency_lines_accept_this_version() {
+    let version =
+        semver::Version::parse(include_str!("../../classification_model/VERSION").trim()).unwrap();
+    let mut found = 0;
+    for readme in [
+        include_str!("../../README.md"),
+        include_str!("../../classification_model/README.md"),
+    ] {
+        for line in readme.lines() {
+            let Some(rest) = line.trim().strip_prefix("classification_model = \"") else {
+                continue;
+            };
+            let requirement = rest.split('"').next().unwrap();
+            let req = semver::VersionReq::parse(requirement).unwrap();
+            assert!(req.matches(&version), "{line:?} does not accept {version}");
+            found += 1;
+        }
+    }
+    assert!(found >= 1, "no dependency line found");
+}
+
 #[test]
 fn readme_examples_answer_as_shown() {
     let readme = include_str!("../../README.md");
