@@ -6,7 +6,7 @@ use classification_api::config::Config;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let _flush_on_exit = classification_api::logging::init();
+    let _flush_on_exit = classification_api::telemetry::logging::init();
     let result = match Config::from_env() {
         Ok(config) => classification_api::server::run(config).await,
         Err(e) => Err(e.into()),

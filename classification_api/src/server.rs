@@ -12,16 +12,16 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
-use crate::auth::Peer;
 use crate::config::Config;
 use crate::errors::ServiceError;
-use crate::models::{Loaded, Registry};
-use crate::recorder::Recorder;
-use crate::reload;
-use crate::routes::routes;
-use crate::shadow::Shadow;
-use crate::state::AppState;
-use crate::store::Store;
+use crate::history::recorder::Recorder;
+use crate::history::store::Store;
+use crate::http::auth::Peer;
+use crate::http::routes::routes;
+use crate::http::state::AppState;
+use crate::serving::models::{Loaded, Registry};
+use crate::serving::reload;
+use crate::serving::shadow::Shadow;
 
 /// Largest request head (request line and headers) in bytes; larger gets 431.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -47,7 +47,7 @@ pub async fn run(config: Config) -> Result<(), ServiceError> {
         .map_err(|source| ServiceError::Bind { addr, source })?;
     let signal = shutdown_signal()?;
     let mut state = AppState::new(registry, &config);
-    reload::record(&state, &loaded, "start");
+    reload::record(&state.reloader(), &loaded, "start");
     let store = Store::open(&config.history).await?;
     if let Some(version) = &loaded.shadow {
         let (shadow, _task) = Shadow::start(state.metrics.clone(), store.clone());
@@ -61,8 +61,8 @@ pub async fn run(config: Config) -> Result<(), ServiceError> {
         (tasks, store)
     });
     let state = Arc::new(state);
-    let _watcher = reload::watch(state.clone());
-    reload::on_sighup(state.clone());
+    let _watcher = reload::watch(state.reloader());
+    reload::on_sighup(state.reloader());
     let refresher = tasks
         .is_some()
         .then(|| tokio::spawn(refresh_monitoring(state.clone(), config.monitoring_refresh)));
@@ -87,11 +87,11 @@ async fn refresh_monitoring(state: Arc<AppState>, every: Duration) {
     };
     loop {
         let model = state.models.current().default_model().clone();
-        let filter = crate::store::Filter {
+        let filter = crate::history::store::Filter {
             version: Some(model.version().to_owned()),
             ..Default::default()
         };
-        match crate::admin::report(&model, recorder, filter).await {
+        match crate::http::admin::report(&model, recorder, filter).await {
             Ok(report) => state.metrics.record_monitoring(&report),
             Err(e) => tracing::warn!(error = %e, "monitoring refresh failed"),
         }
@@ -147,7 +147,7 @@ pub async fn serve(
                     let mut service = service.clone();
                     async move {
                         let response = tower_service::Service::call(&mut service, request).await?;
-                        Ok::<_, std::convert::Infallible>(crate::output::unstream(response))
+                        Ok::<_, std::convert::Infallible>(crate::http::output::unstream(response))
                     }
                 },
             ),

@@ -441,7 +441,7 @@ fn every_route_is_documented_and_the_record_schema_is_the_validators() {
         .keys()
         .map(String::as_str)
         .collect();
-    for route in &classification_api::paths::ROUTES {
+    for route in &classification_api::http::paths::ROUTES {
         assert!(
             paths.contains(&route.path),
             "{} is not documented",

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use classification_api::config::Config;
-use classification_api::models::{Loaded, Registry};
-use classification_api::routes::routes;
-use classification_api::state::AppState;
+use classification_api::http::routes::routes;
+use classification_api::http::state::AppState;
+use classification_api::serving::models::{Loaded, Registry};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

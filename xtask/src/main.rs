@@ -11,6 +11,7 @@ mod soak;
 mod train;
 mod tune;
 mod v2_bodies;
+mod wrk;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -7,56 +7,156 @@ use std::path::Path;
 use crate::{Result, root};
 
 /// The crates whose modules are checked.
-pub const CRATES: [&str; 2] = ["classification_model", "classification_api"];
+pub const CRATES: [&str; 3] = ["classification_model", "classification_api", "xtask"];
 
-/// Module -> the modules it names, for the crate in `src`.
+/// Per crate, module prefixes that must not name other prefixes: the lower
+/// layers know nothing of the HTTP ones.
+pub const LAYERS: [(&str, &[&str], &[&str]); 1] = [(
+    "classification_api",
+    &[
+        "serving",
+        "history",
+        "telemetry",
+        "clock",
+        "config",
+        "errors",
+    ],
+    &["http", "v2", "server"],
+)];
+
+/// Module -> the modules it names, for the crate in `src`. Modules are
+/// named by their path (`http::input`); `lib.rs`, `main.rs` and a folder's
+/// `mod.rs` declare modules and are left out.
 pub fn graph(src: &Path) -> Result<BTreeMap<String, BTreeSet<String>>> {
+    let mut texts = BTreeMap::new();
+    collect(src, src, &mut texts)?;
+    let known: BTreeSet<String> = texts.keys().cloned().collect();
     let mut graph = BTreeMap::new();
-    let entries = std::fs::read_dir(src).map_err(|e| format!("{}: {e}", src.display()))?;
-    let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    files.sort();
-    for path in files {
-        let (Some(stem), Some("rs")) = (
-            path.file_stem().and_then(|s| s.to_str()),
-            path.extension().and_then(|s| s.to_str()),
-        ) else {
-            continue;
-        };
-        if matches!(stem, "lib" | "main") {
-            continue;
-        }
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        graph.insert(stem.to_owned(), names(&text, stem));
-    }
-    let known: BTreeSet<String> = graph.keys().cloned().collect();
-    for targets in graph.values_mut() {
-        targets.retain(|t| known.contains(t));
+    for (module, text) in &texts {
+        let named = names(text)
+            .into_iter()
+            .filter_map(|path| resolve(&path, &known))
+            .filter(|m| m != module)
+            .collect();
+        graph.insert(module.clone(), named);
     }
     Ok(graph)
 }
 
-/// The modules `text` names as `crate::m` or in `use crate::{a, b::c}`.
-fn names(text: &str, own: &str) -> BTreeSet<String> {
-    let ident = |s: &str| -> String {
-        s.chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect()
-    };
+/// Reads every `.rs` file below `dir`, keyed by its module path.
+fn collect(src: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut paths: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            collect(src, &path, out)?;
+            continue;
+        }
+        if path.extension().and_then(|s| s.to_str()) != Some("rs") {
+            continue;
+        }
+        let relative = path.strip_prefix(src).unwrap_or(&path).with_extension("");
+        let parts: Vec<String> = relative
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let module = match parts.as_slice() {
+            [only] if only == "lib" || only == "main" => continue,
+            [.., last] if last == "mod" => parts[..parts.len() - 1].join("::"),
+            _ => parts.join("::"),
+        };
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // a folder's mod.rs speaks for the folder's own module
+        out.entry(module).or_default().push_str(&text);
+    }
+    Ok(())
+}
+
+/// The longest known module that `path` (`a::b::c`) is in, if any.
+fn resolve(path: &str, known: &BTreeSet<String>) -> Option<String> {
+    let parts: Vec<&str> = path.split("::").collect();
+    (1..=parts.len())
+        .rev()
+        .map(|n| parts[..n].join("::"))
+        .find(|candidate| known.contains(candidate))
+}
+
+/// The paths `text` names from the crate root: `crate::a::b`, and each part
+/// of `use crate::{a, b::{c, d}}`. (`super::` is left out: in this code base
+/// it is a test module's `use super::*`.)
+fn names(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for (i, _) in text.match_indices("crate::") {
-        let rest = &text[i + "crate::".len()..];
-        if let Some(group) = rest.strip_prefix('{') {
-            let end = group.find('}').unwrap_or(group.len());
-            for part in group[..end].split(',') {
-                out.insert(ident(part.trim()));
-            }
+        if text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        expand("", &text[i + "crate::".len()..], &mut out);
+    }
+    out.remove("");
+    out
+}
+
+/// Adds the paths of a use tree that starts at `rest`, under `prefix`.
+fn expand(prefix: &str, rest: &str, out: &mut BTreeSet<String>) {
+    let path: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+        .collect();
+    let after = &rest[path.len()..];
+    let path = path.trim_end_matches(':');
+    let full = format!("{prefix}{path}");
+    if let Some(group) = after.strip_prefix('{') {
+        // the group's own parts, split at top-level commas
+        let mut depth = 0;
+        let mut start = 0;
+        let base = if full.is_empty() {
+            String::new()
         } else {
-            out.insert(ident(rest));
+            format!("{full}::")
+        };
+        for (i, c) in group.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => {
+                    expand(&base, group[start..i].trim(), out);
+                    return;
+                }
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    expand(&base, group[start..i].trim(), out);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        return;
+    }
+    out.insert(full);
+}
+
+/// The imports that go up a layer of [`LAYERS`].
+pub fn layer_breaches(krate: &str, graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let within = |module: &str, prefixes: &[&str]| {
+        prefixes
+            .iter()
+            .any(|p| module == *p || module.starts_with(&format!("{p}::")))
+    };
+    let mut out = Vec::new();
+    for (name, lower, upper) in LAYERS {
+        if name != krate {
+            continue;
+        }
+        for (module, targets) in graph {
+            if !within(module, lower) {
+                continue;
+            }
+            for target in targets.iter().filter(|t| within(t, upper)) {
+                out.push(format!("{krate}: {module} (a lower layer) names {target}"));
+            }
         }
     }
-    out.remove(own);
-    out.remove("");
     out
 }
 
@@ -91,6 +191,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut problems = Vec::new();
     for krate in CRATES {
         let graph = graph(&root().join(krate).join("src"))?;
+        problems.extend(layer_breaches(krate, &graph));
         println!("{krate}:");
         for (module, targets) in &graph {
             let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
@@ -113,11 +214,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_single_and_grouped_imports() {
-        let text =
-            "use crate::a::B;\nuse crate::{c, d::E};\nfn f() { crate::e::g(); crate::own::x(); }";
-        let found: Vec<String> = names(text, "own").into_iter().collect();
-        assert_eq!(found, ["a", "c", "d", "e"]);
+    fn names_single_nested_and_grouped_imports() {
+        let text = "use crate::a::B;\nuse crate::{c, d::{E, f::G}};\nfn f() { crate::e::g(); mycrate::z(); }\nuse super::h;";
+        let found: Vec<String> = names(text).into_iter().collect();
+        assert_eq!(found, ["a::B", "c", "d::E", "d::f::G", "e::g"]);
+        let known: BTreeSet<String> = ["a", "d", "d::f", "top::h"].map(String::from).into();
+        assert_eq!(resolve("d::f::G", &known).as_deref(), Some("d::f"));
+        assert_eq!(resolve("d::E", &known).as_deref(), Some("d"));
+        assert_eq!(resolve("c", &known), None);
+    }
+
+    #[test]
+    fn a_lower_layer_naming_http_is_a_breach() {
+        let g: BTreeMap<String, BTreeSet<String>> = [
+            ("serving::models", vec!["http::errors"]),
+            ("http::admin", vec!["serving::models"]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into_iter().map(String::from).collect()))
+        .collect();
+        assert_eq!(layer_breaches("classification_api", &g).len(), 1);
+        assert!(layer_breaches("other", &g).is_empty());
     }
 
     #[test]
@@ -139,7 +256,9 @@ mod tests {
         for krate in CRATES {
             let graph = graph(&root().join(krate).join("src")).unwrap();
             assert!(graph.len() > 5, "{krate}: {graph:?}");
+            assert!(graph.values().any(|t| !t.is_empty()), "{krate}: {graph:?}");
             assert_eq!(cycles(&graph), Vec::<Vec<String>>::new(), "{krate}");
+            assert_eq!(layer_breaches(krate, &graph), Vec::<String>::new());
         }
     }
 }

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use classification_model::{TrainingConfig, train};
 
-use crate::loadtest::Wrk;
 use crate::service::{Server, build_release, status};
 use crate::train::install;
+use crate::wrk::Wrk;
 use crate::{Options, Result, root};
 
 /// Time between two reloads while `wrk` runs.
@@ -32,10 +32,10 @@ pub fn run(o: &Options) -> Result<()> {
             ..Default::default()
         };
         let version = semver::Version::parse(version).map_err(|e| e.to_string())?;
-        Ok(train(&data, &config, &version)
+        train(&data, &config, &version)
             .map_err(|e| e.to_string())?
             .to_json()
-            .map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())
     };
     let contents = [artifact("0.2.0", 1)?, artifact("0.2.0", 2)?];
     install(&models, "0.2.0", &contents[0])?;

@@ -5,7 +5,7 @@
 use classification_model::{Checked, FIELDS, Kind, Passenger};
 use serde_json::{Value, json};
 
-use crate::loadtest::Body;
+use crate::wrk::Body;
 
 /// A field's values, typed as its kind reads them.
 fn column(passengers: &[Passenger], i: usize) -> Vec<Value> {

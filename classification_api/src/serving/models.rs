@@ -13,7 +13,20 @@ use classification_model::{Model, artifact_file_name};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::errors::{ApiError, ErrorItem, ServiceError, shorten};
+use crate::errors::ServiceError;
+
+/// What a request can ask of the versions served that they cannot give.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelsError {
+    /// No version of that name is loaded (or it is not a version at all).
+    #[error("no version {asked:?} is served: the versions are {}", served.join(", "))]
+    NotServed {
+        /// The version asked for, as given.
+        asked: String,
+        /// The versions served, oldest first.
+        served: Vec<String>,
+    },
+}
 
 /// Largest artifact file read (the course model's is about 10 KB).
 pub const MAX_ARTIFACT_BYTES: u64 = 16 * 1024 * 1024;
@@ -138,9 +151,8 @@ impl Models {
         self.versions.keys().map(ToString::to_string).collect()
     }
 
-    /// The model of `version`, or the default; 404 naming the `version`
-    /// field (and the versions served) for one not loaded.
-    pub fn get(&self, version: Option<&str>) -> Result<&Arc<Model>, ApiError> {
+    /// The model of `version`, or the default.
+    pub fn get(&self, version: Option<&str>) -> Result<&Arc<Model>, ModelsError> {
         let Some(asked) = version else {
             return Ok(self.default_model());
         };
@@ -148,20 +160,14 @@ impl Models {
             .ok()
             .and_then(|v| self.versions.get(&v))
             .map(|l| &l.model)
-            .ok_or_else(|| {
-                ApiError::NotFoundItem(ErrorItem::field(
-                    "version",
-                    format!(
-                        "no version {:?} is served: the versions are {}",
-                        shorten(asked),
-                        self.names().join(", ")
-                    ),
-                ))
+            .ok_or_else(|| ModelsError::NotServed {
+                asked: asked.to_owned(),
+                served: self.names(),
             })
     }
 
     /// [`get`](Self::get), with the shadow model that also scores it.
-    pub fn choose(&self, version: Option<&str>) -> Result<Chosen, ApiError> {
+    pub fn choose(&self, version: Option<&str>) -> Result<Chosen, ModelsError> {
         Ok(self.shadowing(self.get(version)?))
     }
 
@@ -483,7 +489,7 @@ mod tests {
     use super::*;
 
     /// The embedded model's version.
-    const BASE: &str = include_str!("../../classification_model/VERSION").trim_ascii();
+    const BASE: &str = include_str!("../../../classification_model/VERSION").trim_ascii();
 
     fn base() -> Loaded {
         Loaded::embedded().unwrap()
@@ -538,7 +544,7 @@ mod tests {
         assert_eq!(models.get(Some("9.10.0")).unwrap().version(), "9.10.0");
         let e = models.get(Some("9.3.0")).unwrap_err();
         assert!(
-            format!("{e:?}").contains(&format!("{BASE}, 9.2.0, 9.10.0")),
+            e.to_string().contains(&format!("{BASE}, 9.2.0, 9.10.0")),
             "{e:?}"
         );
         let _ = std::fs::remove_dir_all(&dir);

@@ -12,7 +12,7 @@ use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::errors::StoreError;
-use crate::store::{Held, NewRow, Store};
+use crate::history::store::{Held, NewRow, Store};
 
 /// Most rows one group commits.
 const GROUP_ROWS: usize = 4096;

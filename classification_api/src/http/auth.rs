@@ -6,7 +6,7 @@ use warp::Filter;
 use warp::http::HeaderValue;
 
 use crate::config::ApiKey;
-use crate::errors::{ApiError, ErrorItem};
+use crate::http::errors::{ApiError, ErrorItem};
 
 /// Passes when no key is configured or `Authorization: Bearer <key>` carries
 /// it (compared in constant time); otherwise rejects with a 401 [`ApiError`].

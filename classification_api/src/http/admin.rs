@@ -1,6 +1,6 @@
 //! The admin handlers: the prediction history (pages, one record, CSV
 //! export), ground-truth feedback and monitoring. Only routed when history
-//! is on, behind [`auth::admin`](crate::auth::admin).
+//! is on, behind [`auth::admin`](crate::http::auth::admin).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,13 +11,15 @@ use futures_util::{Stream, StreamExt};
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
-use crate::errors::{ApiError, ErrorItem};
-use crate::input::{self, Format, HistoryQuery};
-use crate::monitoring::{self, MonitoringReport};
-use crate::output::{self, FeedbackResponse, HistoryPage};
-use crate::recorder::Recorder;
-use crate::state::AppState;
-use crate::store::{FeedbackProblem, Filter};
+use crate::history::monitoring::{self, MonitoringReport};
+use crate::history::recorder::Recorder;
+use crate::history::store::{FeedbackProblem, Filter};
+use crate::http::errors::{ApiError, ErrorItem};
+use crate::http::input::{self, Format, HistoryQuery};
+use crate::http::output::{self, FeedbackResponse, HistoryPage};
+use crate::http::state::AppState;
+use crate::serving::models::ReloadReport;
+use crate::serving::reload;
 
 fn history(state: &AppState) -> Result<&Recorder, ApiError> {
     state.history.as_ref().ok_or(ApiError::NotFound)
@@ -46,10 +48,10 @@ fn failed(recorder: &Recorder, e: &sqlx::Error) -> ApiError {
             (HistoryPage = "application/json"),
             (String = "text/csv"),
         )),
-        (status = 400, description = "A bad query parameter (named)", body = crate::errors::ErrorResponse),
-        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::errors::ErrorResponse),
-        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::errors::ErrorResponse),
-        (status = 503, description = "The history store is unavailable", body = crate::errors::ErrorResponse),
+        (status = 400, description = "A bad query parameter (named)", body = crate::http::errors::ErrorResponse),
+        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::http::errors::ErrorResponse),
+        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::http::errors::ErrorResponse),
+        (status = 503, description = "The history store is unavailable", body = crate::http::errors::ErrorResponse),
     ))]
 pub async fn list(
     query: HashMap<String, String>,
@@ -132,11 +134,11 @@ fn csv_export(recorder: &Recorder, filter: Filter) -> Response {
     params(("id" = String, Path, description = "The record's id")),
     security((), ("admin_key" = [])),
     responses(
-        (status = 200, description = "The record", body = crate::output::HistoryItem),
-        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::errors::ErrorResponse),
-        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::errors::ErrorResponse),
-        (status = 404, description = "No record has this id", body = crate::errors::ErrorResponse),
-        (status = 503, description = "The history store is unavailable", body = crate::errors::ErrorResponse),
+        (status = 200, description = "The record", body = crate::http::output::HistoryItem),
+        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::http::errors::ErrorResponse),
+        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::http::errors::ErrorResponse),
+        (status = 404, description = "No record has this id", body = crate::http::errors::ErrorResponse),
+        (status = 503, description = "The history store is unavailable", body = crate::http::errors::ErrorResponse),
     ))]
 pub async fn item(id: String, state: Arc<AppState>) -> Result<Response, ApiError> {
     let recorder = history(&state)?;
@@ -175,7 +177,7 @@ fn percent_decode(text: &str) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            out.push(crate::input::hex_byte(bytes.get(i + 1..i + 3)?)?);
+            out.push(crate::http::input::hex_byte(bytes.get(i + 1..i + 3)?)?);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -187,17 +189,17 @@ fn percent_decode(text: &str) -> Option<String> {
 
 /// `POST /feedback`: the true outcomes of served records, all or nothing.
 #[utoipa::path(post, path = "/feedback", tag = "history",
-    request_body(content = crate::input::FeedbackBody, content_type = "application/json"),
+    request_body(content = crate::http::input::FeedbackBody, content_type = "application/json"),
     security((), ("admin_key" = [])),
     responses(
         (status = 200, description = "Every item applied", body = FeedbackResponse),
-        (status = 400, description = "Not a feedback body", body = crate::errors::ErrorResponse),
-        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::errors::ErrorResponse),
-        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::errors::ErrorResponse),
-        (status = 413, description = "Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` items", body = crate::errors::ErrorResponse),
-        (status = 415, description = "Content-Type is not JSON", body = crate::errors::ErrorResponse),
-        (status = 422, description = "Bad items: an unknown id, a value other than 0 or 1, or a value conflicting with the stored or an earlier one; nothing was applied", body = crate::errors::ErrorResponse),
-        (status = 503, description = "The history store is unavailable", body = crate::errors::ErrorResponse),
+        (status = 400, description = "Not a feedback body", body = crate::http::errors::ErrorResponse),
+        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::http::errors::ErrorResponse),
+        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::http::errors::ErrorResponse),
+        (status = 413, description = "Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` items", body = crate::http::errors::ErrorResponse),
+        (status = 415, description = "Content-Type is not JSON", body = crate::http::errors::ErrorResponse),
+        (status = 422, description = "Bad items: an unknown id, a value other than 0 or 1, or a value conflicting with the stored or an earlier one; nothing was applied", body = crate::http::errors::ErrorResponse),
+        (status = 503, description = "The history store is unavailable", body = crate::http::errors::ErrorResponse),
     ))]
 pub async fn feedback(
     headers: HeaderMap,
@@ -260,10 +262,10 @@ pub async fn feedback(
     security((), ("admin_key" = [])),
     responses(
         (status = 200, description = "The figures", body = MonitoringReport),
-        (status = 400, description = "A bad query parameter (named), or a version not served", body = crate::errors::ErrorResponse),
-        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::errors::ErrorResponse),
-        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::errors::ErrorResponse),
-        (status = 503, description = "The history store is unavailable", body = crate::errors::ErrorResponse),
+        (status = 400, description = "A bad query parameter (named), or a version not served", body = crate::http::errors::ErrorResponse),
+        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::http::errors::ErrorResponse),
+        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::http::errors::ErrorResponse),
+        (status = 503, description = "The history store is unavailable", body = crate::http::errors::ErrorResponse),
     ))]
 pub async fn monitoring(
     query: HashMap<String, String>,
@@ -275,7 +277,7 @@ pub async fn monitoring(
     // drift is measured against a version's own training data
     let model = models
         .get(q.filter.version.as_deref())
-        .map_err(|e| match e {
+        .map_err(|e| match ApiError::from(e) {
             ApiError::NotFoundItem(item) => ApiError::BadRequest(vec![item]),
             other => other,
         })?
@@ -310,6 +312,19 @@ pub async fn report(
     report.shadow = shadow.into_iter().map(Into::into).collect();
     report.timeline = timeline;
     Ok(report)
+}
+
+/// `POST /admin/reload`: reads `MODELS_DIR` again and says what is served.
+#[utoipa::path(post, path = "/admin/reload", tag = "model",
+    security((), ("admin_key" = [])),
+    responses(
+        (status = 200, description = "Reloaded: the versions served now, and the files refused (the others serve; a refused file's version keeps its previous load, if it had one)", body = ReloadReport),
+        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::http::errors::ErrorResponse),
+        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::http::errors::ErrorResponse),
+    ))]
+pub async fn admin_reload(state: Arc<AppState>) -> Response {
+    let report = reload::reload(state.reloader(), "POST /admin/reload").await;
+    output::json(&report, StatusCode::OK)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use warp::http::Response as HttpResponse;
 use warp::http::header::{self, HeaderValue};
 use warp::reply::Response;
 
-use crate::errors::ApiError;
+use crate::http::errors::ApiError;
 
 /// The app's files: HTML, CSS and JS modules, written by hand, with no build step.
 static APP: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/web");
@@ -35,7 +35,7 @@ pub fn index() -> Response {
 #[utoipa::path(get, path = "/app/{file}", tag = "operations",
     params(("file" = String, Path, description = "A file of the web app", example = "app.js")),
     responses((status = 200, description = "The file", content_type = "text/javascript", body = String),
-        (status = 404, description = "No such file", body = crate::errors::ErrorResponse)))]
+        (status = 404, description = "No such file", body = crate::http::errors::ErrorResponse)))]
 pub fn asset(file: &str) -> Result<Response, ApiError> {
     let file = APP.get_file(file).ok_or(ApiError::NotFound)?;
     Ok(page(
@@ -49,7 +49,7 @@ pub fn asset(file: &str) -> Result<Response, ApiError> {
 #[utoipa::path(get, path = "/reports/{file}", tag = "operations",
     params(("file" = String, Path, description = "The report's file name")),
     responses((status = 200, description = "The report: HTML with inline SVG figures", content_type = "text/html", body = String),
-        (status = 404, description = "No such report", body = crate::errors::ErrorResponse)))]
+        (status = 404, description = "No such report", body = crate::http::errors::ErrorResponse)))]
 pub fn report(file: &str) -> Result<Response, ApiError> {
     let file = REPORTS
         .get_file(file)

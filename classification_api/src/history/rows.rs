@@ -4,8 +4,8 @@
 
 use classification_model::{Checked, FIELDS, Kind, Model, Passenger, PredictionResult};
 
-use crate::monitoring::pack;
-use crate::store::{Input, NewRow};
+use crate::history::monitoring::pack;
+use crate::history::store::{Input, NewRow};
 
 /// The name field's index in [`FIELDS`].
 fn name_index() -> Option<usize> {

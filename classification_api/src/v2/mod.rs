@@ -1,7 +1,8 @@
 //! Handlers of the Open Inference Protocol (V2, REST): server and model
 //! metadata and readiness, and `infer`, which reads its batch through
-//! [`v2_input`], scores it through the same [`scoring`] steps as
-//! `/predict`, and answers through [`v2_output`].
+//! [`request`], scores it through the same [`scoring`] steps as
+//! `/predict`, and answers through [`response`] ([`tensor`] reads and
+//! writes the binary tensor data).
 
 use std::sync::Arc;
 
@@ -11,13 +12,19 @@ use futures_util::Stream;
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
-use crate::errors::{ApiError, ErrorItem, ProtocolError, shorten};
-use crate::models::Models;
-use crate::output::{self, StatusResponse};
-use crate::state::AppState;
-use crate::v2_input::{self, InferRequest};
-use crate::v2_output::{self, InferResponse, ModelMetadata, ServerMetadata};
-use crate::{input, scoring};
+use crate::http::errors::{ApiError, ErrorItem, ProtocolError, shorten};
+use crate::http::input;
+use crate::http::output::{self, StatusResponse};
+use crate::http::scoring;
+use crate::http::state::AppState;
+use crate::serving::models::Models;
+
+pub mod request;
+pub mod response;
+pub mod tensor;
+
+use self::request::InferRequest;
+use self::response::{InferResponse, ModelMetadata, ServerMetadata};
 
 /// The server's name in `GET /v2`.
 pub const SERVER_NAME: &str = "classification_api";
@@ -54,7 +61,9 @@ fn find<'a>(
         ))
         .in_protocol());
     }
-    models.get(version).map_err(ApiError::in_protocol)
+    models
+        .get(version)
+        .map_err(|e| ApiError::from(e).in_protocol())
 }
 
 /// `GET /v2/models/{name}[/versions/{version}]`: inputs, outputs, versions.
@@ -67,7 +76,7 @@ fn find<'a>(
 pub fn model_metadata(name: String, version: Option<String>, state: Arc<AppState>) -> Response {
     let models = state.models.current();
     match find(&models, &name, version.as_deref()) {
-        Ok(model) => output::json(&v2_output::model_metadata(model, &models), StatusCode::OK),
+        Ok(model) => output::json(&response::model_metadata(model, &models), StatusCode::OK),
         Err(e) => warp::Reply::into_response(e),
     }
 }
@@ -83,7 +92,7 @@ pub fn model_metadata(name: String, version: Option<String>, state: Arc<AppState
     ))]
 pub fn model_ready(name: String, version: Option<String>, state: Arc<AppState>) -> Response {
     match find(&state.models.current(), &name, version.as_deref()) {
-        Ok(_) => crate::handlers::ready(state),
+        Ok(_) => crate::http::handlers::ready(state),
         Err(e) => warp::Reply::into_response(e),
     }
 }
@@ -144,16 +153,16 @@ async fn infer_batch(
     let chosen = models.shadowing(find(&models, name, version)?);
     let bytes = input::read_body(headers, body, state.body).await?;
     let permit = scoring::admit(state)?;
-    let request = v2_input::parse(headers, &bytes, state.max_batch)?;
-    v2_output::check_outputs(request.outputs.as_deref())?;
+    let request = request::parse(headers, &bytes, state.max_batch)?;
+    response::check_outputs(request.outputs.as_deref())?;
     let explain = request.explain
         || request
             .outputs
             .iter()
             .flatten()
-            .any(|(name, _)| v2_output::is_explanation(name));
+            .any(|(name, _)| response::is_explanation(name));
     let scored = scoring::score(state, &chosen, permit, request.batch, explain, request_id).await?;
-    Ok(v2_output::infer_response(
+    Ok(response::infer_response(
         &chosen.model,
         request.id.as_deref().unwrap_or(request_id),
         &scored,
@@ -166,7 +175,7 @@ async fn infer_batch(
 #[utoipa::path(get, path = "/v2/health/live", tag = "inference protocol",
     responses((status = 200, description = "Alive", body = StatusResponse)))]
 pub fn live() -> Response {
-    crate::handlers::live()
+    crate::http::handlers::live()
 }
 
 /// `GET /v2/health/ready`: as `/health/ready`.
@@ -176,7 +185,7 @@ pub fn live() -> Response {
         (status = 503, description = "Shutting down, or the history store is down", body = StatusResponse),
     ))]
 pub fn ready(state: Arc<AppState>) -> Response {
-    crate::handlers::ready(state)
+    crate::http::handlers::ready(state)
 }
 
 /// `GET /v2/models/{name}/versions/{version}`: as without the version, for

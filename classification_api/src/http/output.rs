@@ -14,8 +14,8 @@ use warp::Reply;
 use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
-use crate::errors::ErrorItem;
-use crate::models::Models;
+use crate::http::errors::ErrorItem;
+use crate::serving::models::Models;
 
 /// `GET /health`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -113,8 +113,8 @@ pub struct FeedbackResponse {
 }
 
 /// A stored row as the API shows it.
-pub fn history_item(row: crate::store::StoredRow) -> HistoryItem {
-    use crate::store::Input;
+pub fn history_item(row: crate::history::store::StoredRow) -> HistoryItem {
+    use crate::history::store::Input;
     let inputs = classification_model::FIELDS
         .iter()
         .zip(row.inputs)
@@ -143,8 +143,11 @@ pub fn history_item(row: crate::store::StoredRow) -> HistoryItem {
 }
 
 /// The explanation `model` gives for a stored record's inputs.
-pub fn explain_stored(model: &Model, inputs: &[crate::store::Input]) -> Option<Explanation> {
-    use crate::store::Input;
+pub fn explain_stored(
+    model: &Model,
+    inputs: &[crate::history::store::Input],
+) -> Option<Explanation> {
+    use crate::history::store::Input;
     let mut passenger = classification_model::Passenger::default();
     for (i, input) in inputs.iter().enumerate() {
         *passenger.value_mut(i)? = match input {
@@ -169,8 +172,8 @@ pub fn history_csv_header() -> String {
 }
 
 /// One stored row as a CSV line.
-pub fn history_csv_line(row: &crate::store::StoredRow, out: &mut Vec<u8>) {
-    use crate::store::Input;
+pub fn history_csv_line(row: &crate::history::store::StoredRow, out: &mut Vec<u8>) {
+    use crate::history::store::Input;
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(out);
@@ -256,7 +259,7 @@ pub fn versions(models: &Models) -> Vec<VersionInfo> {
                 source: loaded.source.describe(),
                 training_data: a.training_data().clone(),
                 metrics: a.metrics().clone(),
-                report: crate::web::report_path(a.model_name(), a.model_version()),
+                report: crate::http::web::report_path(a.model_name(), a.model_version()),
             }
         })
         .collect()

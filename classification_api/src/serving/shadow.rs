@@ -11,8 +11,8 @@ use classification_model::{Model, Passenger};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::metrics::Metrics;
-use crate::store::{ShadowRow, Store};
+use crate::history::store::{ShadowRow, Store};
+use crate::telemetry::metrics::Metrics;
 
 /// Batches waiting for the shadow before new ones are dropped.
 const QUEUE: usize = 1024;

@@ -8,12 +8,12 @@ use utoipa::ToSchema;
 use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 
-use crate::errors::{ApiError, ErrorItem, shorten};
-use crate::models::Models;
-use crate::output::VersionInfo;
-use crate::scoring::Scored;
-use crate::tensor::{self, Datatype};
-use crate::v2_input::HEADER_LENGTH;
+use crate::http::errors::{ApiError, ErrorItem, shorten};
+use crate::http::output::VersionInfo;
+use crate::http::scoring::Scored;
+use crate::serving::models::Models;
+use crate::v2::request::HEADER_LENGTH;
+use crate::v2::tensor::{self, Datatype};
 
 /// `GET /v2`.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
@@ -102,7 +102,7 @@ pub fn model_metadata(model: &Model, models: &Models) -> ModelMetadata {
     ModelMetadata {
         name: model.name().to_owned(),
         versions: models.names(),
-        version_details: crate::output::versions(models),
+        version_details: crate::http::output::versions(models),
         platform: "linfa-logistic".to_owned(),
         inputs: FIELDS
             .iter()
@@ -283,10 +283,11 @@ pub fn infer_response(
     };
     let json_len = body.len();
     let mut response = if binary.is_empty() {
-        crate::output::typed(Response::new(body.into()), "application/json")
+        crate::http::output::typed(Response::new(body.into()), "application/json")
     } else {
         body.extend_from_slice(&binary);
-        let mut r = crate::output::typed(Response::new(body.into()), "application/octet-stream");
+        let mut r =
+            crate::http::output::typed(Response::new(body.into()), "application/octet-stream");
         r.headers_mut()
             .insert(HEADER_LENGTH, HeaderValue::from(json_len));
         r

@@ -12,7 +12,7 @@ use futures_util::{Stream, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::store::ShadowSums;
+use crate::history::store::ShadowSums;
 
 /// Bits per feature's bin in the packed value.
 const BITS: u32 = 5;
@@ -369,7 +369,7 @@ mod tests {
     async fn a_report_on_the_training_mix_shows_no_drift() {
         let model = Model::embedded().unwrap();
         let rows = classification_model::read_passengers_csv(include_bytes!(
-            "../../classification_model/datasets/titanic.csv"
+            "../../../classification_model/datasets/titanic.csv"
         ))
         .unwrap();
         let result = model.predict(&rows.passengers).unwrap();

@@ -10,10 +10,11 @@ use warp::http::Method;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use crate::errors::{ApiError, ErrorItem};
-use crate::paths::{ROUTES, route_index};
-use crate::state::AppState;
-use crate::{admin, auth, handlers, openapi, reload, v2, web};
+use crate::http::errors::{ApiError, ErrorItem};
+use crate::http::paths::{ROUTES, route_index};
+use crate::http::state::AppState;
+use crate::http::{admin, auth, handlers, openapi, web};
+use crate::v2;
 
 /// Every route, with CORS (if configured), errors turned into JSON, and
 /// every request logged and counted.
@@ -130,7 +131,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(warp::post())
         .and(guard.clone())
         .and(with_state(state.clone()))
-        .then(reload::admin_reload);
+        .then(admin::admin_reload);
     let history = warp::path!("history")
         .and(warp::get())
         .and(guard.clone())
@@ -267,8 +268,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 fn echo_request_id(given: Option<warp::http::HeaderValue>, mut response: Response) -> Response {
     if !response.headers().contains_key("x-request-id") {
         let value = given
-            .filter(|v| crate::input::request_id(Some(v)).is_some())
-            .or_else(|| warp::http::HeaderValue::from_str(&crate::input::new_id()).ok());
+            .filter(|v| crate::http::input::request_id(Some(v)).is_some())
+            .or_else(|| warp::http::HeaderValue::from_str(&crate::http::input::new_id()).ok());
         if let Some(value) = value {
             response.headers_mut().insert("x-request-id", value);
         }
@@ -322,12 +323,12 @@ async fn rejection(err: warp::Rejection) -> Result<Response, Infallible> {
 fn log_request(state: &AppState, info: warp::log::Info<'_>) {
     let elapsed = info.elapsed();
     state.metrics.record_request(
-        info.path(),
+        route_index(info.path()),
         info.method().as_str(),
         info.status().as_u16(),
         elapsed.as_secs_f64(),
     );
-    crate::logging::access(
+    crate::telemetry::logging::access(
         info.method().as_str(),
         info.path(),
         info.status().as_u16(),
@@ -351,8 +352,8 @@ mod tests {
             request_timeout: Duration::from_secs(5),
             ..Default::default()
         };
-        let (models, _) = crate::models::Registry::open(
-            crate::models::Loaded::embedded().unwrap(),
+        let (models, _) = crate::serving::models::Registry::open(
+            crate::serving::models::Loaded::embedded().unwrap(),
             None,
             None,
             None,
@@ -382,7 +383,7 @@ mod tests {
                 .replace("/app/{file}", "/app/index.html")
                 .replace(
                     "/reports/{file}",
-                    &crate::web::report_path(model.name(), model.version()).unwrap(),
+                    &crate::http::web::report_path(model.name(), model.version()).unwrap(),
                 );
             let body = if path.starts_with("/v2/") {
                 v2_body
@@ -392,13 +393,13 @@ mod tests {
             let r = warp::test::request()
                 .method(route.method.as_str())
                 .path(&path)
-                .extension(crate::auth::Peer(([127, 0, 0, 1], 4000).into()))
+                .extension(crate::http::auth::Peer(([127, 0, 0, 1], 4000).into()))
                 .header("content-type", "application/json")
                 .body(body)
                 .reply(&api)
                 .await;
             // with history off (as here) the admin routes are absent
-            let expected = if crate::paths::ADMIN_PREFIXES
+            let expected = if crate::http::paths::ADMIN_PREFIXES
                 .iter()
                 .any(|p| route.path.starts_with(p))
             {
@@ -435,7 +436,7 @@ mod tests {
     async fn without_an_admin_key_only_loopback_clients_reach_the_history() {
         let api = api();
         let from = |ip: &str| {
-            let peer = crate::auth::Peer(format!("{ip}:4000").parse().unwrap());
+            let peer = crate::http::auth::Peer(format!("{ip}:4000").parse().unwrap());
             warp::test::request().path("/history").extension(peer)
         };
         for far in ["10.0.0.7", "[2001:db8::1]", "192.168.1.2"] {

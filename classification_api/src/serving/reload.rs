@@ -5,12 +5,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use warp::http::StatusCode;
-use warp::reply::Response;
+use crate::serving::models::Registry;
+use crate::serving::models::ReloadReport;
+use crate::telemetry::metrics::Metrics;
 
-use crate::models::ReloadReport;
-use crate::output;
-use crate::state::AppState;
+/// What a reload needs: the versions it replaces and the metrics that
+/// count it.
+#[derive(Debug, Clone)]
+pub struct Reloader {
+    /// The versions served.
+    pub models: Arc<Registry>,
+    /// Where loads are counted.
+    pub metrics: Arc<Metrics>,
+}
 
 /// How long the watcher waits after a change for the next one, so that a
 /// burst of events (a copy's create and writes) makes one reload.
@@ -18,9 +25,9 @@ pub const SETTLE: Duration = Duration::from_millis(200);
 
 /// Reads `MODELS_DIR` again, swaps the new set in, and logs and counts what
 /// happened. `trigger` names what asked for it, in the log.
-pub async fn reload(state: Arc<AppState>, trigger: &'static str) -> ReloadReport {
-    let registry_state = state.clone();
-    let report = tokio::task::spawn_blocking(move || registry_state.models.reload())
+pub async fn reload(state: Reloader, trigger: &'static str) -> ReloadReport {
+    let registry_state = state.models.clone();
+    let report = tokio::task::spawn_blocking(move || registry_state.reload())
         .await
         .unwrap_or_else(|e| {
             // a panic in the scan: the old set was not replaced
@@ -32,7 +39,7 @@ pub async fn reload(state: Arc<AppState>, trigger: &'static str) -> ReloadReport
 }
 
 /// Logs a reload's outcome and counts it in the metrics.
-pub fn record(state: &AppState, report: &ReloadReport, trigger: &'static str) {
+pub fn record(state: &Reloader, report: &ReloadReport, trigger: &'static str) {
     for refused in &report.refused {
         tracing::warn!(
             trigger,
@@ -55,7 +62,7 @@ pub fn record(state: &AppState, report: &ReloadReport, trigger: &'static str) {
 
 /// Watches `MODELS_DIR` (if set) and reloads after each burst of changes.
 /// The returned watcher stops when dropped.
-pub fn watch(state: Arc<AppState>) -> Option<notify::RecommendedWatcher> {
+pub fn watch(state: Reloader) -> Option<notify::RecommendedWatcher> {
     use notify::Watcher;
     let dir = state.models.dir()?.to_owned();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
@@ -108,7 +115,7 @@ pub fn watch(state: Arc<AppState>) -> Option<notify::RecommendedWatcher> {
 }
 
 /// Reloads on every SIGHUP (Unix only).
-pub fn on_sighup(state: Arc<AppState>) {
+pub fn on_sighup(state: Reloader) {
     #[cfg(unix)]
     match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
         Ok(mut hangup) => {
@@ -122,17 +129,4 @@ pub fn on_sighup(state: Arc<AppState>) {
     }
     #[cfg(not(unix))]
     drop(state);
-}
-
-/// `POST /admin/reload`: reads `MODELS_DIR` again and says what is served.
-#[utoipa::path(post, path = "/admin/reload", tag = "model",
-    security((), ("admin_key" = [])),
-    responses(
-        (status = 200, description = "Reloaded: the versions served now, and the files refused (the others serve; a refused file's version keeps its previous load, if it had one)", body = ReloadReport),
-        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::errors::ErrorResponse),
-        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::errors::ErrorResponse),
-    ))]
-pub async fn admin_reload(state: Arc<AppState>) -> Response {
-    let report = reload(state, "POST /admin/reload").await;
-    output::json(&report, StatusCode::OK)
 }

@@ -10,27 +10,26 @@ use warp::reply::Response;
 
 use std::sync::Arc;
 
-use crate::admin;
-use crate::errors::{ErrorItem, ErrorResponse, ProtocolError};
-use crate::handlers;
-use crate::input::{FeedbackBody, FeedbackItem, PredictBody};
-use crate::models::{Refused, ReloadReport};
-use crate::monitoring::{
+use crate::history::monitoring::{
     DriftBin, FeatureDrift, HistogramBin, MonitoringReport, ShadowAgreement, TimeBucket, Timeline,
 };
-use crate::output::{
+use crate::http::admin;
+use crate::http::errors::{ErrorItem, ErrorResponse, ProtocolError};
+use crate::http::handlers;
+use crate::http::input::{FeedbackBody, FeedbackItem, PredictBody};
+use crate::http::output::{
     self, FeedbackResponse, HealthResponse, HistoryItem, HistoryPage, ModelInfo, PredictResponse,
     StatusResponse, VersionInfo,
 };
-use crate::paths::ADMIN_PREFIXES;
-use crate::reload;
-use crate::state::AppState;
+use crate::http::paths::ADMIN_PREFIXES;
+use crate::http::state::AppState;
+use crate::http::web;
+use crate::serving::models::{Refused, ReloadReport};
 use crate::v2;
-use crate::v2_input::{InferRequest, Parameters, RequestInput, RequestOutput};
-use crate::v2_output::{
+use crate::v2::request::{InferRequest, Parameters, RequestInput, RequestOutput};
+use crate::v2::response::{
     InferResponse, ModelMetadata, ResponseOutput, ServerMetadata, TensorMetadata,
 };
-use crate::web;
 
 /// The API description.
 #[derive(OpenApi)]
@@ -49,7 +48,7 @@ When the server runs with `API_KEY`, `POST /predict` requires `Authorization: Be
     paths(
         web::index, web::asset, web::report, handlers::health, handlers::live, handlers::ready, handlers::model_info,
         handlers::metrics, handlers::predict, openapi_json, docs,
-        admin::list, admin::item, admin::feedback, admin::monitoring, reload::admin_reload,
+        admin::list, admin::item, admin::feedback, admin::monitoring, admin::admin_reload,
         v2::server_metadata, v2::live, v2::ready, v2::model_metadata, v2::model_ready, v2::infer,
         v2::version_metadata, v2::version_ready, v2::infer_version,
     ),
@@ -112,7 +111,7 @@ pub fn spec_json(history: bool) -> &'static str {
         passenger["properties"][classification_model::ID_KEY] = serde_json::json!({
             "type": "string",
             "minLength": 1,
-            "maxLength": crate::input::MAX_ID_CHARS,
+            "maxLength": crate::http::input::MAX_ID_CHARS,
             "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
             "description": "The record's own id, unique among stored records; the server makes one (a UUIDv7) when absent"
         });

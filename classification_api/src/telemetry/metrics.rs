@@ -10,9 +10,11 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
-use crate::models::Models;
-use crate::monitoring::MonitoringReport;
-use crate::paths::{ROUTES, route_index};
+use crate::history::monitoring::MonitoringReport;
+use crate::serving::models::Models;
+
+/// A route's path pattern (`/history/{id}`) and its method, as labels.
+pub type Route = (&'static str, &'static str);
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -42,15 +44,17 @@ struct FieldLabels {
 /// latency histogram, the two prediction classes) are created up front and
 /// kept as handles, so the request path does no label hashing or map locking
 /// for them; they also show in `/metrics` at zero from the start. Paths
-/// outside [`ROUTES`] count as `other`, so that clients cannot create
+/// outside the route table count as `other`, so that clients cannot create
 /// unbounded label values.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
+    /// The routes' labels, in the route table's order.
+    routes: Vec<Route>,
     requests: Family<RequestLabels, Counter>,
-    /// Per route of [`ROUTES`]: its method's 200 count.
+    /// Per route of the route table: its method's 200 count.
     ok_by_route: Vec<Counter>,
-    /// Per route of [`ROUTES`], then `other`.
+    /// Per route of the route table, then `other`.
     latency_by_route: Vec<Histogram>,
     survived: Counter,
     died: Counter,
@@ -88,7 +92,7 @@ struct FeatureLabels {
 
 impl Metrics {
     /// Fresh metrics for a service serving `model_version`.
-    pub fn new(model_name: &str, model_version: &str) -> Self {
+    pub fn new(model_name: &str, model_version: &str, routes: &[Route]) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -197,27 +201,28 @@ impl Metrics {
             "Shadow answers the history store did not take (it was down)",
             shadow_unstored.clone(),
         );
-        let ok_by_route = ROUTES
+        let ok_by_route = routes
             .iter()
-            .map(|route| {
+            .map(|&(route, method)| {
                 requests
                     .get_or_create(&RequestLabels {
-                        route: route.path,
-                        method: route.method.as_str(),
+                        route,
+                        method,
                         status: 200,
                     })
                     .clone()
             })
             .collect();
-        let latency_by_route = ROUTES
+        let latency_by_route = routes
             .iter()
-            .map(|r| r.path)
+            .map(|r| r.0)
             .chain(["other"])
             .map(|route| latency.get_or_create(&RouteLabels { route }).clone())
             .collect();
         let class = |class| predictions.get_or_create(&ClassLabels { class }).clone();
         let (survived, died) = (class("1"), class("0"));
         Self {
+            routes: routes.to_vec(),
             registry,
             requests,
             ok_by_route,
@@ -304,15 +309,15 @@ impl Metrics {
     }
 
     /// Records one answered request.
-    pub fn record_request(&self, path: &str, method: &str, status: u16, seconds: f64) {
-        let index = route_index(path);
-        let route = index.map_or("other", |i| ROUTES[i].path);
+    pub fn record_request(&self, index: Option<usize>, method: &str, status: u16, seconds: f64) {
+        let index = index.filter(|i| *i < self.routes.len());
+        let route = index.map_or("other", |i| self.routes[i].0);
         let method = ["GET", "POST", "HEAD", "OPTIONS"]
             .into_iter()
             .find(|m| *m == method)
             .unwrap_or("other");
         match index {
-            Some(i) if status == 200 && method == ROUTES[i].method.as_str() => {
+            Some(i) if status == 200 && method == self.routes[i].1 => {
                 self.ok_by_route[i].inc();
             }
             _ => {
@@ -325,7 +330,7 @@ impl Metrics {
                     .inc();
             }
         }
-        self.latency_by_route[index.unwrap_or(ROUTES.len())].observe(seconds);
+        self.latency_by_route[index.unwrap_or(self.routes.len())].observe(seconds);
     }
 
     /// Records the predicted classes of a batch.
@@ -363,12 +368,14 @@ mod tests {
 
     #[test]
     fn renders_what_was_recorded() {
-        let m = Metrics::new("titanic", "1.2.3");
-        m.record_request("/predict", "POST", 200, 0.001);
-        m.record_request("/../etc/passwd", "BREW", 404, 0.001);
-        m.record_request("/health", "GET", 200, 0.001);
-        m.record_request("/health/", "GET", 200, 0.001);
-        m.record_request("/health", "POST", 200, 0.001);
+        let routes = [("/predict", "POST"), ("/health", "GET"), ("/model", "GET")];
+        let m = Metrics::new("titanic", "1.2.3", &routes);
+        m.record_request(Some(0), "POST", 200, 0.001);
+        m.record_request(None, "BREW", 404, 0.001);
+        m.record_request(Some(1), "GET", 200, 0.001);
+        m.record_request(Some(1), "GET", 200, 0.001);
+        m.record_request(Some(1), "POST", 200, 0.001);
+        m.record_request(Some(7), "GET", 200, 0.001);
         m.record_predictions(&[1, 0, 0]);
         m.record_validation_failure(["age", "Age"].into_iter());
         let text = m.render();
@@ -379,7 +386,7 @@ mod tests {
             r#"http_requests_total{route="/health",method="POST",status="200"} 1"#,
             r#"http_requests_total{route="/model",method="GET",status="200"} 0"#,
             r#"http_request_duration_seconds_count{route="/health"} 3"#,
-            r#"http_request_duration_seconds_count{route="other"} 1"#,
+            r#"http_request_duration_seconds_count{route="other"} 2"#,
             r#"predictions_total{class="1"} 1"#,
             r#"predictions_total{class="0"} 2"#,
             "validation_failures_total 1",

@@ -9,9 +9,9 @@ use classification_model::{Column, FIELDS, FieldValue, ID_KEY, Passenger};
 use serde::Deserialize;
 use warp::http::HeaderMap;
 
-use crate::errors::{ApiError, ErrorItem, shorten};
-use crate::input::{Batch, check_ids};
-use crate::tensor::{self, Datatype, Elements, INPUT_DATATYPES};
+use crate::http::errors::{ApiError, ErrorItem, shorten};
+use crate::http::input::{Batch, check_ids};
+use crate::v2::tensor::{self, Datatype, Elements, INPUT_DATATYPES};
 
 /// The header giving the length of the JSON part of a body with binary data.
 pub const HEADER_LENGTH: &str = "inference-header-content-length";

@@ -55,6 +55,11 @@ pub static ROUTES: [Route; 25] = [
     post("/v2/models/{name}/versions/{version}/infer"),
 ];
 
+/// Each route's path pattern and method, as the metrics label them.
+pub fn labels() -> Vec<crate::telemetry::metrics::Route> {
+    ROUTES.iter().map(|r| (r.path, r.method.as_str())).collect()
+}
+
 /// The admin routes: absent with `HISTORY=off`, guarded by `ADMIN_API_KEY`
 /// or loopback.
 pub const ADMIN_PREFIXES: [&str; 3] = ["/history", "/feedback", "/monitoring"];

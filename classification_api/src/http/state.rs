@@ -8,10 +8,10 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use crate::config::{ApiKey, Config};
-use crate::metrics::Metrics;
-use crate::models::Registry;
-use crate::recorder::Recorder;
-use crate::shadow::Shadow;
+use crate::history::recorder::Recorder;
+use crate::serving::models::Registry;
+use crate::serving::shadow::Shadow;
+use crate::telemetry::metrics::Metrics;
 
 /// The body limits a request is read with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub struct BodyLimits {
 #[derive(Debug)]
 pub struct AppState {
     /// The model versions served.
-    pub models: Registry,
+    pub models: Arc<Registry>,
     /// How request bodies are read.
     pub body: BodyLimits,
     /// Most records in one request.
@@ -56,7 +56,7 @@ impl AppState {
     pub fn new(models: Registry, config: &Config) -> Self {
         let default = models.current().default_model().clone();
         Self {
-            models,
+            models: Arc::new(models),
             body: BodyLimits {
                 max_bytes: config.max_body_bytes,
                 timeout: config.request_timeout,
@@ -64,13 +64,25 @@ impl AppState {
             max_batch: config.max_batch,
             in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
             api_key: config.api_key.clone(),
-            metrics: Arc::new(Metrics::new(default.name(), default.version())),
+            metrics: Arc::new(Metrics::new(
+                default.name(),
+                default.version(),
+                &crate::http::paths::labels(),
+            )),
             ready: AtomicBool::new(true),
             cors_origins: config.cors_origins.clone(),
             history: None,
             shadow: None,
             keep_names: config.keep_names,
             admin_key: config.admin_key.clone(),
+        }
+    }
+
+    /// What a reload of these versions needs.
+    pub fn reloader(&self) -> crate::serving::reload::Reloader {
+        crate::serving::reload::Reloader {
+            models: self.models.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 

@@ -16,8 +16,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::value::RawValue;
 use warp::http::{HeaderMap, header};
 
-use crate::errors::{ApiError, ErrorItem, shorten};
-use crate::state::BodyLimits;
+use crate::http::errors::{ApiError, ErrorItem, shorten};
+use crate::http::state::BodyLimits;
 
 /// How far past the limit an oversized body is read (and dropped) before its
 /// 413, so that clients that write their whole body before reading see the
@@ -568,9 +568,9 @@ mod tests {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HistoryQuery {
     /// The rows.
-    pub filter: crate::store::Filter,
+    pub filter: crate::history::store::Filter,
     /// Where the page starts.
-    pub cursor: Option<crate::store::Cursor>,
+    pub cursor: Option<crate::history::store::Cursor>,
     /// Page size.
     pub limit: usize,
 }
@@ -670,7 +670,7 @@ pub fn hex_byte(pair: &[u8]) -> Option<u8> {
     }
 }
 
-fn parse_cursor(text: &str) -> Option<crate::store::Cursor> {
+fn parse_cursor(text: &str) -> Option<crate::history::store::Cursor> {
     let (time, hex) = text.split_once('-').filter(|(t, _)| !t.is_empty())?;
     let time = time.parse().ok()?;
     if hex.len() % 2 != 0 || hex.len() > 2 * 4 * MAX_ID_CHARS {

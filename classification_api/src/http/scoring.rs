@@ -6,12 +6,12 @@
 use classification_model::{Explanation, PredictionResult};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::errors::{ApiError, ErrorItem};
-use crate::history_rows::new_rows;
-use crate::input::{self, Batch};
-use crate::models::Chosen;
-use crate::recorder::Outcome;
-use crate::state::AppState;
+use crate::history::recorder::Outcome;
+use crate::history::rows::new_rows;
+use crate::http::errors::{ApiError, ErrorItem};
+use crate::http::input::{self, Batch};
+use crate::http::state::AppState;
+use crate::serving::models::Chosen;
 
 /// A scored batch.
 #[derive(Debug)]
@@ -126,7 +126,7 @@ pub async fn score(
     state.metrics.record_predictions(&result.predictions);
     if let (Some(shadow), Some(model)) = (&state.shadow, &chosen.shadow) {
         shadow.submit(
-            crate::shadow::Job {
+            crate::serving::shadow::Job {
                 model: model.clone(),
                 passengers: batch.passengers,
                 served: (result.probabilities.clone(), result.predictions.clone()),

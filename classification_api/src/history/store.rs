@@ -386,7 +386,7 @@ impl Store {
     /// Applies the embedded migrations; refuses a database migrated by a
     /// newer build.
     async fn migrate(&self) -> Result<(), StoreError> {
-        let migrator = crate::migrations::migrator(matches!(self.pool, Pool::Postgres(_)))
+        let migrator = crate::history::migrations::migrator(matches!(self.pool, Pool::Postgres(_)))
             .await
             .map_err(|e| StoreError::Migration(e.to_string()))?;
         let result = match &self.pool {

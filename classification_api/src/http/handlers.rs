@@ -12,12 +12,12 @@ use warp::Reply;
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
-use crate::errors::{ApiError, ErrorItem};
-use crate::input::{self, Format};
-use crate::models::Models;
-use crate::output::{self, HealthResponse, ModelInfo, PredictResponse, StatusResponse};
-use crate::scoring;
-use crate::state::AppState;
+use crate::http::errors::{ApiError, ErrorItem};
+use crate::http::input::{self, Format};
+use crate::http::output::{self, HealthResponse, ModelInfo, PredictResponse, StatusResponse};
+use crate::http::scoring;
+use crate::http::state::AppState;
+use crate::serving::models::Models;
 
 /// The service's name, as `/health` reports it.
 pub const SERVICE_NAME: &str = "Titanic Survival Classification API";
@@ -77,8 +77,8 @@ fn status(status: &str, code: StatusCode) -> Response {
     params(("version" = Option<String>, Query, description = "A version served (default: the default version)")),
     responses(
         (status = 200, description = "The model", body = ModelInfo),
-        (status = 400, description = "An unknown query parameter", body = crate::errors::ErrorResponse),
-        (status = 404, description = "No such version is served", body = crate::errors::ErrorResponse),
+        (status = 400, description = "An unknown query parameter", body = crate::http::errors::ErrorResponse),
+        (status = 404, description = "No such version is served", body = crate::http::errors::ErrorResponse),
     ))]
 pub fn model_info(query: HashMap<String, String>, state: Arc<AppState>) -> Response {
     let models = state.models.current();
@@ -91,7 +91,7 @@ pub fn model_info(query: HashMap<String, String>, state: Arc<AppState>) -> Respo
     }
     match models.get(query.get("version").map(String::as_str)) {
         Ok(model) => output::json(&output::model_info(model, &models), StatusCode::OK),
-        Err(e) => e.into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -118,7 +118,7 @@ pub fn metrics(state: Arc<AppState>) -> Response {
         description = "Add per-passenger explanations: the intercept (baseline) and each feature's contribution to the log-odds"),
         ("version" = Option<String>, Query,
         description = "The model version to score with (`GET /model` lists them; default: the default version)")),
-    request_body(content = crate::input::PredictBody, content_type = "application/json"),
+    request_body(content = crate::http::input::PredictBody, content_type = "application/json"),
     responses(
         (status = 200, description = "Predictions (JSON, or CSV with `Accept: text/csv`)", content(
             (PredictResponse = "application/json"),
