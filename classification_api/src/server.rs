@@ -46,7 +46,7 @@ pub async fn run(config: Config) -> Result<(), ServiceError> {
         .local_addr()
         .map_err(|source| ServiceError::Bind { addr, source })?;
     let signal = shutdown_signal()?;
-    let mut state = AppState::new(registry, &config);
+    let mut state = AppState::new(registry, &config, &crate::http::endpoints::labels());
     reload::record(&state.reloader(), &loaded, "start");
     let store = Store::open(&config.history).await?;
     if let Some(version) = &loaded.shadow {

@@ -86,7 +86,11 @@ fn status_and_body(body: Vec<u8>) -> (u16, Value) {
         ..Config::default()
     };
     let (models, _) = Registry::open(Loaded::embedded().unwrap(), None, None, None).unwrap();
-    let state = Arc::new(AppState::new(models, &config));
+    let state = Arc::new(AppState::new(
+        models,
+        &config,
+        &classification_api::http::endpoints::labels(),
+    ));
     let api = routes(state);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

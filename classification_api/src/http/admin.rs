@@ -1,13 +1,10 @@
 //! The admin handlers: the prediction history (pages, one record, CSV
 //! export), ground-truth feedback and monitoring. Only routed when history
-//! is on, behind [`auth::admin`](crate::http::auth::admin).
+//! is on, behind the admin key or loopback ([`crate::http::auth::check`]).
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use classification_model::Model;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
@@ -15,11 +12,17 @@ use crate::history::monitoring::{self, MonitoringReport};
 use crate::history::recorder::Recorder;
 use crate::history::store::{FeedbackProblem, Filter};
 use crate::http::errors::{ApiError, ErrorItem};
-use crate::http::input::{self, Format, HistoryQuery};
+use crate::http::input::{self, Format};
 use crate::http::output::{self, FeedbackResponse, HistoryPage};
+use crate::http::query::{self, HistoryQuery, MonitoringQuery};
+use crate::http::request::{Body, Request};
 use crate::http::state::AppState;
 use crate::serving::models::ReloadReport;
 use crate::serving::reload;
+
+fn answer(result: Result<Response, ApiError>) -> Response {
+    result.unwrap_or_else(warp::Reply::into_response)
+}
 
 fn history(state: &AppState) -> Result<&Recorder, ApiError> {
     state.history.as_ref().ok_or(ApiError::NotFound)
@@ -33,15 +36,7 @@ fn failed(recorder: &Recorder, e: &sqlx::Error) -> ApiError {
 /// `GET /history`: a page of stored predictions, newest first; every
 /// matching row as streamed CSV with `Accept: text/csv`.
 #[utoipa::path(get, path = "/history", tag = "history",
-    params(
-        ("limit" = Option<usize>, Query, minimum = 1, maximum = 1000, description = "Page size, 1 to 1000 (default 100); JSON only"),
-        ("cursor" = Option<String>, Query, pattern = r"^[0-9]{1,18}-([0-9a-fA-F]{2}){0,512}$", description = "The `next_cursor` of the previous page; JSON only"),
-        ("since" = Option<String>, Query, format = DateTime, description = "From this RFC 3339 time on"),
-        ("until" = Option<String>, Query, format = DateTime, description = "Before this RFC 3339 time"),
-        ("version" = Option<String>, Query, pattern = r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$", description = "Only this model version"),
-        ("prediction" = Option<u8>, Query, minimum = 0, maximum = 1, description = "Only this prediction, 0 or 1"),
-        ("has_feedback" = Option<bool>, Query, description = "Only records with (true) or without (false) feedback"),
-    ),
+    params(HistoryQuery),
     security((), ("admin_key" = [])),
     responses(
         (status = 200, description = "A page (JSON), or every matching record (CSV with `Accept: text/csv`)", content(
@@ -53,34 +48,24 @@ fn failed(recorder: &Recorder, e: &sqlx::Error) -> ApiError {
         (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::http::errors::ErrorResponse),
         (status = 503, description = "The history store is unavailable", body = crate::http::errors::ErrorResponse),
     ))]
-pub async fn list(
-    query: HashMap<String, String>,
-    headers: HeaderMap,
-    state: Arc<AppState>,
+pub async fn list(r: Request) -> Response {
+    answer(list_page(&r.state, r.query.as_deref(), &r.headers).await)
+}
+
+async fn list_page(
+    state: &AppState,
+    query: Option<&str>,
+    headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let recorder = history(&state)?;
-    let csv = input::answer_format(&headers) == Format::Csv;
-    let allowed: &[&str] = if csv {
-        &["since", "until", "version", "prediction", "has_feedback"]
-    } else {
-        &[
-            "since",
-            "until",
-            "version",
-            "prediction",
-            "has_feedback",
-            "limit",
-            "cursor",
-        ]
-    };
-    let HistoryQuery {
-        filter,
-        cursor,
-        limit,
-    } = input::history_query(&query, allowed)?;
-    if csv {
+    let recorder = history(state)?;
+    let query: HistoryQuery = query::parse(query)?;
+    let filter = query.filter();
+    if input::answer_format(headers) == Format::Csv {
+        query.without_pages()?;
         return Ok(csv_export(recorder, filter));
     }
+    let limit = query.page();
+    let cursor = query.cursor;
     let mut rows = recorder
         .store
         .page(&filter, cursor.as_ref(), limit + 1)
@@ -88,7 +73,7 @@ pub async fn list(
         .map_err(|e| failed(recorder, &e))?;
     let next_cursor = if rows.len() > limit {
         rows.truncate(limit);
-        rows.last().map(|r| input::cursor_text(r.time_us, &r.id))
+        rows.last().map(|r| query::cursor_text(r.time_us, &r.id))
     } else {
         None
     };
@@ -140,9 +125,13 @@ fn csv_export(recorder: &Recorder, filter: Filter) -> Response {
         (status = 404, description = "No record has this id", body = crate::http::errors::ErrorResponse),
         (status = 503, description = "The history store is unavailable", body = crate::http::errors::ErrorResponse),
     ))]
-pub async fn item(id: String, state: Arc<AppState>) -> Result<Response, ApiError> {
-    let recorder = history(&state)?;
-    let id = percent_decode(&id).ok_or_else(|| {
+pub async fn item(r: Request) -> Response {
+    answer(one(&r.state, r.param(0)).await)
+}
+
+async fn one(state: &AppState, id: &str) -> Result<Response, ApiError> {
+    let recorder = history(state)?;
+    let id = percent_decode(id).ok_or_else(|| {
         ApiError::BadRequest(vec![ErrorItem::field(
             "id",
             "is not valid percent-encoded UTF-8",
@@ -201,19 +190,29 @@ fn percent_decode(text: &str) -> Option<String> {
         (status = 422, description = "Bad items: an unknown id, a value other than 0 or 1, or a value conflicting with the stored or an earlier one; nothing was applied", body = crate::http::errors::ErrorResponse),
         (status = 503, description = "The history store is unavailable", body = crate::http::errors::ErrorResponse),
     ))]
-pub async fn feedback(
-    headers: HeaderMap,
-    body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
-    state: Arc<AppState>,
+pub async fn feedback(r: Request) -> Response {
+    let Request {
+        state,
+        headers,
+        body,
+        ..
+    } = r;
+    answer(apply_feedback(&state, &headers, body).await)
+}
+
+async fn apply_feedback(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
 ) -> Result<Response, ApiError> {
-    let recorder = history(&state)?;
-    if input::body_format(&headers)? != Format::Json {
+    let recorder = history(state)?;
+    if input::body_format(headers)? != Format::Json {
         return Err(ApiError::UnsupportedMediaType(ErrorItem::field(
             "Content-Type",
             "send JSON (Content-Type: application/json)",
         )));
     }
-    let bytes = input::read_body(&headers, body, state.body).await?;
+    let bytes = input::read_body(headers, body, state.body).await?;
     let items = input::feedback(&bytes, state.max_batch)?;
     let problems = recorder
         .store
@@ -254,11 +253,7 @@ pub async fn feedback(
 /// (PSI) per feature, live metrics on the records with feedback, and how
 /// far a shadow version agrees.
 #[utoipa::path(get, path = "/monitoring", tag = "history",
-    params(
-        ("since" = Option<String>, Query, format = DateTime, description = "From this RFC 3339 time on"),
-        ("until" = Option<String>, Query, format = DateTime, description = "Before this RFC 3339 time"),
-        ("version" = Option<String>, Query, pattern = r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$", description = "A version served (default: the default version)"),
-    ),
+    params(MonitoringQuery),
     security((), ("admin_key" = [])),
     responses(
         (status = 200, description = "The figures", body = MonitoringReport),
@@ -267,23 +262,25 @@ pub async fn feedback(
         (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::http::errors::ErrorResponse),
         (status = 503, description = "The history store is unavailable", body = crate::http::errors::ErrorResponse),
     ))]
-pub async fn monitoring(
-    query: HashMap<String, String>,
-    state: Arc<AppState>,
-) -> Result<Response, ApiError> {
-    let recorder = history(&state)?;
-    let mut q = input::history_query(&query, &["since", "until", "version"])?;
+pub async fn monitoring(r: Request) -> Response {
+    answer(monitoring_report(&r.state, r.query.as_deref()).await)
+}
+
+async fn monitoring_report(state: &AppState, query: Option<&str>) -> Result<Response, ApiError> {
+    let recorder = history(state)?;
+    let query: MonitoringQuery = query::parse(query)?;
+    let mut filter = query.filter();
     let models = state.models.current();
     // drift is measured against a version's own training data
     let model = models
-        .get(q.filter.version.as_deref())
+        .get(filter.version.as_deref())
         .map_err(|e| match ApiError::from(e) {
             ApiError::NotFoundItem(item) => ApiError::BadRequest(vec![item]),
             other => other,
         })?
         .clone();
-    q.filter.version = Some(model.version().to_owned());
-    let report = report(&model, recorder, q.filter)
+    filter.version = Some(model.version().to_owned());
+    let report = report(&model, recorder, filter)
         .await
         .map_err(|e| failed(recorder, &e))?;
     Ok(output::json(&report, StatusCode::OK))
@@ -322,8 +319,8 @@ pub async fn report(
         (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::http::errors::ErrorResponse),
         (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::http::errors::ErrorResponse),
     ))]
-pub async fn admin_reload(state: Arc<AppState>) -> Response {
-    let report = reload::reload(state.reloader(), "POST /admin/reload").await;
+pub async fn admin_reload(r: Request) -> Response {
+    let report = reload::reload(r.state.reloader(), "POST /admin/reload").await;
     output::json(&report, StatusCode::OK)
 }
 

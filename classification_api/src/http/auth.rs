@@ -1,55 +1,51 @@
-//! Who may call what, as filters: the bearer key for `/predict`, and the
-//! admin key or loopback for the history endpoints.
+//! Who may call what: the bearer key for the predictions, and the admin
+//! key or loopback for the admin endpoints (each endpoint's [`Access`]).
 
 use subtle::ConstantTimeEq;
-use warp::Filter;
 use warp::http::HeaderValue;
+
+use crate::http::request::{Access, Request};
 
 use crate::config::ApiKey;
 use crate::http::errors::{ApiError, ErrorItem};
-
-/// Passes when no key is configured or `Authorization: Bearer <key>` carries
-/// it (compared in constant time); otherwise rejects with a 401 [`ApiError`].
-pub fn bearer(key: Option<ApiKey>) -> impl Filter<Extract = (), Error = warp::Rejection> + Clone {
-    warp::header::optional::<HeaderValue>("authorization")
-        .and_then(move |given: Option<HeaderValue>| {
-            let ok = key
-                .as_ref()
-                .is_none_or(|key| authorized(given.as_ref(), key));
-            async move {
-                if ok {
-                    Ok::<(), warp::Rejection>(())
-                } else {
-                    Err(warp::reject::custom(ApiError::Unauthorized))
-                }
-            }
-        })
-        .untuple_one()
-}
 
 /// The address of the client, as the server puts it in each request's
 /// extensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Peer(pub std::net::SocketAddr);
 
-/// Guards the admin endpoints: with a key, `Authorization: Bearer <key>`
-/// (else 401); without one, loopback clients only (else 403).
-pub fn admin(key: Option<ApiKey>) -> impl Filter<Extract = (), Error = warp::Rejection> + Clone {
-    warp::header::optional::<HeaderValue>("authorization")
-        .and(warp::ext::optional::<Peer>())
-        .and_then(move |given: Option<HeaderValue>, peer: Option<Peer>| {
-            let verdict = match &key {
-                Some(key) if authorized(given.as_ref(), key) => Ok(()),
-                Some(_) => Err(ApiError::Unauthorized),
-                None if peer.is_some_and(|p| p.0.ip().to_canonical().is_loopback()) => Ok(()),
-                None => Err(ApiError::Forbidden(ErrorItem::field(
-                    "Authorization",
-                    "the history endpoints answer only loopback clients unless the server sets ADMIN_API_KEY",
-                ))),
-            };
-            async move { verdict.map_err(warp::reject::custom) }
-        })
-        .untuple_one()
+/// Whether `request` may call an endpoint of `access`: with a key set, the
+/// bearer token must carry it (else 401); the admin endpoints without an
+/// admin key answer loopback clients only (else 403). A refused key is
+/// answered in the endpoint's own error shape.
+pub fn check(access: Access, request: &Request) -> Result<(), ApiError> {
+    let state = &request.state;
+    let given = request.headers.get(warp::http::header::AUTHORIZATION);
+    let key_holds = |key: &Option<ApiKey>| key.as_ref().is_none_or(|k| authorized(given, k));
+    match access {
+        Access::Open => Ok(()),
+        Access::Predict if key_holds(&state.api_key) => Ok(()),
+        Access::Predict => {
+            let models = state.models.current();
+            Err(ApiError::Unauthorized.in_prediction(models.default_model().version()))
+        }
+        Access::Protocol if key_holds(&state.api_key) => Ok(()),
+        Access::Protocol => Err(ApiError::Unauthorized.in_protocol()),
+        Access::Admin { .. } => match &state.admin_key {
+            Some(key) if authorized(given, key) => Ok(()),
+            Some(_) => Err(ApiError::Unauthorized),
+            None if request
+                .peer
+                .is_some_and(|p| p.ip().to_canonical().is_loopback()) =>
+            {
+                Ok(())
+            }
+            None => Err(ApiError::Forbidden(ErrorItem::field(
+                "Authorization",
+                "the history endpoints answer only loopback clients unless the server sets ADMIN_API_KEY",
+            ))),
+        },
+    }
 }
 
 /// Whether `Authorization: Bearer <token>` carries the key.

@@ -2,19 +2,17 @@
 //! [`input`], answers through [`output`], and
 //! fails with an [`ApiError`].
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use bytes::Buf;
-use futures_util::Stream;
 use warp::Reply;
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
-use crate::http::errors::{ApiError, ErrorItem};
+use crate::http::errors::ApiError;
 use crate::http::input::{self, Format};
 use crate::http::output::{self, HealthResponse, ModelInfo, PredictResponse, StatusResponse};
+use crate::http::query::{self, ModelQuery, PredictQuery};
+use crate::http::request::{Body, Request};
 use crate::http::scoring;
 use crate::http::state::AppState;
 use crate::serving::models::Models;
@@ -25,7 +23,8 @@ pub const SERVICE_NAME: &str = "Titanic Survival Classification API";
 /// `GET /health`.
 #[utoipa::path(get, path = "/health", tag = "operations",
     responses((status = 200, description = "The service is up", body = HealthResponse)))]
-pub fn health(state: Arc<AppState>) -> Response {
+pub async fn health(r: Request) -> Response {
+    let state = r.state;
     output::json(
         &HealthResponse {
             name: SERVICE_NAME.into(),
@@ -39,7 +38,12 @@ pub fn health(state: Arc<AppState>) -> Response {
 /// `GET /health/live`: the process is up.
 #[utoipa::path(get, path = "/health/live", tag = "operations",
     responses((status = 200, description = "Alive", body = StatusResponse)))]
-pub fn live() -> Response {
+pub async fn live(_: Request) -> Response {
+    alive()
+}
+
+/// The liveness answer.
+pub fn alive() -> Response {
     status("alive", StatusCode::OK)
 }
 
@@ -49,7 +53,13 @@ pub fn live() -> Response {
         (status = 200, description = "Ready", body = StatusResponse),
         (status = 503, description = "Shutting down, or the history store is down (the status says why)", body = StatusResponse),
     ))]
-pub fn ready(state: Arc<AppState>) -> Response {
+pub async fn ready(r: Request) -> Response {
+    readiness(&r.state)
+}
+
+/// The readiness answer: 503 once shutdown has begun, or while the history
+/// store is down.
+pub fn readiness(state: &AppState) -> Response {
     if !state.ready.load(Ordering::Relaxed) {
         return status("shutting down", StatusCode::SERVICE_UNAVAILABLE);
     }
@@ -74,31 +84,30 @@ fn status(status: &str, code: StatusCode) -> Response {
 /// `GET /model[?version=X]`: the default version's (or X's) metadata, its
 /// features (the field table) and fitted parameters, and every version served.
 #[utoipa::path(get, path = "/model", tag = "model",
-    params(("version" = Option<String>, Query, description = "A version served (default: the default version)")),
+    params(ModelQuery),
     responses(
         (status = 200, description = "The model", body = ModelInfo),
         (status = 400, description = "An unknown query parameter", body = crate::http::errors::ErrorResponse),
         (status = 404, description = "No such version is served", body = crate::http::errors::ErrorResponse),
     ))]
-pub fn model_info(query: HashMap<String, String>, state: Arc<AppState>) -> Response {
-    let models = state.models.current();
-    if let Some(other) = query.keys().find(|k| k.as_str() != "version") {
-        return ApiError::BadRequest(vec![ErrorItem::field(
-            other,
-            "unknown query parameter: the only one is `version`",
-        )])
-        .into_response();
-    }
-    match models.get(query.get("version").map(String::as_str)) {
-        Ok(model) => output::json(&output::model_info(model, &models), StatusCode::OK),
-        Err(e) => ApiError::from(e).into_response(),
-    }
+pub async fn model_info(r: Request) -> Response {
+    let answer = || -> Result<Response, ApiError> {
+        let query: ModelQuery = query::parse(r.query.as_deref())?;
+        let models = r.state.models.current();
+        let model = models.get(query.version.as_deref())?;
+        Ok(output::json(
+            &output::model_info(model, &models),
+            StatusCode::OK,
+        ))
+    };
+    answer().unwrap_or_else(Reply::into_response)
 }
 
 /// `GET /metrics`: Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String)))]
-pub fn metrics(state: Arc<AppState>) -> Response {
+pub async fn metrics(r: Request) -> Response {
+    let state = r.state;
     if let Some(history) = &state.history {
         state
             .metrics
@@ -114,10 +123,7 @@ pub fn metrics(state: Arc<AppState>) -> Response {
 /// (by `Accept`); `?explain=true` adds per-feature explanations,
 /// `?version=X` picks the version.
 #[utoipa::path(post, path = "/predict", tag = "prediction",
-    params(("explain" = Option<bool>, Query,
-        description = "Add per-passenger explanations: the intercept (baseline) and each feature's contribution to the log-odds"),
-        ("version" = Option<String>, Query,
-        description = "The model version to score with (`GET /model` lists them; default: the default version)")),
+    params(PredictQuery),
     request_body(content = crate::http::input::PredictBody, content_type = "application/json"),
     responses(
         (status = 200, description = "Predictions (JSON, or CSV with `Accept: text/csv`)", content(
@@ -134,45 +140,50 @@ pub fn metrics(state: Arc<AppState>) -> Response {
         (status = 422, description = "An empty list, or invalid records: every row and field at fault (CSV: and line)", body = PredictResponse),
         (status = 503, description = "Too many predictions in flight, or the history store cannot take the records: retry after `Retry-After` seconds", body = PredictResponse),
     ))]
-pub async fn predict(
-    query: HashMap<String, String>,
-    headers: HeaderMap,
-    body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
-    state: Arc<AppState>,
-) -> Response {
+pub async fn predict(r: Request) -> Response {
+    let Request {
+        state,
+        query,
+        headers,
+        body,
+        ..
+    } = r;
     let request_id = input::request_id_or_new(&headers);
     // the versions as the request found them, whatever a reload does meanwhile
     let models = state.models.current();
-    let response = match predict_batch(&query, &headers, body, &state, &models, &request_id).await {
-        Ok(response) => response,
-        Err(e) => {
-            scoring::count_failure(&state, &e);
-            let version = query
-                .get("version")
-                .and_then(|v| models.get(Some(v)).ok())
-                .unwrap_or(models.default_model())
-                .version();
-            e.in_prediction(version).into_response()
-        }
-    };
+    let query = query::parse::<PredictQuery>(query.as_deref());
+    let response =
+        match predict_batch(query.clone(), &headers, body, &state, &models, &request_id).await {
+            Ok(response) => response,
+            Err(e) => {
+                scoring::count_failure(&state, &e);
+                let version = query
+                    .ok()
+                    .and_then(|q| q.version)
+                    .and_then(|v| models.get(Some(&v)).ok())
+                    .unwrap_or(models.default_model())
+                    .version();
+                e.in_prediction(version).into_response()
+            }
+        };
     output::tag_request(response, &request_id)
 }
 
 async fn predict_batch(
-    query: &HashMap<String, String>,
+    query: Result<PredictQuery, ApiError>,
     headers: &HeaderMap,
-    body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
+    body: Body,
     state: &AppState,
     models: &Models,
     request_id: &str,
 ) -> Result<Response, ApiError> {
-    let options = input::predict_options(query)?;
-    let chosen = models.choose(options.version.as_deref())?;
+    let query = query?;
+    let chosen = models.choose(query.version.as_deref())?;
     let format = input::body_format(headers)?;
     let bytes = input::read_body(headers, body, state.body).await?;
     let permit = scoring::admit(state)?;
     let batch = input::parse(format, &bytes, state.max_batch)?;
-    let scored = scoring::score(state, &chosen, permit, batch, options.explain, request_id).await?;
+    let scored = scoring::score(state, &chosen, permit, batch, query.explain, request_id).await?;
     Ok(match input::answer_format(headers) {
         Format::Csv => {
             output::predictions_csv(&scored.result, scored.explanations.as_deref(), &scored.ids)

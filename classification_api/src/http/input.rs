@@ -2,7 +2,6 @@
 //! (content negotiation), and the passengers parsed from it.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::marker::PhantomData;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -16,7 +15,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::value::RawValue;
 use warp::http::{HeaderMap, header};
 
-use crate::http::errors::{ApiError, ErrorItem, shorten};
+use crate::http::errors::{ApiError, ErrorItem};
 use crate::http::state::BodyLimits;
 
 /// How far past the limit an oversized body is read (and dropped) before its
@@ -204,44 +203,6 @@ pub fn answer_format(headers: &HeaderMap) -> Format {
         (Some(_), None) => Format::Csv,
         _ => Format::Json,
     }
-}
-
-/// What `/predict`'s query asks for.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PredictOptions {
-    /// `explain=true`: add explanations.
-    pub explain: bool,
-    /// `version=X.Y.Z`: the model version to score with (else the default).
-    pub version: Option<String>,
-}
-
-/// `/predict`'s query: `explain` (`true`/`false`, `1`/`0`) and `version`.
-pub fn predict_options(query: &HashMap<String, String>) -> Result<PredictOptions, ApiError> {
-    let bad =
-        |field: &str, message: String| ApiError::BadRequest(vec![ErrorItem::field(field, message)]);
-    if let Some(other) = query
-        .keys()
-        .find(|k| !matches!(k.as_str(), "explain" | "version"))
-    {
-        return Err(bad(
-            other,
-            "unknown query parameter: the only ones are `explain` and `version`".into(),
-        ));
-    }
-    let explain = match query.get("explain").map(String::as_str) {
-        None | Some("false" | "0") => false,
-        Some("true" | "1") => true,
-        Some(v) => {
-            return Err(bad(
-                "explain",
-                format!("must be true or false, got {:?}", shorten(v)),
-            ));
-        }
-    };
-    Ok(PredictOptions {
-        explain,
-        version: query.get("version").cloned(),
-    })
 }
 
 /// Passengers parsed from a body, with the CSV line of each where the body
@@ -541,123 +502,6 @@ mod tests {
             );
         }
     }
-
-    #[test]
-    fn query() {
-        let q = |pairs: &[(&str, &str)]| {
-            predict_options(
-                &pairs
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            )
-        };
-        assert_eq!(q(&[]), Ok(PredictOptions::default()));
-        assert!(q(&[("explain", "1")]).unwrap().explain);
-        assert_eq!(
-            q(&[("version", "0.2.0")]).unwrap().version.as_deref(),
-            Some("0.2.0")
-        );
-        assert!(q(&[("explain", "yes")]).is_err());
-        assert!(q(&[("x", "1")]).is_err());
-    }
-}
-
-/// `GET /history` and `GET /monitoring` query: which rows, and for
-/// `/history` which page.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct HistoryQuery {
-    /// The rows.
-    pub filter: crate::history::store::Filter,
-    /// Where the page starts.
-    pub cursor: Option<crate::history::store::Cursor>,
-    /// Page size.
-    pub limit: usize,
-}
-
-/// Largest `/history` page.
-pub const MAX_PAGE: usize = 1000;
-
-/// Default `/history` page.
-pub const DEFAULT_PAGE: usize = 100;
-
-/// Reads a history or monitoring query; `allowed` lists the parameters the
-/// route takes.
-pub fn history_query(
-    query: &HashMap<String, String>,
-    allowed: &[&str],
-) -> Result<HistoryQuery, ApiError> {
-    let bad =
-        |field: &str, message: String| ApiError::BadRequest(vec![ErrorItem::field(field, message)]);
-    if let Some(other) = query.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(bad(
-            other,
-            format!(
-                "unknown query parameter: expected some of {}",
-                allowed.join(", ")
-            ),
-        ));
-    }
-    let mut q = HistoryQuery {
-        limit: DEFAULT_PAGE,
-        ..Default::default()
-    };
-    for (key, value) in query {
-        let value = value.trim();
-        match key.as_str() {
-            "since" => q.filter.since = Some(crate::clock::parse(value).map_err(|e| bad(key, e))?),
-            "until" => q.filter.until = Some(crate::clock::parse(value).map_err(|e| bad(key, e))?),
-            "version" => {
-                if semver::Version::parse(value).is_err() {
-                    return Err(bad(key, "must be a model version such as 0.1.0".into()));
-                }
-                q.filter.version = Some(value.to_owned());
-            }
-            "prediction" => {
-                q.filter.prediction = Some(match value {
-                    "0" => 0,
-                    "1" => 1,
-                    _ => return Err(bad(key, "must be 0 or 1".into())),
-                })
-            }
-            "has_feedback" => {
-                q.filter.has_feedback = Some(match value {
-                    "true" | "1" => true,
-                    "false" | "0" => false,
-                    _ => return Err(bad(key, "must be true or false".into())),
-                })
-            }
-            "limit" => {
-                q.limit = value
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=MAX_PAGE).contains(n))
-                    .ok_or_else(|| {
-                        bad(key, format!("must be a whole number from 1 to {MAX_PAGE}"))
-                    })?
-            }
-            "cursor" => {
-                q.cursor = Some(parse_cursor(value).ok_or_else(|| {
-                    bad(
-                        key,
-                        "is not a cursor this service gave (next_cursor)".into(),
-                    )
-                })?)
-            }
-            _ => {}
-        }
-    }
-    Ok(q)
-}
-
-/// A cursor as `/history` gives it: the time in microseconds, `-`, the id
-/// in hex.
-pub fn cursor_text(time_us: i64, id: &str) -> String {
-    let mut out = format!("{time_us}-");
-    for b in id.as_bytes() {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
 }
 
 /// The byte two hex digits give (`u8::from_str_radix` would also take a
@@ -668,22 +512,6 @@ pub fn hex_byte(pair: &[u8]) -> Option<u8> {
         [hi, lo] => Some((digit(*hi)? * 16 + digit(*lo)?) as u8),
         _ => None,
     }
-}
-
-fn parse_cursor(text: &str) -> Option<crate::history::store::Cursor> {
-    let (time, hex) = text.split_once('-').filter(|(t, _)| !t.is_empty())?;
-    let time = time.parse().ok()?;
-    if hex.len() % 2 != 0 || hex.len() > 2 * 4 * MAX_ID_CHARS {
-        return None;
-    }
-    let bytes = hex
-        .as_bytes()
-        .chunks(2)
-        .map(hex_byte)
-        .collect::<Option<Vec<u8>>>()?;
-    // any position is a valid place to start; ids are text, so bytes that
-    // are not UTF-8 cannot match one exactly and are read lossily
-    Some((time, String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// `POST /feedback` body.
@@ -761,43 +589,6 @@ pub fn feedback(bytes: &[u8], max_batch: usize) -> Result<Vec<(String, i64)>, Ap
 #[cfg(test)]
 mod history_tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        for id in ["0193f0a2-7c1e-7c3e-8f00-000000000000", "a-b:c", "é"] {
-            assert_eq!(parse_cursor(&cursor_text(5, id)), Some((5, id.to_owned())));
-        }
-        assert_eq!(parse_cursor("1-ff"), Some((1, "\u{fffd}".to_owned())));
-        for bad in ["", "-", "12", "x-00", "1-0", "1-zz", "1-+f", "1--1"] {
-            assert_eq!(parse_cursor(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn history_queries_name_the_bad_parameter() {
-        let q = |pairs: &[(&str, &str)]| {
-            history_query(
-                &pairs
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                &["limit", "since", "prediction", "cursor"],
-            )
-        };
-        assert_eq!(q(&[]).unwrap().limit, DEFAULT_PAGE);
-        assert_eq!(q(&[("limit", "1000")]).unwrap().limit, 1000);
-        for (k, v) in [
-            ("limit", "0"),
-            ("limit", "1001"),
-            ("since", "today"),
-            ("prediction", "2"),
-            ("cursor", "x"),
-            ("version", "1.0.0"),
-        ] {
-            let e = q(&[(k, v)]).unwrap_err();
-            assert_eq!(e.items()[0].field.as_deref(), Some(k), "{k}={v}");
-        }
-    }
 
     #[test]
     fn feedback_lists_every_bad_item() {

@@ -1,31 +1,20 @@
 //! The OpenAPI 3.1 description of the API, generated from the request and
-//! response types (utoipa), and the Swagger UI page that shows it.
-
-use std::sync::OnceLock;
+//! response types (utoipa) and the operations the endpoint table gives it,
+//! and the Swagger UI page that shows it.
 
 use utoipa::OpenApi;
-
-use warp::Reply;
-use warp::reply::Response;
-
-use std::sync::Arc;
+use utoipa::openapi::path::{HttpMethod, Operation};
 
 use crate::history::monitoring::{
     DriftBin, FeatureDrift, HistogramBin, MonitoringReport, ShadowAgreement, TimeBucket, Timeline,
 };
-use crate::http::admin;
 use crate::http::errors::{ErrorItem, ErrorResponse, ProtocolError};
-use crate::http::handlers;
 use crate::http::input::{FeedbackBody, FeedbackItem, PredictBody};
 use crate::http::output::{
-    self, FeedbackResponse, HealthResponse, HistoryItem, HistoryPage, ModelInfo, PredictResponse,
+    FeedbackResponse, HealthResponse, HistoryItem, HistoryPage, ModelInfo, PredictResponse,
     StatusResponse, VersionInfo,
 };
-use crate::http::paths::ADMIN_PREFIXES;
-use crate::http::state::AppState;
-use crate::http::web;
 use crate::serving::models::{Refused, ReloadReport};
-use crate::v2;
 use crate::v2::request::{InferRequest, Parameters, RequestInput, RequestOutput};
 use crate::v2::response::{
     InferResponse, ModelMetadata, ResponseOutput, ServerMetadata, TensorMetadata,
@@ -44,13 +33,6 @@ includes pclass, sex, sibsp and parch) and answers CSV `row,prediction,probabili
 `?version=X.Y.Z` scores with another version served (`GET /model` lists them).\n\n\
 When the server runs with `API_KEY`, `POST /predict` requires `Authorization: Bearer <key>` (401 otherwise).",
         license(name = "MIT OR Apache-2.0")
-    ),
-    paths(
-        web::index, web::asset, web::report, handlers::health, handlers::live, handlers::ready, handlers::model_info,
-        handlers::metrics, handlers::predict, openapi_json, docs,
-        admin::list, admin::item, admin::feedback, admin::monitoring, admin::admin_reload,
-        v2::server_metadata, v2::live, v2::ready, v2::model_metadata, v2::model_ready, v2::infer,
-        v2::version_metadata, v2::version_ready, v2::infer_version,
     ),
     modifiers(&AdminKey),
     components(schemas(
@@ -96,62 +78,36 @@ impl utoipa::Modify for AdminKey {
     }
 }
 
-/// The description as JSON (built once per variant): with the history
-/// endpoints, or without them for `HISTORY=off`.
-pub fn spec_json(history: bool) -> &'static str {
-    static WITH: OnceLock<String> = OnceLock::new();
-    static WITHOUT: OnceLock<String> = OnceLock::new();
-    (if history { &WITH } else { &WITHOUT }).get_or_init(|| {
-        let mut doc = ApiDoc::openapi();
-        doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-        let mut value = serde_json::to_value(&doc).unwrap_or_default();
-        // the exact record schema, with the validator's own patterns, and
-        // the record's own id
-        let mut passenger = classification_model::json_schema();
-        passenger["properties"][classification_model::ID_KEY] = serde_json::json!({
-            "type": "string",
-            "minLength": 1,
-            "maxLength": crate::http::input::MAX_ID_CHARS,
-            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
-            "description": "The record's own id, unique among stored records; the server makes one (a UUIDv7) when absent"
-        });
-        value["components"]["schemas"]["Passenger"] = passenger;
-        if !history {
-            if let Some(paths) = value["paths"].as_object_mut() {
-                paths.retain(|p, _| !ADMIN_PREFIXES.iter().any(|a| p.starts_with(a)));
-            }
-        }
-        value.to_string()
-    })
+/// The description as JSON, with the operations of `paths` (path, method,
+/// operation).
+pub fn document(paths: impl Iterator<Item = (&'static str, HttpMethod, Operation)>) -> String {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    for (path, method, operation) in paths {
+        doc.paths.add_path_operation(path, vec![method], operation);
+    }
+    let mut value = serde_json::to_value(&doc).unwrap_or_default();
+    // the exact record schema, with the validator's own patterns, and
+    // the record's own id
+    let mut passenger = classification_model::json_schema();
+    passenger["properties"][classification_model::ID_KEY] = serde_json::json!({
+        "type": "string",
+        "minLength": 1,
+        "maxLength": crate::http::input::MAX_ID_CHARS,
+        "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
+        "description": "The record's own id, unique among stored records; the server makes one (a UUIDv7) when absent"
+    });
+    value["components"]["schemas"]["Passenger"] = passenger;
+    value.to_string()
 }
 
-/// `GET /openapi.json`: the OpenAPI 3.1 description.
-#[utoipa::path(get, path = "/openapi.json", tag = "operations",
-    responses((status = 200, description = "OpenAPI 3.1", content_type = "application/json", body = Object)))]
-pub fn openapi_json(state: Arc<AppState>) -> Response {
-    output::typed(
-        Response::new(spec_json(state.history.is_some()).into()),
-        "application/json",
-    )
-}
-
-/// `GET /docs`: Swagger UI.
-#[utoipa::path(get, path = "/docs", tag = "operations",
-    responses((status = 200, description = "Swagger UI", content_type = "text/html", body = String)))]
-pub fn docs(state: Arc<AppState>) -> Response {
-    warp::reply::html(docs_html(state.history.is_some())).into_response()
-}
-
-/// The Swagger UI page, loaded from a CDN as FastAPI does, with the
-/// description inline.
-pub fn docs_html(history: bool) -> &'static str {
-    static WITH: OnceLock<String> = OnceLock::new();
-    static WITHOUT: OnceLock<String> = OnceLock::new();
-    (if history { &WITH } else { &WITHOUT }).get_or_init(|| {
-        // keep `</script>` inside the JSON from closing the script element
-        let spec = spec_json(history).replace("</", "<\\/");
-        format!(
-            r##"<!doctype html>
+/// The Swagger UI page of `spec`, loaded from a CDN as FastAPI does, with
+/// the description inline.
+pub fn docs_page(spec: &str) -> String {
+    // keep `</script>` inside the JSON from closing the script element
+    let spec = spec.replace("</", "<\\/");
+    format!(
+        r##"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -167,6 +123,5 @@ window.ui = SwaggerUIBundle({{ spec: {spec}, dom_id: "#swagger-ui", deepLinking:
 </body>
 </html>
 "##
-        )
-    })
+    )
 }

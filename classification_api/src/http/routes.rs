@@ -1,237 +1,65 @@
-//! Routing: which request goes to which handler, with authentication, CORS,
-//! JSON errors, and one access-log line and metrics per request.
+//! Routing: which request goes to which endpoint of the table, with
+//! authentication, CORS, JSON errors, and one access-log line and metrics
+//! per request.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+
+use bytes::Buf;
+use futures_util::TryStreamExt;
+use warp::http::HeaderMap;
 
 use warp::filters::BoxedFilter;
 use warp::http::Method;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
+use crate::http::auth;
+use crate::http::auth::Peer;
+use crate::http::endpoints::{ENDPOINTS, route_index};
 use crate::http::errors::{ApiError, ErrorItem};
-use crate::http::paths::{ROUTES, route_index};
+use crate::http::request::{Body, Request};
 use crate::http::state::AppState;
-use crate::http::{admin, auth, handlers, openapi, web};
-use crate::v2;
 
-/// Every route, with CORS (if configured), errors turned into JSON, and
-/// every request logged and counted.
+/// Every endpoint of [`ENDPOINTS`], with CORS (if configured), errors
+/// turned into JSON, and every request logged and counted. One filter reads
+/// the request and `dispatch` finds its endpoint in the table: the warp
+/// types stay shallow, whatever the number of endpoints.
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
-    // fixed for the life of the process (DEFAULT_MODEL_VERSION)
-    let version: Arc<str> = state.models.current().default_model().version().into();
-    let predict = warp::path!("predict")
-        .and(warp::post())
+    LazyLock::force(&ENDPOINTS);
+    let request_state = state.clone();
+    let api = warp::method()
+        .and(warp::path::full())
         .and(
-            auth::bearer(state.api_key.clone())
-                // a refused key, in `/predict`'s response shape
-                .or_else(move |r: warp::Rejection| {
-                    let version = version.clone();
-                    async move {
-                        match r.find::<ApiError>() {
-                            Some(e) => Err(warp::reject::custom(e.clone().in_prediction(&version))),
-                            None => Err(r),
-                        }
-                    }
-                }),
+            warp::query::raw()
+                .map(Some)
+                .or(warp::any().map(|| None))
+                .unify(),
         )
-        .and(warp::query::<HashMap<String, String>>())
         .and(warp::header::headers_cloned())
-        .and(warp::body::stream())
-        .and(with_state(state.clone()))
-        .then(handlers::predict);
-    let health = warp::path!("health")
-        .and(warp::get())
-        .and(with_state(state.clone()))
-        .map(handlers::health);
-    let live = warp::path!("health" / "live")
-        .and(warp::get())
-        .map(handlers::live);
-    let ready = warp::path!("health" / "ready")
-        .and(warp::get())
-        .and(with_state(state.clone()))
-        .map(handlers::ready);
-    let model = warp::path!("model")
-        .and(warp::get())
-        .and(warp::query::<HashMap<String, String>>())
-        .and(with_state(state.clone()))
-        .map(handlers::model_info);
-    let metrics = warp::path!("metrics")
-        .and(warp::get())
-        .and(with_state(state.clone()))
-        .map(handlers::metrics);
-    let index = warp::path::end().and(warp::get()).map(web::index);
-    let asset = warp::path!("app" / String)
-        .and(warp::get())
-        .map(|file: String| answer(web::asset(&file)));
-    let report = warp::path!("reports" / String)
-        .and(warp::get())
-        .map(|file: String| answer(web::report(&file)));
-    let spec = warp::path!("openapi.json")
-        .and(warp::get())
-        .and(with_state(state.clone()))
-        .map(openapi::openapi_json);
-    let docs = warp::path!("docs")
-        .and(warp::get())
-        .and(with_state(state.clone()))
-        .map(openapi::docs);
-    // the Open Inference Protocol (V2)
-    let v2_key = auth::bearer(state.api_key.clone())
-        // a refused key, in the protocol's error shape
-        .or_else(|r: warp::Rejection| async move {
-            match r.find::<ApiError>() {
-                Some(e) => Err(warp::reject::custom(e.clone().in_protocol())),
-                None => Err(r),
-            }
-        });
-    let infer = warp::path!("v2" / "models" / String / "infer")
-        .and(warp::post())
-        .and(v2_key.clone())
-        .and(warp::any().map(|| None))
-        .and(warp::header::headers_cloned())
-        .and(warp::body::stream())
-        .and(with_state(state.clone()))
-        .then(v2::infer);
-    let infer_version = warp::path!("v2" / "models" / String / "versions" / String / "infer")
-        .and(warp::post())
-        .and(v2_key)
-        .and(warp::header::headers_cloned())
-        .and(warp::body::stream())
-        .and(with_state(state.clone()))
-        .then(v2::infer_version);
-    let v2_server = warp::path!("v2").and(warp::get()).map(v2::server_metadata);
-    let v2_live = warp::path!("v2" / "health" / "live")
-        .and(warp::get())
-        .map(v2::live);
-    let v2_ready = warp::path!("v2" / "health" / "ready")
-        .and(warp::get())
-        .and(with_state(state.clone()))
-        .map(v2::ready);
-    let v2_model = warp::path!("v2" / "models" / String)
-        .and(warp::get())
-        .and(warp::any().map(|| None))
-        .and(with_state(state.clone()))
-        .map(v2::model_metadata);
-    let v2_version = warp::path!("v2" / "models" / String / "versions" / String)
-        .and(warp::get())
-        .and(with_state(state.clone()))
-        .map(v2::version_metadata);
-    let v2_model_ready = warp::path!("v2" / "models" / String / "ready")
-        .and(warp::get())
-        .and(warp::any().map(|| None))
-        .and(with_state(state.clone()))
-        .map(v2::model_ready);
-    let v2_version_ready = warp::path!("v2" / "models" / String / "versions" / String / "ready")
-        .and(warp::get())
-        .and(with_state(state.clone()))
-        .map(v2::version_ready);
-    let guard = auth::admin(state.admin_key.clone());
-    let admin_reload = warp::path!("admin" / "reload")
-        .and(warp::post())
-        .and(guard.clone())
-        .and(with_state(state.clone()))
-        .then(admin::admin_reload);
-    let history = warp::path!("history")
-        .and(warp::get())
-        .and(guard.clone())
-        .and(warp::query::<HashMap<String, String>>())
-        .and(warp::header::headers_cloned())
-        .and(with_state(state.clone()))
-        .then(admin::list)
-        .map(answer);
-    let item = warp::path!("history" / String)
-        .and(warp::get())
-        .and(guard.clone())
-        .and(with_state(state.clone()))
-        .then(admin::item)
-        .map(answer);
-    let feedback = warp::path!("feedback")
-        .and(warp::post())
-        .and(guard.clone())
-        .and(warp::header::headers_cloned())
-        .and(warp::body::stream())
-        .and(with_state(state.clone()))
-        .then(admin::feedback)
-        .map(answer);
-    let monitoring = warp::path!("monitoring")
-        .and(warp::get())
-        .and(guard)
-        .and(warp::query::<HashMap<String, String>>())
-        .and(with_state(state.clone()))
-        .then(admin::monitoring)
-        .map(answer);
-    // a known path with a method it does not serve: 405 with the allowed one
-    let wrong_method = warp::path::full().and(warp::method()).and_then(
-        |path: warp::path::FullPath, method: Method| async move {
-            match route_index(path.as_str()).map(|i| &ROUTES[i].method) {
-                Some(allowed) if *allowed != method => Err(warp::reject::custom(
-                    ApiError::MethodNotAllowed(allowed.as_str()),
-                )),
-                _ => Err::<Response, _>(warp::reject::not_found()),
-            }
-        },
-    );
-    // groups are boxed: one long chain of `or`s makes a type that takes
-    // rustc minutes to compile
-    let v2_routes = infer_version
-        .or(v2_server)
-        .unify()
-        .or(v2_live)
-        .unify()
-        .or(v2_ready)
-        .unify()
-        .or(v2_model)
-        .unify()
-        .or(v2_version)
-        .unify()
-        .or(v2_model_ready)
-        .unify()
-        .or(v2_version_ready)
-        .unify()
-        .boxed();
-    let admin_routes = history
-        .or(item)
-        .unify()
-        .or(feedback)
-        .unify()
-        .or(monitoring)
-        .unify()
-        .or(admin_reload)
-        .unify()
-        .boxed();
-    let operations = health
-        .or(live)
-        .unify()
-        .or(ready)
-        .unify()
-        .or(model)
-        .unify()
-        .or(metrics)
-        .unify()
-        .or(index)
-        .unify()
-        .or(asset)
-        .unify()
-        .or(report)
-        .unify()
-        .or(spec)
-        .unify()
-        .or(docs)
-        .unify()
-        .boxed();
-    // the hot routes first
-    let api = predict
-        .or(infer)
-        .unify()
-        .or(operations)
-        .unify()
-        .or(v2_routes)
-        .unify()
-        .or(admin_routes)
-        .unify()
-        .or(wrong_method)
-        .unify();
+        .and(warp::ext::optional::<Peer>())
+        .and(warp::body::stream().map(erase))
+        .then(
+            move |method: Method,
+                  path: warp::path::FullPath,
+                  query: Option<String>,
+                  headers: HeaderMap,
+                  peer: Option<Peer>,
+                  body: Body| {
+                dispatch(
+                    method,
+                    path,
+                    Request {
+                        state: request_state.clone(),
+                        params: Vec::new(),
+                        query,
+                        headers,
+                        body,
+                        peer: peer.map(|p| p.0),
+                    },
+                )
+            },
+        );
     let log_state = state.clone();
     let log = warp::log::custom(move |info| log_request(&log_state, info));
     let api = match &state.cors_origins {
@@ -263,6 +91,39 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
+/// The body as a stream of `Bytes` of one type for every handler (a hyper
+/// body's chunks are `Bytes` already: nothing is copied).
+fn erase<B: Buf>(
+    body: impl futures_util::Stream<Item = Result<B, warp::Error>> + Send + 'static,
+) -> Body {
+    Box::pin(body.map_ok(|mut chunk| {
+        let n = chunk.remaining();
+        chunk.copy_to_bytes(n)
+    }))
+}
+
+/// Sends a request to its endpoint: 404 for no endpoint's path, 405 (with
+/// `Allow`) for another method, the access check, then the handler.
+async fn dispatch(method: Method, path: warp::path::FullPath, mut request: Request) -> Response {
+    let Some(endpoint) = ENDPOINTS.iter().find_map(|e| {
+        let params = e.params(path.as_str())?;
+        request.params = params;
+        Some(e)
+    }) else {
+        return ApiError::NotFound.into_response();
+    };
+    if endpoint.method != method {
+        return ApiError::MethodNotAllowed(endpoint.method.as_str()).into_response();
+    }
+    if let Err(e) = auth::check(endpoint.access, &request) {
+        return e.into_response();
+    }
+    if endpoint.needs_history() && request.state.history.is_none() {
+        return ApiError::NotFound.into_response();
+    }
+    (endpoint.handler)(request).await
+}
+
 /// Every response carries an `X-Request-Id`: `/predict` sets the one it
 /// stored; others echo the client's (if valid) or a new one.
 fn echo_request_id(given: Option<warp::http::HeaderValue>, mut response: Response) -> Response {
@@ -275,16 +136,6 @@ fn echo_request_id(given: Option<warp::http::HeaderValue>, mut response: Respons
         }
     }
     response
-}
-
-fn answer(result: Result<Response, ApiError>) -> Response {
-    result.unwrap_or_else(Reply::into_response)
-}
-
-fn with_state(
-    state: Arc<AppState>,
-) -> impl Filter<Extract = (Arc<AppState>,), Error = Infallible> + Clone {
-    warp::any().map(move || state.clone())
 }
 
 /// Turns every rejection into its JSON error.
@@ -359,7 +210,11 @@ mod tests {
             None,
         )
         .unwrap();
-        routes(Arc::new(AppState::new(models, &config)))
+        routes(Arc::new(AppState::new(
+            models,
+            &config,
+            &crate::http::endpoints::labels(),
+        )))
     }
 
     fn json(body: &[u8]) -> serde_json::Value {
@@ -375,7 +230,7 @@ mod tests {
             {"name": "sex", "shape": [1], "datatype": "BYTES", "data": ["male"]},
             {"name": "sibsp", "shape": [1], "datatype": "INT64", "data": [0]},
             {"name": "parch", "shape": [1], "datatype": "INT64", "data": [0]}]}"#;
-        for route in &ROUTES {
+        for route in ENDPOINTS.iter() {
             let path = route
                 .path
                 .replace("{name}", model.name())
@@ -399,10 +254,7 @@ mod tests {
                 .reply(&api)
                 .await;
             // with history off (as here) the admin routes are absent
-            let expected = if crate::http::paths::ADMIN_PREFIXES
-                .iter()
-                .any(|p| route.path.starts_with(p))
-            {
+            let expected = if route.needs_history() {
                 StatusCode::NOT_FOUND
             } else {
                 StatusCode::OK

@@ -11,7 +11,7 @@ use crate::config::{ApiKey, Config};
 use crate::history::recorder::Recorder;
 use crate::serving::models::Registry;
 use crate::serving::shadow::Shadow;
-use crate::telemetry::metrics::Metrics;
+use crate::telemetry::metrics::{Metrics, Route};
 
 /// The body limits a request is read with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,8 +52,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State serving `models` with the limits of `config`.
-    pub fn new(models: Registry, config: &Config) -> Self {
+    /// State serving `models` with the limits of `config`, its metrics
+    /// labelling `routes` (the endpoint table's).
+    pub fn new(models: Registry, config: &Config, routes: &[Route]) -> Self {
         let default = models.current().default_model().clone();
         Self {
             models: Arc::new(models),
@@ -64,11 +65,7 @@ impl AppState {
             max_batch: config.max_batch,
             in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
             api_key: config.api_key.clone(),
-            metrics: Arc::new(Metrics::new(
-                default.name(),
-                default.version(),
-                &crate::http::paths::labels(),
-            )),
+            metrics: Arc::new(Metrics::new(default.name(), default.version(), routes)),
             ready: AtomicBool::new(true),
             cors_origins: config.cors_origins.clone(),
             history: None,

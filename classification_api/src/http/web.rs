@@ -8,7 +8,10 @@ use warp::http::Response as HttpResponse;
 use warp::http::header::{self, HeaderValue};
 use warp::reply::Response;
 
+use warp::Reply as _;
+
 use crate::http::errors::ApiError;
+use crate::http::request::Request;
 
 /// The app's files: HTML, CSS and JS modules, written by hand, with no build step.
 static APP: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/web");
@@ -27,8 +30,8 @@ const REPORT_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-
 /// `GET /`: the web app's page.
 #[utoipa::path(get, path = "/", tag = "operations",
     responses((status = 200, description = "The web app: predict with explanations, score a CSV, history, monitoring, model card", content_type = "text/html", body = String)))]
-pub fn index() -> Response {
-    asset("index.html").unwrap_or_else(warp::Reply::into_response)
+pub async fn index(_: Request) -> Response {
+    app_file("index.html")
 }
 
 /// `GET /app/{file}`: one of the app's files.
@@ -36,13 +39,19 @@ pub fn index() -> Response {
     params(("file" = String, Path, description = "A file of the web app", example = "app.js")),
     responses((status = 200, description = "The file", content_type = "text/javascript", body = String),
         (status = 404, description = "No such file", body = crate::http::errors::ErrorResponse)))]
-pub fn asset(file: &str) -> Result<Response, ApiError> {
-    let file = APP.get_file(file).ok_or(ApiError::NotFound)?;
-    Ok(page(
-        file.contents(),
-        content_type(file.path().to_str()),
-        APP_POLICY,
-    ))
+pub async fn asset(r: Request) -> Response {
+    app_file(r.param(0))
+}
+
+fn app_file(name: &str) -> Response {
+    match APP.get_file(name) {
+        Some(file) => page(
+            file.contents(),
+            content_type(file.path().to_str()),
+            APP_POLICY,
+        ),
+        None => ApiError::NotFound.into_response(),
+    }
 }
 
 /// `GET /reports/{file}`: a training report (`GET /model` links each version's).
@@ -50,16 +59,18 @@ pub fn asset(file: &str) -> Result<Response, ApiError> {
     params(("file" = String, Path, description = "The report's file name")),
     responses((status = 200, description = "The report: HTML with inline SVG figures", content_type = "text/html", body = String),
         (status = 404, description = "No such report", body = crate::http::errors::ErrorResponse)))]
-pub fn report(file: &str) -> Result<Response, ApiError> {
-    let file = REPORTS
-        .get_file(file)
+pub async fn report(r: Request) -> Response {
+    report_file(r.param(0))
+}
+
+fn report_file(name: &str) -> Response {
+    match REPORTS
+        .get_file(name)
         .filter(|f| f.path().extension().is_some_and(|e| e == "html"))
-        .ok_or(ApiError::NotFound)?;
-    Ok(page(
-        file.contents(),
-        "text/html; charset=utf-8",
-        REPORT_POLICY,
-    ))
+    {
+        Some(file) => page(file.contents(), "text/html; charset=utf-8", REPORT_POLICY),
+        None => ApiError::NotFound.into_response(),
+    }
 }
 
 /// Where the training report of `name` at `version` is served, if the
@@ -109,7 +120,8 @@ mod tests {
         assert!(APP.get_file("index.html").is_some());
         for file in APP.files() {
             let name = file.path().to_str().unwrap();
-            let r = asset(name).unwrap();
+            let r = app_file(name);
+            assert_eq!(r.status(), 200, "{name}");
             assert_ne!(
                 r.headers()[header::CONTENT_TYPE],
                 "application/octet-stream",
@@ -117,17 +129,18 @@ mod tests {
             );
             assert_eq!(r.headers()[header::CONTENT_SECURITY_POLICY], APP_POLICY);
         }
-        assert!(asset("missing.js").is_err());
-        assert!(asset("../Cargo.toml").is_err());
+        assert_eq!(app_file("missing.js").status(), 404);
+        assert_eq!(app_file("../Cargo.toml").status(), 404);
     }
 
     #[test]
     fn the_embedded_models_report_is_served_without_scripts() {
         let model = classification_model::Model::embedded().unwrap();
         let path = report_path(model.name(), model.version()).unwrap();
-        let r = report(path.trim_start_matches("/reports/")).unwrap();
+        let r = report_file(path.trim_start_matches("/reports/"));
+        assert_eq!(r.status(), 200);
         assert_eq!(r.headers()[header::CONTENT_SECURITY_POLICY], REPORT_POLICY);
         assert!(report_path(model.name(), "9.9.9").is_none());
-        assert!(report("README.md").is_err());
+        assert_eq!(report_file("README.md").status(), 404);
     }
 }

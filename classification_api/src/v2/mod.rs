@@ -6,15 +6,14 @@
 
 use std::sync::Arc;
 
-use bytes::Buf;
 use classification_model::Model;
-use futures_util::Stream;
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
 use crate::http::errors::{ApiError, ErrorItem, ProtocolError, shorten};
 use crate::http::input;
 use crate::http::output::{self, StatusResponse};
+use crate::http::request::{Body, Request};
 use crate::http::scoring;
 use crate::http::state::AppState;
 use crate::serving::models::Models;
@@ -32,7 +31,7 @@ pub const SERVER_NAME: &str = "classification_api";
 /// `GET /v2`: the server, its version and the protocol extensions it speaks.
 #[utoipa::path(get, path = "/v2", tag = "inference protocol",
     responses((status = 200, description = "Server metadata", body = ServerMetadata)))]
-pub fn server_metadata() -> Response {
+pub async fn server_metadata(_: Request) -> Response {
     output::json(
         &ServerMetadata {
             name: SERVER_NAME.into(),
@@ -73,9 +72,9 @@ fn find<'a>(
         (status = 200, description = "Model metadata", body = ModelMetadata),
         (status = 404, description = "No such model", body = ProtocolError),
     ))]
-pub fn model_metadata(name: String, version: Option<String>, state: Arc<AppState>) -> Response {
-    let models = state.models.current();
-    match find(&models, &name, version.as_deref()) {
+pub async fn model_metadata(r: Request) -> Response {
+    let models = r.state.models.current();
+    match find(&models, r.param(0), r.params.get(1).map(String::as_str)) {
         Ok(model) => output::json(&response::model_metadata(model, &models), StatusCode::OK),
         Err(e) => warp::Reply::into_response(e),
     }
@@ -90,9 +89,13 @@ pub fn model_metadata(name: String, version: Option<String>, state: Arc<AppState
         (status = 503, description = "Shutting down, or the history store is down", body = StatusResponse),
         (status = 404, description = "No such model", body = ProtocolError),
     ))]
-pub fn model_ready(name: String, version: Option<String>, state: Arc<AppState>) -> Response {
-    match find(&state.models.current(), &name, version.as_deref()) {
-        Ok(_) => crate::http::handlers::ready(state),
+pub async fn model_ready(r: Request) -> Response {
+    match find(
+        &r.state.models.current(),
+        r.param(0),
+        r.params.get(1).map(String::as_str),
+    ) {
+        Ok(_) => crate::http::handlers::readiness(&r.state),
         Err(e) => warp::Reply::into_response(e),
     }
 }
@@ -113,24 +116,18 @@ pub fn model_ready(name: String, version: Option<String>, state: Arc<AppState>) 
         (status = 413, description = "Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` rows", body = ProtocolError),
         (status = 503, description = "At capacity, or the history store cannot take the records: retry after `Retry-After` seconds", body = ProtocolError),
     ))]
-pub async fn infer(
-    name: String,
-    version: Option<String>,
-    headers: HeaderMap,
-    body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
-    state: Arc<AppState>,
-) -> Response {
-    let request_id = input::request_id_or_new(&headers);
-    let response = match infer_batch(
-        &name,
-        version.as_deref(),
-        &headers,
+pub async fn infer(r: Request) -> Response {
+    let Request {
+        state,
+        params,
+        headers,
         body,
-        &state,
-        &request_id,
-    )
-    .await
-    {
+        ..
+    } = r;
+    let request_id = input::request_id_or_new(&headers);
+    let name = params.first().map_or("", String::as_str);
+    let version = params.get(1).map(String::as_str);
+    let response = match infer_batch(name, version, &headers, body, &state, &request_id).await {
         Ok(response) => response,
         Err(e) => {
             scoring::count_failure(&state, &e);
@@ -144,7 +141,7 @@ async fn infer_batch(
     name: &str,
     version: Option<&str>,
     headers: &HeaderMap,
-    body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
+    body: Body,
     state: &AppState,
     request_id: &str,
 ) -> Result<Response, ApiError> {
@@ -174,8 +171,8 @@ async fn infer_batch(
 /// `GET /v2/health/live`: as `/health/live`.
 #[utoipa::path(get, path = "/v2/health/live", tag = "inference protocol",
     responses((status = 200, description = "Alive", body = StatusResponse)))]
-pub fn live() -> Response {
-    crate::http::handlers::live()
+pub async fn live(_: Request) -> Response {
+    crate::http::handlers::alive()
 }
 
 /// `GET /v2/health/ready`: as `/health/ready`.
@@ -184,8 +181,8 @@ pub fn live() -> Response {
         (status = 200, description = "Ready", body = StatusResponse),
         (status = 503, description = "Shutting down, or the history store is down", body = StatusResponse),
     ))]
-pub fn ready(state: Arc<AppState>) -> Response {
-    crate::http::handlers::ready(state)
+pub async fn ready(r: Request) -> Response {
+    crate::http::handlers::readiness(&r.state)
 }
 
 /// `GET /v2/models/{name}/versions/{version}`: as without the version, for
@@ -197,8 +194,8 @@ pub fn ready(state: Arc<AppState>) -> Response {
         (status = 200, description = "Model metadata", body = ModelMetadata),
         (status = 404, description = "No such model or version", body = ProtocolError),
     ))]
-pub fn version_metadata(name: String, version: String, state: Arc<AppState>) -> Response {
-    model_metadata(name, Some(version), state)
+pub async fn version_metadata(r: Request) -> Response {
+    model_metadata(r).await
 }
 
 /// `GET /v2/models/{name}/versions/{version}/ready`.
@@ -210,8 +207,8 @@ pub fn version_metadata(name: String, version: String, state: Arc<AppState>) -> 
         (status = 503, description = "Shutting down, or the history store is down", body = StatusResponse),
         (status = 404, description = "No such model or version", body = ProtocolError),
     ))]
-pub fn version_ready(name: String, version: String, state: Arc<AppState>) -> Response {
-    model_ready(name, Some(version), state)
+pub async fn version_ready(r: Request) -> Response {
+    model_ready(r).await
 }
 
 /// `POST /v2/models/{name}/versions/{version}/infer`: as without the
@@ -230,12 +227,6 @@ pub fn version_ready(name: String, version: String, state: Arc<AppState>) -> Res
         (status = 413, description = "Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` rows", body = ProtocolError),
         (status = 503, description = "At capacity, or the history store cannot take the records", body = ProtocolError),
     ))]
-pub async fn infer_version(
-    name: String,
-    version: String,
-    headers: HeaderMap,
-    body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
-    state: Arc<AppState>,
-) -> Response {
-    infer(name, Some(version), headers, body, state).await
+pub async fn infer_version(r: Request) -> Response {
+    infer(r).await
 }
