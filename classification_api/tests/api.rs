@@ -6,7 +6,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use classification_model::read_dataset;
+use classification_model::train::read_dataset;
 use classification_model::{make_prediction, model_version};
 use common::{Server, read_response, send};
 use serde_json::json;

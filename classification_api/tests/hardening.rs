@@ -261,7 +261,7 @@ fn faulty_model_files_stop_the_start_and_a_good_one_is_served() {
             good.replacen(
                 &format!(
                     "\"format_revision\": {}",
-                    classification_model::FORMAT_REVISION
+                    classification_model::artifact::FORMAT_REVISION
                 ),
                 "\"format_revision\": 7",
                 1,
@@ -307,12 +307,12 @@ fn faulty_model_files_stop_the_start_and_a_good_one_is_served() {
 
     // a retrained artifact (all rows) is served instead of the embedded one
     let version = semver::Version::parse(classification_model::model_version()).unwrap();
-    let config = classification_model::TrainingConfig {
+    let config = classification_model::artifact::TrainingConfig {
         test_size: 0.0,
         ..Default::default()
     };
     let data = include_bytes!("../../classification_model/datasets/titanic.csv");
-    let artifact = classification_model::train(data, &config, &version).unwrap();
+    let artifact = classification_model::train::train(data, &config, &version).unwrap();
     let path = dir.join("retrained.json");
     std::fs::write(&path, artifact.to_json().unwrap()).unwrap();
     let server = Server::start(&[("MODEL_PATH", path.to_str().unwrap())]);
@@ -326,7 +326,7 @@ fn faulty_model_files_stop_the_start_and_a_good_one_is_served() {
         .unwrap();
     assert_eq!(
         r.json()["probabilities"][0].as_f64().unwrap(),
-        expected.probabilities[0]
+        expected[0].probability
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -412,8 +412,8 @@ fn feedback_gives_live_metrics_equal_to_those_of_the_responses() {
         assert_eq!(m["count"], 1309);
         let live = &m["live"];
         assert_eq!(live["rows"], 1309);
-        let auc = classification_model::roc_auc(&labels, &probabilities);
-        let accuracy = classification_model::accuracy(&labels, &probabilities);
+        let auc = classification_model::metrics::roc_auc(&labels, &probabilities);
+        let accuracy = classification_model::metrics::accuracy(&labels, &probabilities);
         approx::assert_abs_diff_eq!(live["roc_auc"].as_f64().unwrap(), auc, epsilon = 1e-12);
         approx::assert_abs_diff_eq!(
             live["accuracy"].as_f64().unwrap(),
@@ -885,10 +885,11 @@ fn shadow_mode_stores_both_probabilities_and_reports_agreement() {
     let passengers: Vec<classification_model::Passenger> =
         serde_json::from_value(Value::Array(rows.clone())).unwrap();
     let served = classification_model::make_prediction(&passengers).unwrap();
-    let shadowed = classification_model::Model::from_json(&shadow)
-        .unwrap()
-        .predict(&passengers)
-        .unwrap();
+    let shadow_model = classification_model::Model::from_json(&shadow).unwrap();
+    let shadowed = classification_model::PredictionResult::new(
+        &shadow_model.predict(&passengers).unwrap(),
+        shadow_model.version(),
+    );
     let agree = served
         .predictions
         .iter()

@@ -457,11 +457,11 @@ fn every_route_is_documented_and_the_record_schema_is_the_validators() {
         .as_object_mut()
         .unwrap()
         .remove("id");
-    assert_eq!(passenger, classification_model::json_schema());
+    assert_eq!(passenger, classification_model::schema::json_schema());
     let props = passenger["properties"].as_object().unwrap();
     let mut keys: Vec<&str> = props.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    let mut fields = classification_model::column_names().collect::<Vec<_>>();
+    let mut fields = classification_model::schema::column_names().collect::<Vec<_>>();
     fields.sort_unstable();
     assert_eq!(keys, fields);
     // the documented example is accepted

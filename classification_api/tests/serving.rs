@@ -3,7 +3,7 @@
 
 mod common;
 
-use classification_model::read_dataset;
+use classification_model::train::read_dataset;
 use classification_model::{Model, make_prediction};
 use common::{Server, send};
 use serde_json::{Value, json};
@@ -49,7 +49,10 @@ fn explanations_sum_to_the_log_odds_for_every_dataset_row() {
     }
     // the same as the library
     let data = read_dataset(DATA).unwrap();
-    let library = classification_model::explain(&data.passengers).unwrap();
+    let library = classification_model::Model::embedded()
+        .unwrap()
+        .explain(&data.passengers)
+        .unwrap();
     assert_eq!(
         serde_json::to_value(&library).unwrap(),
         body["explanations"]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use classification_model::{Model, make_prediction, model_version, read_dataset};
+use classification_model::{Model, make_prediction, model_version, train::read_dataset};
 use common::{Server, send};
 use serde_json::{Value, json};
 
@@ -101,7 +101,7 @@ fn metadata_health_and_readiness() {
         assert_eq!(body["name"], model_name());
         assert_eq!(body["versions"], json!([model_version()]));
         let inputs = body["inputs"].as_array().unwrap();
-        assert_eq!(inputs.len(), classification_model::FIELDS.len());
+        assert_eq!(inputs.len(), classification_model::schema::FIELDS.len());
         assert_eq!(
             inputs[0],
             json!({"name": "pclass", "datatype": "INT64", "shape": [-1]})
@@ -294,7 +294,7 @@ fn explanations_and_chosen_outputs() {
     let body = r.json();
     let p = floats(output(&body, "probabilities"))[0];
     let mut log_odds = floats(output(&body, "baseline"))[0];
-    for feature in classification_model::features() {
+    for feature in classification_model::schema::features() {
         log_odds += floats(output(&body, &format!("contribution_{feature}")))[0];
     }
     approx::assert_abs_diff_eq!(log_odds, (p / (1.0 - p)).ln(), epsilon = 1e-9);

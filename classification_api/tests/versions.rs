@@ -37,7 +37,9 @@ fn expected(artifact: &str, n: usize) -> Vec<f64> {
         .unwrap()
         .predict(&passengers)
         .unwrap()
-        .probabilities
+        .iter()
+        .map(|p| p.probability)
+        .collect()
 }
 
 fn body(n: usize) -> String {
@@ -296,7 +298,7 @@ fn reloads_under_load_fail_no_request_and_never_mix_versions() {
     eprintln!("replaced artifact served after {took:?}");
     // a corrupt artifact is refused, the others keep serving
     std::fs::write(
-        dir.join(classification_model::artifact_file_name("9.9.9")),
+        dir.join(classification_model::artifact::artifact_file_name("9.9.9")),
         &a[..a.len() / 2],
     )
     .unwrap();
@@ -309,7 +311,7 @@ fn reloads_under_load_fail_no_request_and_never_mix_versions() {
     });
     // a copy written in place (not renamed): served once complete
     std::fs::write(
-        dir.join(classification_model::artifact_file_name("9.4.0")),
+        dir.join(classification_model::artifact::artifact_file_name("9.4.0")),
         artifact("9.4.0", 3),
     )
     .unwrap();
@@ -350,8 +352,10 @@ fn reloads_under_load_fail_no_request_and_never_mix_versions() {
             .contains("corrupt or truncated")
     );
     // removing a version unloads it; the default cannot be unloaded
-    std::fs::remove_file(dir.join(classification_model::artifact_file_name("9.4.0"))).unwrap();
-    std::fs::remove_file(dir.join(classification_model::artifact_file_name("9.2.0"))).unwrap();
+    std::fs::remove_file(dir.join(classification_model::artifact::artifact_file_name("9.4.0")))
+        .unwrap();
+    std::fs::remove_file(dir.join(classification_model::artifact::artifact_file_name("9.2.0")))
+        .unwrap();
     eventually("9.4.0 unloaded", || {
         server
             .post("/predict?version=9.4.0", "application/json", &body(1))

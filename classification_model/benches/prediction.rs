@@ -4,9 +4,9 @@
 
 use std::hint::black_box;
 
-use classification_model::read_dataset;
+use classification_model::train::read_dataset;
 use classification_model::{
-    Model, Passenger, TrainingConfig, make_prediction, model_version, train,
+    Model, Passenger, artifact::TrainingConfig, make_prediction, model_version, train::train,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 

@@ -7,7 +7,7 @@
 
 use std::process::ExitCode;
 
-use classification_model::{Model, read_passengers_csv};
+use classification_model::{Model, csv::read_passengers_csv};
 
 fn main() -> ExitCode {
     match run() {
@@ -50,13 +50,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     use std::io::Write;
     writeln!(out, "row,prediction,probability")?;
-    for (row, (pred, p)) in result
-        .predictions
-        .iter()
-        .zip(&result.probabilities)
-        .enumerate()
-    {
-        writeln!(out, "{row},{pred},{}", significant_17(*p))?;
+    for (row, p) in result.iter().enumerate() {
+        writeln!(out, "{row},{},{}", p.label, significant_17(p.probability))?;
     }
     out.flush()?;
     Ok(())

@@ -6,11 +6,14 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::derived::{DerivedFeatures, SWITCHES};
+pub use crate::pipeline::{ClassWeight, PipelineConfig};
+
 use crate::data_preparation::{CATEGORICAL_FEATURES, NUMERIC_WITH_MISSING};
 use crate::drift::DriftReference;
 use crate::errors::{Error, Result};
 use crate::metrics::{CrossValidation, Scores};
-use crate::pipeline::{Pipeline, PipelineConfig};
+use crate::pipeline::Pipeline;
 
 /// The artifact format this build reads and writes.
 pub const FORMAT_REVISION: u32 = 3;

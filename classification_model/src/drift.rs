@@ -56,7 +56,7 @@ impl DriftReference {
 
     /// Fits the bins on the training records.
     #[cfg(feature = "train")]
-    pub(crate) fn fit(pipeline: &Pipeline, records: &[Record<'_>]) -> crate::Result<Self> {
+    pub(crate) fn fit(pipeline: &Pipeline, records: &[Record<'_>]) -> crate::errors::Result<Self> {
         let mut features: Vec<FeatureBins> = features()
             .iter()
             .map(|f| {

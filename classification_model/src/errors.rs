@@ -108,7 +108,7 @@ pub enum Error {
     Csv(Vec<CsvError>),
 
     /// The input holds more records than the caller allows (see
-    /// [`read_passengers_csv_at_most`](crate::read_passengers_csv_at_most)).
+    /// [`read_passengers_csv_at_most`](crate::csv::read_passengers_csv_at_most)).
     #[error("more than {max_rows} records: split the data")]
     TooManyRows {
         /// The most records allowed.

@@ -1,7 +1,7 @@
 //! The field table: every input column declared once, with its rules.
 //!
 //! The [`Passenger`] struct, validation ([`Field::check`]), the JSON Schema of
-//! a record ([`crate::json_schema`]), `/model`'s feature list
+//! a record ([`crate::schema::json_schema`]), `/model`'s feature list
 //! ([`FeatureSpec`]), the CSV header check and the grouping of explanations
 //! all derive from the one `fields!` declaration below. Changing a field's
 //! rule is one edit there. The text rules themselves are in `docs/PIPELINE.md`
@@ -234,7 +234,7 @@ macro_rules! fields {
         /// One passenger, with the dataset's column names as keys.
         ///
         /// Build one from JSON (`serde_json`), from CSV
-        /// ([`read_passengers_csv`](crate::read_passengers_csv)), or directly:
+        /// ([`read_passengers_csv`](crate::csv::read_passengers_csv)), or directly:
         /// every field is a raw [`FieldValue`], checked when predicted.
         /// The dataset's other columns ([`IGNORED_COLUMNS`]) are accepted and
         /// ignored; any other key is an error naming it, and so is a key
@@ -307,12 +307,15 @@ pub const IGNORED_COLUMNS: [&str; 5] = ["survived", "ticket", "boat", "body", "h
 /// The label column of a training dataset.
 pub const LABEL: Field = Field::integer(0, 1, "1 if the passenger survived").named("survived");
 
-/// What a column name is.
+/// A dataset column: a feature field of [`FIELDS`] or one of the
+/// [`IGNORED_COLUMNS`]. Only [`Column::of`] makes one, so every column is
+/// a real one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Column {
-    /// Feature field number `i` of [`FIELDS`].
+pub struct Column(Which);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
     Feature(usize),
-    /// One of [`IGNORED_COLUMNS`] (number `i`).
     Ignored(usize),
 }
 
@@ -321,28 +324,48 @@ impl Column {
     /// case-sensitive, as in the dataset.
     pub fn of(key: &str) -> Option<Column> {
         if let Some(i) = FIELDS.iter().position(|f| f.name == key) {
-            return Some(Column::Feature(i));
+            return Some(Column(Which::Feature(i)));
         }
         IGNORED_COLUMNS
             .iter()
             .position(|c| *c == key)
-            .map(Column::Ignored)
+            .map(|i| Column(Which::Ignored(i)))
     }
 
     /// A bit for the set of keys seen, to find duplicates.
-    pub fn bit(self) -> u32 {
-        match self {
-            Column::Feature(i) => 1 << i,
-            Column::Ignored(i) => 1 << (N_FIELDS + i),
-        }
+    pub(crate) fn bit(self) -> u32 {
+        1 << self.position()
     }
 
     /// The column's name.
     pub fn name(self) -> &'static str {
-        match self {
-            Column::Feature(i) => FIELDS[i].name,
-            Column::Ignored(i) => IGNORED_COLUMNS[i],
+        match self.0 {
+            Which::Feature(i) => FIELDS[i].name,
+            Which::Ignored(i) => IGNORED_COLUMNS[i],
         }
+    }
+
+    /// Its position in [`column_names`] (the feature fields first, in
+    /// [`FIELDS`] order): under 32, so a `u32` can hold a set of columns.
+    pub fn position(self) -> usize {
+        match self.0 {
+            Which::Feature(i) => i,
+            Which::Ignored(i) => N_FIELDS + i,
+        }
+    }
+
+    /// Its index in [`FIELDS`], for a feature field; `None` for an ignored
+    /// column.
+    pub fn field_index(self) -> Option<usize> {
+        match self.0 {
+            Which::Feature(i) => Some(i),
+            Which::Ignored(_) => None,
+        }
+    }
+
+    /// Its field, for a feature field.
+    pub fn field(self) -> Option<&'static Field> {
+        self.field_index().map(|i| &FIELDS[i])
     }
 }
 

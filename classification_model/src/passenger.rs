@@ -2,6 +2,7 @@
 //! dataset's column names from the field table.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -47,42 +48,47 @@ impl fmt::Display for KeyProblem {
     }
 }
 
-/// The key of a record's own id in [`Identified`] records.
-pub const ID_KEY: &str = "id";
-
-/// A passenger record that may carry its caller's id under [`ID_KEY`] (a
-/// string), as services that keep a history read them.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Identified {
-    /// The caller's id, if given.
-    pub id: Option<String>,
-    /// The passenger.
-    pub passenger: Passenger,
+/// A key a caller adds to the dataset's columns (a record's id, say), read
+/// in the same pass as the passenger's fields: see [`Keyed`].
+pub trait ExtraKey {
+    /// The key.
+    const KEY: &'static str;
 }
 
-/// Reads a record's keys; with `allow_id`, also [`ID_KEY`].
+/// A passenger record that may also carry the caller's extra key `K::KEY`,
+/// whose value must be a string (its own rules are the caller's).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Keyed<K> {
+    /// The extra key's value, if given.
+    pub value: Option<String>,
+    /// The passenger.
+    pub passenger: Passenger,
+    key: PhantomData<K>,
+}
+
+/// Reads a record's keys; with `extra`, also that key (as a string).
 struct PassengerVisitor {
-    allow_id: bool,
+    extra: Option<&'static str>,
 }
 
 impl<'de> Visitor<'de> for PassengerVisitor {
-    type Value = Identified;
+    type Value = (Option<String>, Passenger);
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object whose keys are the dataset's column names")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Identified, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut p = Passenger::default();
-        let mut id = None;
+        let mut extra = None;
         let mut seen = 0u32;
         while let Some(key) = map.next_key::<KeyName<'de>>()? {
             let key = key.as_str();
-            if self.allow_id && key == ID_KEY {
-                if id.is_some() {
-                    return Err(de::Error::custom(KeyProblem::Duplicate(ID_KEY)));
+            if let Some(name) = self.extra.filter(|name| *name == key) {
+                if extra.is_some() {
+                    return Err(de::Error::custom(KeyProblem::Duplicate(name)));
                 }
-                id = Some(map.next_value::<String>()?);
+                extra = Some(map.next_value::<String>()?);
                 continue;
             }
             let Some(column) = Column::of(key) else {
@@ -92,15 +98,12 @@ impl<'de> Visitor<'de> for PassengerVisitor {
                 return Err(de::Error::custom(KeyProblem::Duplicate(column.name())));
             }
             seen |= column.bit();
-            match column {
-                Column::Feature(i) => match p.value_mut(i) {
-                    Some(slot) => *slot = map.next_value()?,
-                    None => map.next_value::<IgnoredAny>().map(drop)?,
-                },
-                Column::Ignored(_) => map.next_value::<IgnoredAny>().map(drop)?,
+            match column.field_index().and_then(|i| p.value_mut(i)) {
+                Some(slot) => *slot = map.next_value()?,
+                None => map.next_value::<IgnoredAny>().map(drop)?,
             }
         }
-        Ok(Identified { id, passenger: p })
+        Ok((extra, p))
     }
 }
 
@@ -153,14 +156,21 @@ impl<'de> Deserialize<'de> for KeyName<'de> {
 
 impl<'de> Deserialize<'de> for Passenger {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(PassengerVisitor { allow_id: false })
-            .map(|i| i.passenger)
+        d.deserialize_map(PassengerVisitor { extra: None })
+            .map(|(_, p)| p)
     }
 }
 
-impl<'de> Deserialize<'de> for Identified {
+impl<'de, K: ExtraKey> Deserialize<'de> for Keyed<K> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(PassengerVisitor { allow_id: true })
+        let (value, passenger) = d.deserialize_map(PassengerVisitor {
+            extra: Some(K::KEY),
+        })?;
+        Ok(Keyed {
+            value,
+            passenger,
+            key: PhantomData,
+        })
     }
 }
 
@@ -170,17 +180,17 @@ impl<'de> Deserialize<'de> for Identified {
 /// Meant for the error path: call it on a record that
 /// `serde_json::from_str::<Passenger>` rejected.
 pub fn explain_json_record(json: &str) -> (Option<String>, String) {
-    explain_record(json, false)
+    explain_record(json, None)
 }
 
-/// [`explain_json_record`] for an [`Identified`] record.
-pub fn explain_identified_record(json: &str) -> (Option<String>, String) {
-    explain_record(json, true)
+/// [`explain_json_record`] for a [`Keyed`] record.
+pub fn explain_keyed_record<K: ExtraKey>(json: &str) -> (Option<String>, String) {
+    explain_record(json, Some(K::KEY))
 }
 
-fn explain_record(json: &str, allow_id: bool) -> (Option<String>, String) {
+fn explain_record(json: &str, extra: Option<&'static str>) -> (Option<String>, String) {
     /// Walks the keys, leaving the first problem in `found`.
-    struct Keys<'a>(&'a mut Option<(String, String)>, bool);
+    struct Keys<'a>(&'a mut Option<(String, String)>, Option<&'static str>);
     impl<'de> Visitor<'de> for Keys<'_> {
         type Value = ();
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -188,19 +198,19 @@ fn explain_record(json: &str, allow_id: bool) -> (Option<String>, String) {
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
             let mut seen = 0u32;
-            let mut id_seen = false;
+            let mut extra_seen = false;
             while let Some(key) = map.next_key::<KeyName<'de>>()? {
                 let key = key.as_str();
-                if self.1 && key == ID_KEY {
-                    let problem = if id_seen {
+                if let Some(name) = self.1.filter(|name| *name == key) {
+                    let problem = if extra_seen {
                         "is given more than once".to_owned()
                     } else if let Err(e) = map.next_value::<String>() {
-                        format!("must be a string of 1 to 128 printable characters: {e}")
+                        format!("must be a string: {e}")
                     } else {
-                        id_seen = true;
+                        extra_seen = true;
                         continue;
                     };
-                    *self.0 = Some((ID_KEY.to_owned(), problem));
+                    *self.0 = Some((name.to_owned(), problem));
                     return Err(de::Error::custom("stop"));
                 }
                 let problem = match Column::of(key) {
@@ -223,7 +233,7 @@ fn explain_record(json: &str, allow_id: bool) -> (Option<String>, String) {
     }
     let mut found = None;
     let mut de = serde_json::Deserializer::from_str(json);
-    let result = de::Deserializer::deserialize_map(&mut de, Keys(&mut found, allow_id));
+    let result = de::Deserializer::deserialize_map(&mut de, Keys(&mut found, extra));
     match (found, result) {
         (Some((field, message)), _) => (Some(field), message),
         (None, Err(e)) => (
@@ -255,7 +265,7 @@ pub struct CsvRows {
 ///
 /// ```
 /// let csv = "pclass,sex,sibsp,parch,age\n1,female,0,0,29\n3,male,1,0,\n";
-/// let rows = classification_model::read_passengers_csv(csv.as_bytes())?;
+/// let rows = classification_model::csv::read_passengers_csv(csv.as_bytes())?;
 /// assert_eq!(rows.lines, [2, 3]);
 /// let result = classification_model::make_prediction(&rows.passengers)?;
 /// assert_eq!(result.predictions.len(), 2);
@@ -271,7 +281,7 @@ pub fn read_passengers_csv(bytes: &[u8]) -> Result<CsvRows, Error> {
 ///
 /// ```
 /// let csv = "pclass,sex,sibsp,parch\n1,female,0,0\n3,male,1,0\n";
-/// let e = classification_model::read_passengers_csv_at_most(csv.as_bytes(), 1).unwrap_err();
+/// let e = classification_model::csv::read_passengers_csv_at_most(csv.as_bytes(), 1).unwrap_err();
 /// assert!(matches!(e, classification_model::Error::TooManyRows { max_rows: 1 }));
 /// ```
 pub fn read_passengers_csv_at_most(bytes: &[u8], max_rows: usize) -> Result<CsvRows, Error> {
@@ -343,8 +353,8 @@ pub(crate) fn read_csv(
         };
         let mut p = Passenger::default();
         for (cell, column) in record.iter().zip(&columns) {
-            if let Some(Column::Feature(i)) = column {
-                if let Some(slot) = p.value_mut(*i) {
+            if let Some(i) = column.and_then(Column::field_index) {
+                if let Some(slot) = p.value_mut(i) {
                     *slot = FieldValue::Text(cell.to_owned());
                 }
             }

@@ -8,11 +8,11 @@ use include_dir::{Dir, include_dir};
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::{Artifact, artifact_file_name};
-use crate::errors::{Error, FieldErrors, Result};
+use crate::checked::CheckedBatch;
+use crate::errors::{Error, Result};
 use crate::fields::{N_FIELDS, features};
 use crate::passenger::Passenger;
-use crate::scoring::{Score, Scorer};
-use crate::validation::validate_one;
+use crate::scoring::Scorer;
 
 static TRAINED_MODELS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/trained_models");
 
@@ -21,7 +21,8 @@ pub fn model_version() -> &'static str {
     include_str!("../VERSION").trim()
 }
 
-/// Predictions for a batch of passengers, in input order.
+/// Predictions for a batch of passengers, in input order, in the course's
+/// shape (what [`make_prediction`] returns and its JSON).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PredictionResult {
     /// `1` if the passenger is predicted to survive (`P > 0.5`), else `0`.
@@ -209,82 +210,108 @@ impl Model {
         &self.artifact.model_name
     }
 
-    /// Validates every passenger and predicts them all, or lists every
-    /// invalid field (with its row) and predicts none.
-    pub fn predict(&self, passengers: &[Passenger]) -> Result<PredictionResult> {
-        let mut probabilities = Vec::with_capacity(passengers.len());
-        self.each_valid(passengers, |score| probabilities.push(score.probability()))?;
-        Ok(self.result(probabilities))
+    /// Checks every passenger and predicts them all, or lists every invalid
+    /// field (with its row) and predicts none: one [`Prediction`] per
+    /// passenger, in order, labelled at 0.5.
+    pub fn predict(&self, passengers: &[Passenger]) -> Result<Vec<Prediction>> {
+        self.predict_with(passengers, &PredictOptions::default())
     }
 
-    /// [`predict`](Self::predict), with an [`Explanation`] per passenger whose
-    /// log-odds is the one behind the returned probability.
-    pub fn predict_explained(
+    /// [`predict`](Self::predict) with options: explanations, a threshold.
+    pub fn predict_with(
         &self,
         passengers: &[Passenger],
-    ) -> Result<(PredictionResult, Vec<Explanation>)> {
-        let mut probabilities = Vec::with_capacity(passengers.len());
-        let mut explanations = Vec::with_capacity(passengers.len());
-        self.each_valid(passengers, |score| {
-            probabilities.push(score.probability());
-            explanations.push(Explanation {
-                baseline: self.scorer.baseline(),
-                contributions: Contributions(score.contributions),
-            });
-        })?;
-        Ok((self.result(probabilities), explanations))
+        options: &PredictOptions,
+    ) -> Result<Vec<Prediction>> {
+        Ok(self.score(&CheckedBatch::new(passengers)?, options))
+    }
+
+    /// Scores a checked batch (checking nothing again).
+    pub fn score(&self, batch: &CheckedBatch<'_>, options: &PredictOptions) -> Vec<Prediction> {
+        batch
+            .records()
+            .map(|record| {
+                let score = self.scorer.score(&record);
+                let probability = score.probability();
+                Prediction {
+                    label: u8::from(probability > options.threshold),
+                    probability,
+                    explanation: options.explain.then(|| Explanation {
+                        baseline: self.scorer.baseline(),
+                        contributions: Contributions(score.contributions),
+                    }),
+                }
+            })
+            .collect()
     }
 
     /// Explains every passenger (see [`Explanation`]).
     pub fn explain(&self, passengers: &[Passenger]) -> Result<Vec<Explanation>> {
-        Ok(self.predict_explained(passengers)?.1)
+        let options = PredictOptions {
+            explain: true,
+            ..PredictOptions::default()
+        };
+        Ok(self
+            .predict_with(passengers, &options)?
+            .into_iter()
+            .filter_map(|p| p.explanation)
+            .collect())
     }
 
-    /// Each passenger's drift bin per feature (indices into
-    /// [`FeatureBins::bins`](crate::FeatureBins), in [`features`](crate::features)
-    /// order), or every invalid field.
-    pub fn drift_bins(&self, passengers: &[Passenger]) -> Result<Vec<[u8; N_FIELDS]>> {
-        let mut errors = Vec::new();
-        let mut bins = Vec::with_capacity(passengers.len());
-        for (row, p) in passengers.iter().enumerate() {
-            if let Some(record) = validate_one(row, p, &mut errors) {
-                bins.push(
-                    self.artifact
-                        .drift
-                        .bins_of(&self.artifact.pipeline, &record),
-                );
-            }
-        }
-        if errors.is_empty() {
-            Ok(bins)
-        } else {
-            Err(Error::Invalid(FieldErrors(errors)))
+    /// Each checked passenger's drift bin per feature (indices into
+    /// [`FeatureBins::bins`](crate::drift::FeatureBins), in
+    /// [`features`](crate::schema::features) order).
+    pub fn drift_bins(&self, batch: &CheckedBatch<'_>) -> Vec<[u8; N_FIELDS]> {
+        batch
+            .records()
+            .map(|record| {
+                self.artifact
+                    .drift
+                    .bins_of(&self.artifact.pipeline, &record)
+            })
+            .collect()
+    }
+}
+
+/// One passenger's prediction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// `1` if the passenger is predicted to survive (probability above the
+    /// threshold, 0.5 by default), else `0`.
+    pub label: u8,
+    /// `P(survived = 1)`.
+    pub probability: f64,
+    /// Why, when asked for ([`PredictOptions::explain`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub explanation: Option<Explanation>,
+}
+
+/// How [`Model::predict_with`] and [`Model::score`] predict.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PredictOptions {
+    /// Add each passenger's [`Explanation`].
+    pub explain: bool,
+    /// A passenger whose probability is above it is labelled 1 (default 0.5,
+    /// the course's).
+    pub threshold: f64,
+}
+
+impl Default for PredictOptions {
+    fn default() -> Self {
+        PredictOptions {
+            explain: false,
+            threshold: 0.5,
         }
     }
+}
 
-    /// Calls `f` on each passenger's score if every passenger is valid;
-    /// otherwise lists every problem.
-    fn each_valid(&self, passengers: &[Passenger], mut f: impl FnMut(Score)) -> Result<()> {
-        let mut errors = Vec::new();
-        for (row, p) in passengers.iter().enumerate() {
-            if let Some(record) = validate_one(row, p, &mut errors) {
-                if errors.is_empty() {
-                    f(self.scorer.score(&record));
-                }
-            }
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Invalid(FieldErrors(errors)))
-        }
-    }
-
-    fn result(&self, probabilities: Vec<f64>) -> PredictionResult {
+impl PredictionResult {
+    /// The course's shape of `predictions` made by `version`.
+    pub fn new(predictions: &[Prediction], version: &str) -> Self {
         PredictionResult {
-            predictions: probabilities.iter().map(|&p| u8::from(p > 0.5)).collect(),
-            probabilities,
-            version: self.artifact.model_version.clone(),
+            predictions: predictions.iter().map(|p| p.label).collect(),
+            probabilities: predictions.iter().map(|p| p.probability).collect(),
+            version: version.to_owned(),
         }
     }
 }
@@ -313,24 +340,9 @@ impl Model {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn make_prediction(passengers: &[Passenger]) -> Result<PredictionResult> {
-    Model::embedded()?.predict(passengers)
-}
-
-/// Explains the embedded model's prediction for each passenger: the
-/// intercept and each feature's contribution to the log-odds.
-///
-/// ```
-/// use classification_model::{explain, make_prediction, Passenger};
-///
-/// let p = Passenger { pclass: 3.into(), sex: "male".into(), age: 22.into(),
-///                     sibsp: 1.into(), parch: 0.into(), ..Default::default() };
-/// let e = &explain(std::slice::from_ref(&p))?[0];
-/// let prob = make_prediction(&[p])?.probabilities[0];
-/// assert!((e.log_odds() - (prob / (1.0 - prob)).ln()).abs() < 1e-9);
-/// assert_eq!(e.log_odds(), e.baseline + e.contributions.values().sum::<f64>());
-/// assert!(e.contributions.get("sex").unwrap() < 0.0); // being male lowers the odds
-/// # Ok::<(), classification_model::Error>(())
-/// ```
-pub fn explain(passengers: &[Passenger]) -> Result<Vec<Explanation>> {
-    Model::embedded()?.explain(passengers)
+    let model = Model::embedded()?;
+    Ok(PredictionResult::new(
+        &model.predict(passengers)?,
+        model.version(),
+    ))
 }

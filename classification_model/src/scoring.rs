@@ -244,7 +244,7 @@ mod tests {
         let data = read_dataset(include_bytes!("../datasets/titanic.csv")).unwrap();
         let records = validate(&data.passengers).unwrap();
         let all = DerivedFeatures::from_set([true; 5]);
-        let config = crate::PipelineConfig {
+        let config = crate::artifact::PipelineConfig {
             c: 0.1,
             derived: all,
             ..Default::default()

@@ -44,13 +44,6 @@ pub fn validate_one<'a>(
     (errors.len() == before).then(|| Record::prepare(checked))
 }
 
-/// Every problem of one passenger (row `row`); empty when it is valid.
-pub fn check_passenger(row: usize, p: &Passenger) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    validate_one(row, p, &mut errors);
-    errors
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,7 +45,7 @@ pub enum Checked<'a> {
     /// A finite number within the field's range (`-0` is read as 0); for a
     /// free-text field, a JSON number standing for its own text.
     Number(f64),
-    /// A [`Kind::Choice`](crate::Kind::Choice) label, as the table writes it.
+    /// A [`Kind::Choice`](crate::schema::Kind::Choice) label, as the table writes it.
     Label(&'static str),
     /// Text, as given.
     Text(&'a str),
@@ -103,7 +103,7 @@ pub(crate) fn plain_decimal(t: &str) -> Option<f64> {
 }
 
 /// At most 40 characters of user text, for messages.
-pub(crate) fn shorten(t: &str) -> Cow<'_, str> {
+pub fn shorten(t: &str) -> Cow<'_, str> {
     match t.char_indices().nth(40) {
         None => Cow::Borrowed(t),
         Some((i, _)) => Cow::Owned(format!("{}…", &t[..i])),

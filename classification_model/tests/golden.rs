@@ -4,8 +4,10 @@
 
 use approx::assert_abs_diff_eq;
 use classification_model::{
-    Artifact, FORMAT_REVISION, Model, TrainingConfig, make_prediction, model_version, read_dataset,
-    train,
+    Model, PredictOptions, PredictionResult,
+    artifact::{Artifact, FORMAT_REVISION, TrainingConfig},
+    make_prediction, model_version,
+    train::{read_dataset, train},
 };
 use serde_json::Value;
 
@@ -98,10 +100,11 @@ fn assert_probabilities(model: &Model, golden: &Value) {
     let data = read_dataset(DATA).unwrap();
     let result = model.predict(&data.passengers).unwrap();
     let expected = floats(&golden["probabilities"]);
-    assert_eq!(result.probabilities.len(), 1309);
-    for (row, (p, e)) in result.probabilities.iter().zip(&expected).enumerate() {
-        assert_abs_diff_eq!(*p, *e, epsilon = 1e-12);
-        assert_eq!(result.predictions[row], u8::from(*e > 0.5), "row {row}");
+    assert_eq!(result.len(), 1309);
+    for (row, (p, e)) in result.iter().zip(&expected).enumerate() {
+        assert_abs_diff_eq!(p.probability, *e, epsilon = 1e-12);
+        assert_eq!(p.label, u8::from(*e > 0.5), "row {row}");
+        assert!(p.explanation.is_none());
     }
 }
 
@@ -153,7 +156,10 @@ fn make_prediction_scores_with_the_embedded_tuned_model() {
     let result = make_prediction(&data.passengers).unwrap();
     let version = semver::Version::parse(model_version()).unwrap();
     let tuned = Model::from_artifact(train(DATA, &tuned(), &version).unwrap()).unwrap();
-    assert_eq!(result, tuned.predict(&data.passengers).unwrap());
+    assert_eq!(
+        result,
+        PredictionResult::new(&tuned.predict(&data.passengers).unwrap(), tuned.version())
+    );
     assert_eq!(result.version, model_version());
     // not the course's model
     let course = floats(&reference()["split"]["probabilities"]);
@@ -208,7 +214,7 @@ fn training_is_deterministic_and_the_committed_artifact_is_fresh() {
     let committed = std::fs::read_to_string(format!(
         "{}/trained_models/{}",
         env!("CARGO_MANIFEST_DIR"),
-        classification_model::artifact_file_name(model_version())
+        classification_model::artifact::artifact_file_name(model_version())
     ))
     .unwrap();
     assert_eq!(a, committed, "run `cargo xtask train` (the tuned preset)");
@@ -301,10 +307,19 @@ fn faulty_artifacts_fail_to_load_with_a_clear_error() {
 fn explanations_sum_to_the_log_odds_of_every_dataset_row() {
     let data = read_dataset(DATA).unwrap();
     let model = Model::embedded().unwrap();
-    let (result, explanations) = model.predict_explained(&data.passengers).unwrap();
+    let options = PredictOptions {
+        explain: true,
+        ..PredictOptions::default()
+    };
+    let predictions = model.predict_with(&data.passengers, &options).unwrap();
+    let result = PredictionResult::new(&predictions, model.version());
     assert_eq!(result, make_prediction(&data.passengers).unwrap());
     let intercept = model.artifact().summary().intercept;
-    for (p, e) in result.probabilities.iter().zip(&explanations) {
+    for prediction in &predictions {
+        let (p, e) = (
+            &prediction.probability,
+            prediction.explanation.as_ref().unwrap(),
+        );
         assert_eq!(e.baseline, intercept);
         assert_eq!(e.contributions.len(), 9);
         // the served probability is the logistic of exactly this sum

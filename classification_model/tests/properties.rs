@@ -2,7 +2,7 @@
 //! with an independent computation from the artifact's parameters; invalid
 //! input gives errors naming row and field.
 
-use classification_model::{FIELDS, FieldValue, Model, Passenger, make_prediction};
+use classification_model::{FieldValue, Model, Passenger, make_prediction, schema::FIELDS};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -299,7 +299,7 @@ proptest! {
         if let Ok(p) = serde_json::from_str::<Passenger>(&json) {
             let _ = make_prediction(&[p]);
         } else {
-            let (_field, message) = classification_model::explain_json_record(&json);
+            let (_field, message) = classification_model::schema::explain_json_record(&json);
             prop_assert!(!message.is_empty());
         }
     }
@@ -346,7 +346,7 @@ proptest! {
     #[test]
     fn schema_patterns_agree_with_the_validator(text in text_value()) {
         for field in &FIELDS {
-            let schema = classification_model::field_schema(field);
+            let schema = classification_model::schema::field_schema(field);
             let pattern = schema["anyOf"]
                 .as_array()
                 .unwrap()
@@ -370,7 +370,7 @@ proptest! {
         for field in &FIELDS {
             let (number, text) = (FieldValue::Number(n), FieldValue::Text(n.to_string()));
             let (as_number, as_text) = (field.check(&number), field.check(&text));
-            if !matches!(field.kind, classification_model::Kind::Text) {
+            if !matches!(field.kind, classification_model::schema::Kind::Text) {
                 prop_assert_eq!(as_number.is_ok(), as_text.is_ok(), "{} {}", field.name, n);
                 if let (Ok(a), Ok(b)) = (as_number, as_text) {
                     prop_assert_eq!(a, b);

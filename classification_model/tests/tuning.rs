@@ -1,7 +1,10 @@
 //! Class weights, cross-validation and the tuned preset (feature `train`).
 #![cfg(feature = "train")]
 
-use classification_model::{ClassWeight, TrainingConfig, Tuning, train};
+use classification_model::{
+    artifact::{ClassWeight, TrainingConfig},
+    train::{Tuning, train},
+};
 use serde_json::Value;
 
 const DATA: &[u8] = include_bytes!("../datasets/titanic.csv");
@@ -68,7 +71,8 @@ fn the_tuned_preset_was_chosen_by_cross_validation_alone() {
     assert_eq!(tuning.rows, 1047);
     // forward selection over the 5 switches, the 26-point grid for each set:
     // none, then 5 sets of one, then one set bigger per round while it helps
-    let per_set = classification_model::C_GRID.len() * classification_model::CLASS_WEIGHTS.len();
+    let per_set = classification_model::train::C_GRID.len()
+        * classification_model::train::CLASS_WEIGHTS.len();
     assert_eq!(per_set, 26);
     assert_eq!(tuning.candidates.len() % per_set, 0);
     let sets: Vec<_> = tuning

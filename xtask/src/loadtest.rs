@@ -294,10 +294,13 @@ fn v2(o: &Options) -> Result<()> {
     std::fs::create_dir_all(&wrk.dir).map_err(|e| format!("{}: {e}", wrk.dir.display()))?;
     let data = std::fs::read(root().join("classification_model/datasets/titanic.csv"))
         .map_err(|e| format!("the dataset: {e}"))?;
-    let dataset = classification_model::read_dataset(&data).map_err(|e| e.to_string())?;
+    let dataset = classification_model::train::read_dataset(&data).map_err(|e| e.to_string())?;
     let all = &dataset.passengers;
     let one = &all[..1];
-    let infer = format!("/v2/models/{}/infer", classification_model::MODEL_NAME);
+    let infer = format!(
+        "/v2/models/{}/infer",
+        classification_model::artifact::MODEL_NAME
+    );
     build_release()?;
     let server = Server::start(&wrk.dir)?;
     let url = format!("http://{}", server.addr);

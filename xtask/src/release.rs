@@ -137,12 +137,9 @@ pub fn check_release(args: &[String]) -> Result<()> {
         )),
     }
     let artifacts = artifacts_in(&model_dir().join("trained_models"))?;
-    let expected =
-        model_dir()
-            .join("trained_models")
-            .join(classification_model::artifact_file_name(
-                &version.to_string(),
-            ));
+    let expected = model_dir().join("trained_models").join(
+        classification_model::artifact::artifact_file_name(&version.to_string()),
+    );
     if artifacts != [expected.clone()] {
         problems.push(format!(
             "trained_models must hold exactly {} (found {:?}): run `cargo xtask train`",

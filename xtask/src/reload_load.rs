@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use classification_model::{TrainingConfig, train};
+use classification_model::{artifact::TrainingConfig, train::train};
 
 use crate::service::{Server, build_release, status};
 use crate::train::install;

@@ -2,7 +2,11 @@
 //! prediction history, scored again by another artifact, and how the two
 //! models compare on them.
 
-use classification_model::{FIELDS, FieldValue, Kind, Model, Passenger, SortedScores, roc_auc};
+use classification_model::{
+    FieldValue, Model, Passenger,
+    metrics::{SortedScores, roc_auc},
+    schema::{FIELDS, Kind},
+};
 use futures_util::TryStreamExt;
 use sqlx::Row;
 
@@ -148,15 +152,15 @@ fn score(
         .map_err(|e| format!("a stored row is not valid for this model: {e}"))?;
     for ((_, p_old, pred_old, survived), (p_new, pred_new)) in batch
         .iter()
-        .zip(result.probabilities.iter().zip(&result.predictions))
+        .zip(result.iter().map(|p| (p.probability, p.label)))
     {
         tally.rows += 1;
-        tally.agree += u64::from(i64::from(*pred_new) == *pred_old);
+        tally.agree += u64::from(i64::from(pred_new) == *pred_old);
         let d = (p_new - p_old).abs();
         tally.sum_abs += d;
         tally.max_abs = tally.max_abs.max(d);
         if let Some(y) = survived {
-            tally.feedback.push((*p_old, *p_new, u8::from(*y == 1)));
+            tally.feedback.push((*p_old, p_new, u8::from(*y == 1)));
         }
     }
     batch.clear();

@@ -8,7 +8,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use classification_model::{
-    Artifact, ClassWeight, Model, Scores, Tuning, data_sha256, read_dataset, train_test_split,
+    CheckedBatch, Model,
+    artifact::{Artifact, ClassWeight},
+    metrics::Scores,
+    train::{Tuning, data_sha256, read_dataset, train_test_split},
 };
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
@@ -84,7 +87,7 @@ struct Set {
     name: &'static str,
     labels: Vec<u8>,
     probabilities: Vec<f64>,
-    bins: Vec<[u8; classification_model::N_FIELDS]>,
+    bins: Vec<[u8; classification_model::schema::N_FIELDS]>,
 }
 
 /// The report's HTML.
@@ -106,14 +109,16 @@ pub fn render(artifact: &Artifact, csv: &[u8]) -> Result<String> {
             .iter()
             .map(|&i| dataset.passengers[i].clone())
             .collect();
+        let batch = CheckedBatch::new(passengers).map_err(|e| e.to_string())?;
         Ok(Set {
             name,
             labels: rows.iter().map(|&i| dataset.survived[i]).collect(),
             probabilities: model
-                .predict(&passengers)
-                .map_err(|e| e.to_string())?
-                .probabilities,
-            bins: model.drift_bins(&passengers).map_err(|e| e.to_string())?,
+                .score(&batch, &Default::default())
+                .iter()
+                .map(|p| p.probability)
+                .collect(),
+            bins: model.drift_bins(&batch),
         })
     };
     let sets = [set("train", &train_rows)?, set("test", &test_rows)?];
@@ -312,7 +317,7 @@ fn roc(sets: &[&Set]) -> Result<String> {
         for set in sets {
             let mut points = vec![(0.0, 0.0)];
             points.extend(sweep(set, |tp, fp, p, n| Some((fp / n, tp / p))));
-            let auc = classification_model::roc_auc(&set.labels, &set.probabilities);
+            let auc = classification_model::metrics::roc_auc(&set.labels, &set.probabilities);
             line(
                 &mut chart,
                 points,
@@ -381,9 +386,9 @@ fn coefficients(artifact: &Artifact) -> Result<String> {
         .fold(0.0f64, f64::max)
         .max(1e-9)
         * 1.1;
-    let features = classification_model::features();
+    let features = classification_model::schema::features();
     // a derived column (explained under several features) gets a hue of its own
-    let group = |c: &classification_model::ColumnSummary| match c.features.as_slice() {
+    let group = |c: &classification_model::artifact::ColumnSummary| match c.features.as_slice() {
         [one] => features.iter().position(|f| f == one).unwrap_or(0),
         _ => features.len(),
     };
@@ -467,7 +472,7 @@ fn matrix(set: &Set, positive: impl Fn(f64) -> bool) -> [[u32; 2]; 2] {
 }
 
 fn distribution(
-    feature: &classification_model::FeatureBins,
+    feature: &classification_model::drift::FeatureBins,
     index: usize,
     sets: &[&Set],
 ) -> Result<String> {

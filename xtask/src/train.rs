@@ -2,7 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use classification_model::{TrainingConfig, artifact_file_name, train};
+use classification_model::{
+    artifact::{TrainingConfig, artifact_file_name},
+    train::train,
+};
 
 use crate::{Options, Result, current_version, model_dir};
 

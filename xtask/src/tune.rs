@@ -1,7 +1,10 @@
 //! `cargo xtask tune`: cross-validate the grid on the training rows, print
 //! the table and write the chosen configuration as the `tuned` preset.
 
-use classification_model::{ClassWeight, TrainingConfig, Tuning, tune};
+use classification_model::{
+    artifact::{ClassWeight, TrainingConfig},
+    train::{Tuning, tune},
+};
 
 use crate::{Options, Result, model_dir};
 

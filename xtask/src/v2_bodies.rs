@@ -2,7 +2,10 @@
 //! `/predict` records, as V2 JSON tensors, and as V2 binary tensors (one
 //! input per field; each value as its field reads it).
 
-use classification_model::{Checked, FIELDS, Kind, Passenger};
+use classification_model::{
+    Passenger,
+    schema::{Checked, FIELDS, Kind},
+};
 use serde_json::{Value, json};
 
 use crate::wrk::Body;

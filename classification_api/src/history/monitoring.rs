@@ -6,7 +6,10 @@
 //! memory.
 
 use classification_model::{
-    FeatureBins, LiveScores, Model, N_FIELDS, PSI_ALERT, Scores, SortedScores, psi,
+    Model,
+    drift::{FeatureBins, PSI_ALERT, psi},
+    metrics::{LiveScores, Scores, SortedScores},
+    schema::N_FIELDS,
 };
 use futures_util::{Stream, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -46,7 +49,7 @@ fn unpack(v: i64, bins_per_feature: &[usize]) -> Option<([usize; N_FIELDS], usiz
     let fits = bins
         .iter()
         .zip(bins_per_feature)
-        .all(|(b, n)| b < n && *b < classification_model::MAX_BINS);
+        .all(|(b, n)| b < n && *b < classification_model::drift::MAX_BINS);
     (fits && bins_per_feature.len() == N_FIELDS && decile <= 9).then_some((
         bins,
         decile,
@@ -239,7 +242,7 @@ pub async fn report<E>(
 ) -> Result<MonitoringReport, E> {
     let reference = model.artifact().drift().features();
     let bins_per_feature: Vec<usize> = reference.iter().map(|f| f.bins.len()).collect();
-    let mut counts = [[0u64; classification_model::MAX_BINS]; N_FIELDS];
+    let mut counts = [[0u64; classification_model::drift::MAX_BINS]; N_FIELDS];
     let mut histogram = [0u64; 10];
     let (mut count, mut positives, mut invalid) = (0u64, 0u64, 0u64);
     futures_util::pin_mut!(groups);
@@ -368,17 +371,17 @@ mod tests {
     #[tokio::test]
     async fn a_report_on_the_training_mix_shows_no_drift() {
         let model = Model::embedded().unwrap();
-        let rows = classification_model::read_passengers_csv(include_bytes!(
+        let rows = classification_model::csv::read_passengers_csv(include_bytes!(
             "../../../classification_model/datasets/titanic.csv"
         ))
         .unwrap();
-        let result = model.predict(&rows.passengers).unwrap();
-        let bins = model.drift_bins(&rows.passengers).unwrap();
+        let batch = classification_model::CheckedBatch::new(rows.passengers).unwrap();
+        let predictions = model.score(&batch, &Default::default());
+        let bins = model.drift_bins(&batch);
         let groups: Vec<Result<(i64, i64), ()>> = bins
             .iter()
-            .zip(&result.probabilities)
-            .zip(&result.predictions)
-            .map(|((b, p), y)| Ok((pack(b, *p, *y), 1)))
+            .zip(&predictions)
+            .map(|(b, p)| Ok((pack(b, p.probability, p.label), 1)))
             .collect();
         let r = report(
             model,

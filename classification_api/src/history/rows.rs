@@ -2,7 +2,8 @@
 //! (the title instead of the name unless `HISTORY_KEEP_NAMES=true`), the
 //! answer, and the packed drift bins.
 
-use classification_model::{Checked, FIELDS, Kind, Model, Passenger, PredictionResult};
+use classification_model::schema::{FIELDS, Stored};
+use classification_model::{CheckedBatch, Model, PredictionResult};
 
 use crate::history::monitoring::pack;
 use crate::history::store::{Input, NewRow};
@@ -16,40 +17,30 @@ fn name_index() -> Option<usize> {
 #[allow(clippy::too_many_arguments)]
 pub fn new_rows(
     model: &Model,
-    passengers: &[Passenger],
+    batch: &CheckedBatch<'_>,
     result: &PredictionResult,
     ids: &[String],
     client_ids: &[Option<String>],
     request_id: &str,
     time_us: i64,
     keep_names: bool,
-) -> Result<Vec<NewRow>, classification_model::Error> {
-    let bins = model.drift_bins(passengers)?;
+) -> Vec<NewRow> {
+    let bins = model.drift_bins(batch);
     let name = name_index();
-    Ok(passengers
-        .iter()
-        .enumerate()
-        .map(|(row, p)| {
-            let values = p.values();
+    (0..batch.len())
+        .map(|row| {
+            let stored = batch.stored(row);
             let inputs = std::array::from_fn(|i| {
-                let field = &FIELDS[i];
-                let checked = field.check(values[i]).unwrap_or(Checked::Missing);
                 let minimise = Some(i) == name && !keep_names;
-                match checked {
-                    Checked::Missing => Input::Null,
-                    Checked::Number(n) if minimise => {
-                        Input::Text(classification_model::title(&n.to_string()).into())
-                    }
-                    Checked::Text(t) if minimise => {
-                        Input::Text(classification_model::title(t).into())
-                    }
-                    Checked::Number(n) => match field.kind {
-                        Kind::Integer { .. } => Input::Integer(n as i64),
-                        Kind::Text | Kind::Choice(_) => Input::Text(n.to_string()),
-                        Kind::Number { .. } => Input::Number(n),
+                match &stored[i] {
+                    Stored::Missing => Input::Null,
+                    _ if minimise => match batch.title(row) {
+                        Some(title) => Input::Text(title.to_owned()),
+                        None => Input::Null,
                     },
-                    Checked::Label(l) => Input::Text(l.to_owned()),
-                    Checked::Text(t) => Input::Text(t.to_owned()),
+                    Stored::Integer(n) => Input::Integer(*n),
+                    Stored::Number(x) => Input::Number(*x),
+                    Stored::Text(t) => Input::Text(t.clone().into_owned()),
                 }
             });
             let probability = result.probabilities[row];
@@ -66,7 +57,7 @@ pub fn new_rows(
                 bins: pack(&bins[row], probability, prediction),
             }
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
@@ -76,26 +67,16 @@ mod tests {
     #[test]
     fn names_become_titles_unless_kept() {
         let model = Model::embedded().unwrap();
-        let p: Passenger = serde_json::from_str(
+        let p: classification_model::Passenger = serde_json::from_str(
             r#"{"pclass": "3", "name": "Braund, Mr. Owen Harris", "sex": "MALE", "age": 22,
                 "sibsp": 1, "parch": 0, "fare": 7.25, "embarked": "s"}"#,
         )
         .unwrap();
-        let result = model.predict(std::slice::from_ref(&p)).unwrap();
-        let rows = |keep| {
-            new_rows(
-                model,
-                std::slice::from_ref(&p),
-                &result,
-                &["a".into()],
-                &[None],
-                "r",
-                1,
-                keep,
-            )
-            .unwrap()
-            .remove(0)
-        };
+        let batch = CheckedBatch::new(vec![p]).unwrap();
+        let predictions = model.score(&batch, &Default::default());
+        let result = PredictionResult::new(&predictions, model.version());
+        let rows =
+            |keep| new_rows(model, &batch, &result, &["a".into()], &[None], "r", 1, keep).remove(0);
         let minimised = rows(false);
         assert_eq!(minimised.inputs[1], Input::Text("Mr".into()));
         assert_eq!(minimised.inputs[0], Input::Integer(3));

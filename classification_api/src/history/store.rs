@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 
-use classification_model::{FIELDS, Kind};
+use classification_model::schema::{FIELDS, Kind};
 use futures_util::{Stream, StreamExt};
 use sqlx::migrate::MigrateError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -106,7 +106,7 @@ pub struct NewRow {
     /// The model version that answered.
     pub version: String,
     /// The validated inputs, in [`FIELDS`] order.
-    pub inputs: [Input; classification_model::N_FIELDS],
+    pub inputs: [Input; classification_model::schema::N_FIELDS],
     /// `P(survived = 1)`.
     pub probability: f64,
     /// 0 or 1.
@@ -172,7 +172,7 @@ pub struct StoredRow {
     /// The model version.
     pub version: String,
     /// The inputs, in [`FIELDS`] order.
-    pub inputs: [Input; classification_model::N_FIELDS],
+    pub inputs: [Input; classification_model::schema::N_FIELDS],
     /// `P(survived = 1)`.
     pub probability: f64,
     /// 0 or 1.
@@ -291,7 +291,7 @@ macro_rules! push_filter {
 macro_rules! stored_row {
     ($row:expr) => {{
         let row = &$row;
-        let mut inputs: [Input; classification_model::N_FIELDS] = Default::default();
+        let mut inputs: [Input; classification_model::schema::N_FIELDS] = Default::default();
         for (i, f) in FIELDS.iter().enumerate() {
             inputs[i] = match f.kind {
                 Kind::Integer { .. } => row

@@ -58,8 +58,8 @@ impl ErrorItem {
     }
 }
 
-impl From<classification_model::CsvError> for ErrorItem {
-    fn from(e: classification_model::CsvError) -> Self {
+impl From<classification_model::csv::CsvError> for ErrorItem {
+    fn from(e: classification_model::csv::CsvError) -> Self {
         Self {
             row: e.row,
             line: Some(e.line),

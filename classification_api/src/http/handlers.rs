@@ -148,7 +148,7 @@ pub async fn predict(r: Request) -> Response {
         body,
         ..
     } = r;
-    let request_id = input::request_id_or_new(&headers);
+    let request_id = crate::http::ids::request_id_or_new(&headers);
     // the versions as the request found them, whatever a reload does meanwhile
     let models = state.models.current();
     let query = query::parse::<PredictQuery>(query.as_deref());

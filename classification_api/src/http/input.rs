@@ -5,10 +5,9 @@ use std::cell::Cell;
 use std::marker::PhantomData;
 
 use bytes::{Buf, Bytes, BytesMut};
-use classification_model::{
-    ID_KEY, Identified, Passenger, check_passenger, explain_identified_record,
-    read_passengers_csv_at_most,
-};
+use classification_model::Passenger;
+use classification_model::csv::read_passengers_csv_at_most;
+use classification_model::schema::{check_passenger, explain_keyed_record};
 use futures_util::{FutureExt, Stream, StreamExt};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -16,6 +15,7 @@ use serde_json::value::RawValue;
 use warp::http::{HeaderMap, header};
 
 use crate::http::errors::{ApiError, ErrorItem};
+use crate::http::ids::{ID_RULE, Identified, RecordId, check_ids, valid_id};
 use crate::http::state::BodyLimits;
 
 /// How far past the limit an oversized body is read (and dropped) before its
@@ -31,32 +31,6 @@ pub struct PredictBody {
     /// each with an optional `id` of its own.
     #[schema(min_items = 1, value_type = Vec<Passenger>)]
     pub inputs: Vec<Identified>,
-}
-
-/// Longest accepted record or request id.
-pub const MAX_ID_CHARS: usize = 128;
-
-/// Whether an id is acceptable: 1 to 128 characters, none a control character.
-pub fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.chars().count() <= MAX_ID_CHARS && !id.chars().any(char::is_control)
-}
-
-/// A new id: a UUIDv7, so that ids sort by time.
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-/// The request id an `X-Request-Id` value gives, if it is a valid id.
-pub fn request_id(value: Option<&warp::http::HeaderValue>) -> Option<String> {
-    value
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| valid_id(v))
-        .map(str::to_owned)
-}
-
-/// The request's id: its valid `X-Request-Id`, or a new one.
-pub fn request_id_or_new(headers: &HeaderMap) -> String {
-    request_id(headers.get("x-request-id")).unwrap_or_else(new_id)
 }
 
 /// Reads `{"inputs": [T, ...]}` with at most `max` items: at the one past
@@ -219,8 +193,13 @@ pub struct Batch {
 
 impl Batch {
     /// Adds the CSV line to errors that name a row.
-    pub fn locate(&self, mut items: Vec<ErrorItem>) -> Vec<ErrorItem> {
-        if let Some(lines) = &self.lines {
+    pub fn locate(&self, items: Vec<ErrorItem>) -> Vec<ErrorItem> {
+        Self::locate_in(self.lines.as_deref(), items)
+    }
+
+    /// Adds the line of `lines` (a CSV body's) to errors that name a row.
+    pub fn locate_in(lines: Option<&[u64]>, mut items: Vec<ErrorItem>) -> Vec<ErrorItem> {
+        if let Some(lines) = lines {
             for item in &mut items {
                 item.line = item.row.and_then(|r| lines.get(r).copied());
             }
@@ -235,7 +214,7 @@ pub fn parse(format: Format, bytes: &[u8], max_batch: usize) -> Result<Batch, Ap
     match format {
         Format::Json => {
             let records = parse_json(bytes, max_batch)?;
-            let ids = check_ids(records.iter().map(|r| r.id.as_deref()))?;
+            let ids = check_ids(records.iter().map(|r| r.value.as_deref()))?;
             Ok(Batch {
                 passengers: records.into_iter().map(|r| r.passenger).collect(),
                 ids,
@@ -259,39 +238,6 @@ pub fn parse(format: Format, bytes: &[u8], max_batch: usize) -> Result<Batch, Ap
                 e.to_string(),
             )])),
         },
-    }
-}
-
-/// Records' own ids: each valid (else 422), none repeated (else 409).
-pub fn check_ids<'a>(
-    ids: impl Iterator<Item = Option<&'a str>>,
-) -> Result<Vec<Option<String>>, ApiError> {
-    let (mut invalid, mut repeated) = (Vec::new(), Vec::new());
-    let mut seen = std::collections::HashMap::new();
-    let mut out = Vec::new();
-    for (row, id) in ids.enumerate() {
-        if let Some(id) = id {
-            let at = |message: String| ErrorItem::at(row, ID_KEY, message);
-            if !valid_id(id) {
-                invalid.push(at(format!(
-                    "must be 1 to {MAX_ID_CHARS} characters with no control characters"
-                )));
-            } else if let Some(first) = seen.insert(id, row) {
-                repeated.push(at(format!(
-                    "repeats the id of row {first}: ids must be unique"
-                )));
-            }
-        }
-        out.push(id.map(str::to_owned));
-    }
-    // a bad id is invalid input (422); a repeated one collides, as with a
-    // stored one (409)
-    if !invalid.is_empty() {
-        Err(ApiError::Invalid(invalid))
-    } else if !repeated.is_empty() {
-        Err(ApiError::Conflict(repeated))
-    } else {
-        Ok(out)
     }
 }
 
@@ -332,7 +278,7 @@ fn parse_json(bytes: &[u8], max: usize) -> Result<Vec<Identified>, ApiError> {
         match serde_json::from_str::<Identified>(record.get()) {
             Ok(p) => passengers.push((row, p)),
             Err(_) => {
-                let (field, message) = explain_identified_record(record.get());
+                let (field, message) = explain_keyed_record::<RecordId>(record.get());
                 items.push(ErrorItem::at(
                     row,
                     field.unwrap_or_else(|| "inputs".into()),
@@ -566,10 +512,7 @@ pub fn feedback(bytes: &[u8], max_batch: usize) -> Result<Vec<(String, i64)>, Ap
     for (row, item) in body.feedback.iter().enumerate() {
         let at = |field: &str, message: &str| ErrorItem::at(row, field, message);
         if !valid_id(&item.id) {
-            items.push(at(
-                "id",
-                "must be 1 to 128 characters with no control characters",
-            ));
+            items.push(at("id", ID_RULE));
         }
         if item.survived != 0.0 && item.survived != 1.0 {
             items.push(at("survived", "must be 0 or 1"));

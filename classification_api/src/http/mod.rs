@@ -10,6 +10,7 @@ pub mod auth;
 pub mod endpoints;
 pub mod errors;
 pub mod handlers;
+pub mod ids;
 pub mod input;
 pub mod openapi;
 pub mod output;

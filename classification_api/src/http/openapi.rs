@@ -37,12 +37,12 @@ When the server runs with `API_KEY`, `POST /predict` requires `Authorization: Be
     modifiers(&AdminKey),
     components(schemas(
         HealthResponse, StatusResponse, PredictBody, PredictResponse, ErrorItem, ErrorResponse,
-        ModelInfo, VersionInfo, ReloadReport, Refused, classification_model::PipelineSummary, classification_model::ColumnSummary,
+        ModelInfo, VersionInfo, ReloadReport, Refused, classification_model::artifact::PipelineSummary, classification_model::artifact::ColumnSummary,
         classification_model::Passenger, classification_model::Explanation,
-        classification_model::FeatureSpec,
+        classification_model::schema::FeatureSpec,
         HistoryItem, HistoryPage, FeedbackResponse, FeedbackBody, FeedbackItem,
         MonitoringReport, HistogramBin, FeatureDrift, DriftBin, ShadowAgreement, Timeline, TimeBucket,
-        classification_model::LiveScores, classification_model::Scores,
+        classification_model::metrics::LiveScores, classification_model::metrics::Scores,
         ProtocolError, ServerMetadata, ModelMetadata, TensorMetadata, InferRequest, RequestInput,
         RequestOutput, Parameters, InferResponse, ResponseOutput,
     )),
@@ -89,12 +89,12 @@ pub fn document(paths: impl Iterator<Item = (&'static str, HttpMethod, Operation
     let mut value = serde_json::to_value(&doc).unwrap_or_default();
     // the exact record schema, with the validator's own patterns, and
     // the record's own id
-    let mut passenger = classification_model::json_schema();
-    passenger["properties"][classification_model::ID_KEY] = serde_json::json!({
+    let mut passenger = classification_model::schema::json_schema();
+    passenger["properties"][crate::http::ids::ID_KEY] = serde_json::json!({
         "type": "string",
         "minLength": 1,
-        "maxLength": crate::http::input::MAX_ID_CHARS,
-        "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
+        "maxLength": crate::http::ids::MAX_ID_CHARS,
+        "pattern": crate::http::ids::ID_PATTERN,
         "description": "The record's own id, unique among stored records; the server makes one (a UUIDv7) when absent"
     });
     value["components"]["schemas"]["Passenger"] = passenger;

@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use classification_model::{
-    Explanation, FeatureSpec, FieldValue, Metrics, Model, PipelineSummary, PredictionResult,
-    TrainingConfig, TrainingData,
+    Explanation, FieldValue, Model, PredictionResult,
+    artifact::{Metrics, PipelineSummary, TrainingConfig, TrainingData},
+    schema::FeatureSpec,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -115,7 +116,7 @@ pub struct FeedbackResponse {
 /// A stored row as the API shows it.
 pub fn history_item(row: crate::history::store::StoredRow) -> HistoryItem {
     use crate::history::store::Input;
-    let inputs = classification_model::FIELDS
+    let inputs = classification_model::schema::FIELDS
         .iter()
         .zip(row.inputs)
         .map(|(f, v)| {
@@ -163,7 +164,7 @@ pub fn explain_stored(
 /// The columns of the history as CSV: the dataset's, then what was served.
 pub fn history_csv_header() -> String {
     let mut h = String::from("id,time,version");
-    for f in &classification_model::FIELDS {
+    for f in &classification_model::schema::FIELDS {
         h.push(',');
         h.push_str(f.name);
     }
@@ -272,7 +273,7 @@ pub fn model_info(model: &Model, models: &Models) -> ModelInfo {
         name: a.model_name().to_owned(),
         version: a.model_version().to_owned(),
         format_revision: a.format_revision(),
-        features: classification_model::feature_specs(),
+        features: classification_model::schema::feature_specs(),
         training_data: a.training_data().clone(),
         config: a.config().clone(),
         metrics: a.metrics().clone(),
@@ -396,7 +397,7 @@ pub fn predictions_csv(
     out.push_str("row,prediction,probability");
     if explanations.is_some() {
         out.push_str(",baseline");
-        for feature in classification_model::features() {
+        for feature in classification_model::schema::features() {
             out.push(',');
             out.push_str(feature);
         }

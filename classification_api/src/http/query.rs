@@ -9,7 +9,8 @@ use utoipa::IntoParams;
 
 use crate::history::store::{Cursor, Filter};
 use crate::http::errors::{ApiError, ErrorItem, shorten};
-use crate::http::input::{MAX_ID_CHARS, hex_byte};
+use crate::http::ids::MAX_ID_CHARS;
+use crate::http::input::hex_byte;
 
 /// Largest `/history` page.
 pub const MAX_PAGE: usize = 1000;

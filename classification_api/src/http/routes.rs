@@ -129,8 +129,8 @@ async fn dispatch(method: Method, path: warp::path::FullPath, mut request: Reque
 fn echo_request_id(given: Option<warp::http::HeaderValue>, mut response: Response) -> Response {
     if !response.headers().contains_key("x-request-id") {
         let value = given
-            .filter(|v| crate::http::input::request_id(Some(v)).is_some())
-            .or_else(|| warp::http::HeaderValue::from_str(&crate::http::input::new_id()).ok());
+            .filter(|v| crate::http::ids::request_id(Some(v)).is_some())
+            .or_else(|| warp::http::HeaderValue::from_str(&crate::http::ids::new_id()).ok());
         if let Some(value) = value {
             response.headers_mut().insert("x-request-id", value);
         }

@@ -3,13 +3,15 @@
 //! `/predict` and the Open Inference Protocol's `infer` differ only in how
 //! they read a batch and how they render the answer.
 
-use classification_model::{Explanation, PredictionResult};
+use std::sync::Arc;
+
+use classification_model::{CheckedBatch, Explanation, PredictOptions, PredictionResult};
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::history::recorder::Outcome;
 use crate::history::rows::new_rows;
 use crate::http::errors::{ApiError, ErrorItem};
-use crate::http::input::{self, Batch};
+use crate::http::input::Batch;
 use crate::http::state::AppState;
 use crate::serving::models::Chosen;
 
@@ -63,62 +65,69 @@ pub async fn score(
         )));
     }
     let model = &chosen.model;
-    let outcome = if explain {
-        model
-            .predict_explained(&batch.passengers)
-            .map(|(r, e)| (r, Some(e)))
-    } else {
-        model.predict(&batch.passengers).map(|r| (r, None))
-    };
-    let (result, explanations) = outcome.map_err(|e| match e {
-        classification_model::Error::Invalid(errors) => {
-            ApiError::Invalid(batch.locate(errors.0.into_iter().map(ErrorItem::from).collect()))
+    let Batch {
+        passengers,
+        ids: client_ids,
+        lines,
+    } = batch;
+    // checked once: scoring, history rows and the shadow take it as it is
+    let checked = match CheckedBatch::new(passengers) {
+        Ok(checked) => Arc::new(checked),
+        Err(classification_model::Error::Invalid(errors)) => {
+            let items = errors.0.into_iter().map(ErrorItem::from).collect();
+            return Err(ApiError::Invalid(Batch::locate_in(lines.as_deref(), items)));
         }
-        other => {
+        Err(other) => {
             tracing::error!(error = %other, "prediction failed");
-            ApiError::Internal
+            return Err(ApiError::Internal);
         }
-    })?;
+    };
+    let options = PredictOptions {
+        explain,
+        ..PredictOptions::default()
+    };
+    let predictions = model.score(&checked, &options);
+    let result = PredictionResult::new(&predictions, model.version());
+    let explanations = explain.then(|| {
+        predictions
+            .into_iter()
+            .filter_map(|p| p.explanation)
+            .collect()
+    });
     // the permit bounds predictions being computed; waiting for the store is
     // bounded by the connection limit and the writers' queue
     drop(permit);
-    let ids: Vec<String> = batch
-        .ids
+    let ids: Vec<String> = client_ids
         .iter()
-        .map(|id| id.clone().unwrap_or_else(input::new_id))
+        .map(|id| id.clone().unwrap_or_else(crate::http::ids::new_id))
         .collect();
     let time_us = crate::clock::now_us();
     if let Some(history) = &state.history {
         let rows = new_rows(
             model,
-            &batch.passengers,
+            &checked,
             &result,
             &ids,
-            &batch.ids,
+            &client_ids,
             request_id,
             time_us,
             state.keep_names,
-        )
-        .map_err(|e| {
-            tracing::error!(error = %e, "history rows failed");
-            ApiError::Internal
-        })?;
+        );
         match history.record(rows).await {
             Outcome::Stored => {}
             Outcome::Taken(rows) => {
-                return Err(ApiError::Conflict(
-                    batch.locate(
-                        rows.into_iter()
-                            .map(|row| {
-                                ErrorItem::at(
-                                    row,
-                                    classification_model::ID_KEY,
-                                    "is already the id of a stored record: ids must be unique",
-                                )
-                            })
-                            .collect(),
-                    ),
-                ));
+                return Err(ApiError::Conflict(Batch::locate_in(
+                    lines.as_deref(),
+                    rows.into_iter()
+                        .map(|row| {
+                            ErrorItem::at(
+                                row,
+                                crate::http::ids::ID_KEY,
+                                "is already the id of a stored record: ids must be unique",
+                            )
+                        })
+                        .collect(),
+                )));
             }
             Outcome::Failed(e) => return Err(ApiError::StoreUnavailable(e.to_string())),
         }
@@ -128,7 +137,7 @@ pub async fn score(
         shadow.submit(
             crate::serving::shadow::Job {
                 model: model.clone(),
-                passengers: batch.passengers,
+                batch: checked,
                 served: (result.probabilities.clone(), result.predictions.clone()),
                 ids: ids.clone(),
                 time_us,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
-use classification_model::{Model, artifact_file_name};
+use classification_model::{Model, artifact::artifact_file_name};
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use classification_model::{Model, Passenger};
+use classification_model::{CheckedBatch, Model, PredictOptions};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -25,8 +25,8 @@ const GROUP_ROWS: usize = 4096;
 pub struct Job {
     /// The shadow model, as the request found it.
     pub model: Arc<Model>,
-    /// The passengers (all valid).
-    pub passengers: Vec<Passenger>,
+    /// The batch, as it was checked for the served version.
+    pub batch: Arc<CheckedBatch<'static>>,
     /// What was served for each: its probability and prediction.
     pub served: (Vec<f64>, Vec<u8>),
     /// Each record's id.
@@ -60,7 +60,7 @@ impl Shadow {
                     job
                 }
             };
-            metrics.record_shadow_dropped(job.passengers.len());
+            metrics.record_shadow_dropped(job.batch.len());
         }
     }
 }
@@ -89,29 +89,19 @@ async fn run(mut jobs: mpsc::Receiver<Job>, metrics: Arc<Metrics>, store: Option
 /// Scores one batch with the shadow, counts how it compares, and adds its
 /// rows to `rows`.
 fn score(job: Job, metrics: &Metrics, rows: &mut Vec<ShadowRow>) {
-    let result = match job.model.predict(&job.passengers) {
-        Ok(result) => result,
-        Err(e) => {
-            // the batch was valid for the served version; the shadow's
-            // rules are the same field table's, so this is not expected
-            metrics.record_shadow_dropped(job.passengers.len());
-            tracing::error!(error = %e, version = job.model.version(), "shadow scoring failed");
-            return;
-        }
-    };
-    metrics.record_shadow(
-        &job.served.1,
-        &result.predictions,
-        &job.served.0,
-        &result.probabilities,
-    );
+    // checked once, for the served version: the field table is the same
+    let predictions = job.model.score(&job.batch, &PredictOptions::default());
+    let labels: Vec<u8> = predictions.iter().map(|p| p.label).collect();
+    let probabilities: Vec<f64> = predictions.iter().map(|p| p.probability).collect();
+    metrics.record_shadow(&job.served.1, &labels, &job.served.0, &probabilities);
+    let version = job.model.version();
     rows.extend(
         job.ids
             .into_iter()
-            .zip(result.probabilities.iter().zip(&result.predictions))
+            .zip(probabilities.iter().zip(&labels))
             .map(|(id, (p, c))| ShadowRow {
                 id,
-                version: result.version.clone(),
+                version: version.to_owned(),
                 probability: *p,
                 prediction: i64::from(*c),
                 time_us: job.time_us,

@@ -344,7 +344,7 @@ impl Metrics {
     pub fn record_validation_failure<'a>(&self, fields: impl Iterator<Item = &'a str>) {
         self.rejected_requests.inc();
         for field in fields {
-            let field = classification_model::column_names()
+            let field = classification_model::schema::column_names()
                 .find(|f| *f == field)
                 .unwrap_or("other");
             self.field_errors

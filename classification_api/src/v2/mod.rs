@@ -124,7 +124,7 @@ pub async fn infer(r: Request) -> Response {
         body,
         ..
     } = r;
-    let request_id = input::request_id_or_new(&headers);
+    let request_id = crate::http::ids::request_id_or_new(&headers);
     let name = params.first().map_or("", String::as_str);
     let version = params.get(1).map(String::as_str);
     let response = match infer_batch(name, version, &headers, body, &state, &request_id).await {

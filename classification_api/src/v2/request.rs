@@ -5,12 +5,14 @@
 
 use std::borrow::Cow;
 
-use classification_model::{Column, FIELDS, FieldValue, ID_KEY, Passenger};
+use classification_model::schema::{Column, FIELDS};
+use classification_model::{FieldValue, Passenger};
 use serde::Deserialize;
 use warp::http::HeaderMap;
 
 use crate::http::errors::{ApiError, ErrorItem, shorten};
-use crate::http::input::{Batch, check_ids};
+use crate::http::ids::{ID_KEY, check_ids};
+use crate::http::input::Batch;
 use crate::v2::tensor::{self, Datatype, Elements, INPUT_DATATYPES};
 
 /// The header giving the length of the JSON part of a body with binary data.
@@ -174,7 +176,7 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
                 name,
                 format!(
                     "is no input of this model: the inputs are the dataset's columns ({}) and {ID_KEY}",
-                    classification_model::column_names()
+                    classification_model::schema::column_names()
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
@@ -182,9 +184,10 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
         }
         let repeated = match column {
             Some(c) => {
+                let bit = 1u32 << c.position();
                 let before = seen;
-                seen |= c.bit();
-                before & c.bit() != 0
+                seen |= bit;
+                before & bit != 0
             }
             None => std::mem::replace(&mut seen_id, true),
         };
@@ -263,7 +266,8 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
     let missing: Vec<ErrorItem> = FIELDS
         .iter()
         .enumerate()
-        .filter(|(i, f)| f.required && seen & Column::Feature(*i).bit() == 0)
+        // a feature field's position among the columns is its index
+        .filter(|(i, f)| f.required && seen & (1u32 << i) == 0)
         .map(|(_, f)| f)
         .map(|f| input_item(f.name, format!("is required: {}", f.expected())))
         .collect();
@@ -346,12 +350,14 @@ fn place(
     items: &mut Vec<ErrorItem>,
 ) {
     match column {
-        Some(Column::Feature(i)) => {
-            if let Some(slot) = passengers.get_mut(row).and_then(|p| p.value_mut(i)) {
+        Some(column) => {
+            let slot = column
+                .field_index()
+                .and_then(|i| passengers.get_mut(row).and_then(|p| p.value_mut(i)));
+            if let Some(slot) = slot {
                 *slot = value;
             }
         }
-        Some(Column::Ignored(_)) => {}
         None => {
             let id = match value {
                 FieldValue::Missing => None,

@@ -2,7 +2,10 @@
 //! metadata, and `infer` responses as JSON or, where asked, with binary
 //! tensor data after the JSON (Triton's extension).
 
-use classification_model::{FIELDS, Kind, Model, features};
+use classification_model::{
+    Model,
+    schema::{FIELDS, Kind, features},
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 use warp::http::{HeaderValue, StatusCode};

@@ -265,12 +265,12 @@ pub fn dataset_json_rows() -> Vec<serde_json::Map<String, serde_json::Value>> {
 /// An artifact of model `version`, trained on the committed dataset with
 /// split seed `seed` (other seeds give other probabilities), as JSON.
 pub fn artifact(version: &str, seed: u32) -> String {
-    let config = classification_model::TrainingConfig {
+    let config = classification_model::artifact::TrainingConfig {
         seed,
         ..Default::default()
     };
     let data = include_bytes!("../../../classification_model/datasets/titanic.csv");
-    classification_model::train(data, &config, &semver::Version::parse(version).unwrap())
+    classification_model::train::train(data, &config, &semver::Version::parse(version).unwrap())
         .unwrap()
         .to_json()
         .unwrap()
@@ -279,7 +279,7 @@ pub fn artifact(version: &str, seed: u32) -> String {
 /// Writes `json` as `dir`'s artifact of `version`, atomically (written
 /// beside, then renamed), as `cargo xtask train --out` does.
 pub fn install_artifact(dir: &std::path::Path, version: &str, json: &str) -> std::path::PathBuf {
-    let path = dir.join(classification_model::artifact_file_name(version));
+    let path = dir.join(classification_model::artifact::artifact_file_name(version));
     let partial = dir.join(format!(".{version}.partial"));
     std::fs::write(&partial, json).unwrap();
     std::fs::rename(&partial, &path).unwrap();

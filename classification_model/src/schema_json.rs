@@ -166,7 +166,7 @@ impl utoipa::PartialSchema for crate::Passenger {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(
             utoipa::openapi::schema::ObjectBuilder::new()
-                .description(Some("See `classification_model::json_schema`"))
+                .description(Some("See `classification_model::schema::json_schema`"))
                 .build(),
         ))
     }

@@ -1,0 +1,105 @@
+//! The API's record and request ids: a record may carry its own under
+//! [`ID_KEY`] (else the server makes a UUIDv7), and a request its
+//! `X-Request-Id`. One rule for every id: [`ID_RULE`].
+
+use std::collections::HashMap;
+
+use classification_model::schema::{ExtraKey, Keyed};
+use warp::http::HeaderMap;
+
+use crate::http::errors::{ApiError, ErrorItem};
+
+/// The key of a record's own id.
+pub const ID_KEY: &str = "id";
+
+/// A record's own id, as [`Keyed`] records read it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordId;
+
+impl ExtraKey for RecordId {
+    const KEY: &'static str = ID_KEY;
+}
+
+/// A passenger record that may carry its own id.
+pub type Identified = Keyed<RecordId>;
+
+/// Longest accepted record or request id.
+pub const MAX_ID_CHARS: usize = 128;
+
+/// The id rule, as messages say it.
+pub const ID_RULE: &str = "must be 1 to 128 characters with no control characters";
+
+/// The id rule as a JSON Schema pattern (the length is `MAX_ID_CHARS`).
+pub const ID_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+/// Whether an id is acceptable: 1 to 128 characters, none a control character.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().count() <= MAX_ID_CHARS && !id.chars().any(char::is_control)
+}
+
+/// A new id: a UUIDv7, so that ids sort by time.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The request id an `X-Request-Id` value gives, if it is a valid id.
+pub fn request_id(value: Option<&warp::http::HeaderValue>) -> Option<String> {
+    value
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| valid_id(v))
+        .map(str::to_owned)
+}
+
+/// The request's id: its valid `X-Request-Id`, or a new one.
+pub fn request_id_or_new(headers: &HeaderMap) -> String {
+    request_id(headers.get("x-request-id")).unwrap_or_else(new_id)
+}
+
+/// Records' own ids: each valid (else 422), none repeated (else 409).
+pub fn check_ids<'a>(
+    ids: impl Iterator<Item = Option<&'a str>>,
+) -> Result<Vec<Option<String>>, ApiError> {
+    let (mut invalid, mut repeated) = (Vec::new(), Vec::new());
+    let mut seen = HashMap::new();
+    let mut out = Vec::new();
+    for (row, id) in ids.enumerate() {
+        if let Some(id) = id {
+            let at = |message: String| ErrorItem::at(row, ID_KEY, message);
+            if !valid_id(id) {
+                invalid.push(at(ID_RULE.to_owned()));
+            } else if let Some(first) = seen.insert(id, row) {
+                repeated.push(at(format!(
+                    "repeats the id of row {first}: ids must be unique"
+                )));
+            }
+        }
+        out.push(id.map(str::to_owned));
+    }
+    // a bad id is invalid input (422); a repeated one collides, as with a
+    // stored one (409)
+    if !invalid.is_empty() {
+        Err(ApiError::Invalid(invalid))
+    } else if !repeated.is_empty() {
+        Err(ApiError::Conflict(repeated))
+    } else {
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule_and_its_words_agree() {
+        assert!(ID_RULE.contains(&MAX_ID_CHARS.to_string()));
+        assert!(valid_id("a"));
+        assert!(valid_id(&"é".repeat(MAX_ID_CHARS)));
+        assert!(!valid_id(&"x".repeat(MAX_ID_CHARS + 1)));
+        assert!(!valid_id(""));
+        assert!(!valid_id("a\u{7}"));
+        assert!(!valid_id("a\u{85}"));
+        let e = check_ids([Some("a"), None, Some("a")].into_iter()).unwrap_err();
+        assert!(matches!(e, ApiError::Conflict(_)));
+    }
+}
