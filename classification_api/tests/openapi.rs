@@ -410,7 +410,7 @@ fn every_documented_response_matches_the_real_one() {
                 let exercised = cases
                     .iter()
                     .any(|(p, m, s, _)| p == path && m == method && s.to_string() == *status);
-                // 403 needs a client off loopback (src/routes.rs tests it);
+                // 403 needs a client off loopback (src/http/routes.rs tests it);
                 // a store fault (503) is tests/history.rs's
                 let elsewhere = matches!(
                     (path.as_str(), status.as_str()),

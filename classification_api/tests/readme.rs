@@ -119,3 +119,49 @@ fn readme_examples_answer_as_shown() {
     }
     let _ = std::fs::remove_dir_all(&models);
 }
+
+/// Every file the README and `docs/` cite by its path from the repository
+/// root exists, so a move or a rename cannot leave a doc pointing nowhere.
+#[test]
+fn cited_files_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut docs = vec![root.join("README.md"), root.join("CHANGELOG.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            docs.push(path);
+        }
+    }
+    let tops = [
+        "classification_api/",
+        "classification_model/",
+        "xtask/",
+        "docs/",
+        "tools/",
+        ".ci/",
+        ".github/",
+    ];
+    let mut cited = 0;
+    for doc in &docs {
+        let text = std::fs::read_to_string(doc).unwrap();
+        // the CHANGELOG's history may name what is gone: only its newest section
+        let text = match doc.ends_with("CHANGELOG.md") {
+            true => text.split("\n## ").nth(1).unwrap_or_default().to_owned(),
+            false => text,
+        };
+        for quoted in text.split('`').skip(1).step_by(2) {
+            let path = quoted.split_whitespace().next().unwrap_or_default();
+            let path = path.split(['#', ':', ',', ')']).next().unwrap_or_default();
+            if !tops.iter().any(|t| path.starts_with(t)) || path.contains(['{', '*', '<']) {
+                continue;
+            }
+            cited += 1;
+            assert!(
+                root.join(path).exists(),
+                "{} cites {path}, which does not exist",
+                doc.display()
+            );
+        }
+    }
+    assert!(cited > 20, "only {cited} paths found");
+}
