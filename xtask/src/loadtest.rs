@@ -1,43 +1,64 @@
 //! `cargo xtask loadtest`: the API in release mode on 127.0.0.1 under `wrk`.
 
+use anyhow::{Context as _, anyhow};
 use std::process::Command;
 
 use crate::service::{Server, build_bare_warp, build_release};
+use crate::wrk::WrkArgs;
 use crate::wrk::{PASSENGER, Wrk};
-use crate::{Options, Result, root, v2_bodies};
+use crate::{Result, root, v2_bodies};
 
-pub fn run(args: &[String]) -> Result<()> {
-    let o = Options::parse(
-        args,
-        &[
-            "--duration",
-            "--connections",
-            "--threads",
-            "--history",
-            "--rows",
-        ],
-        &["--v2", "--reload"],
-    )?;
-    if let Some(backend) = o.get("--history") {
+/// The history backend a load test stores into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// A SQLite file in target/loadtest.
+    Sqlite,
+    /// The TEST_DATABASE_URL PostgreSQL, in a `loadtest` schema.
+    Postgres,
+}
+
+/// `cargo xtask loadtest`'s flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub wrk: WrkArgs,
+    /// One-record /predict with history off, on and off again, then fill the
+    /// store to --rows rows and time /monitoring and /history pages.
+    #[arg(long, value_enum, conflicts_with_all = ["v2", "reload"])]
+    pub history: Option<Backend>,
+    /// Rows the history is filled to (with --history).
+    #[arg(long, default_value_t = 1_000_000, requires = "history")]
+    pub rows: u64,
+    /// The Open Inference Protocol's infer against /predict: one record and
+    /// the 1309 dataset rows (JSON records, V2 JSON, V2 binary tensors).
+    #[arg(long, conflicts_with = "reload")]
+    pub v2: bool,
+    /// One-record /predict without reloads, with a reload every 250 ms, and
+    /// without again; then the time from a new artifact to its first 200.
+    #[arg(long)]
+    pub reload: bool,
+}
+
+pub fn run(o: Args) -> Result<()> {
+    if let Some(backend) = o.history {
         return history(&o, backend);
     }
-    if o.flag("--v2") {
+    if o.v2 {
         return v2(&o);
     }
-    if o.flag("--reload") {
-        return crate::reload_load::run(&o);
+    if o.reload {
+        return crate::reload_load::run(&o.wrk);
     }
     if Command::new("wrk").arg("--version").output().is_err() {
-        return Err(
+        return Err(anyhow!(
             "wrk is not installed: `apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`"
-                .into(),
-        );
+        ));
     }
     build_release()?;
     let bare = build_bare_warp()?;
     let dir = root().join("target/loadtest");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let wrk = Wrk::new(&o, dir.clone())?;
+    std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
+    let wrk = Wrk::new(&o.wrk, dir.clone())?;
 
     // the floor (a bare warp handler) before and after the service, so that
     // the machine's drift shows and the ratios use their mean
@@ -78,11 +99,11 @@ pub fn run(args: &[String]) -> Result<()> {
         peak_rss_kib as f64 / 1024.0
     ));
     if !exit.success() {
-        return Err(format!("the server did not exit cleanly: {exit}\n{report}"));
+        return Err(anyhow!("the server did not exit cleanly: {exit}\n{report}"));
     }
     println!("{report}");
     let path = dir.join("report.md");
-    std::fs::write(&path, &report).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, &report).with_context(|| path.display().to_string())?;
     println!("(written to {})", path.display());
     Ok(())
 }
@@ -90,19 +111,23 @@ pub fn run(args: &[String]) -> Result<()> {
 /// `--history sqlite|postgres`: one-record `/predict` with history off and
 /// on in the same run, then `/monitoring` and `/history` pages over
 /// `--rows` stored rows (default 1,000,000).
-fn history(o: &Options, backend: &str) -> Result<()> {
-    let wrk = Wrk::new(o, root().join("target/loadtest"))?;
-    let rows = o.number("--rows", 1_000_000)?;
-    std::fs::create_dir_all(&wrk.dir).map_err(|e| format!("{}: {e}", wrk.dir.display()))?;
-    let store: Vec<(String, String)> = match backend {
-        "sqlite" => {
+fn history(o: &Args, kind: Backend) -> Result<()> {
+    let backend = match kind {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let wrk = Wrk::new(&o.wrk, root().join("target/loadtest"))?;
+    let rows = o.rows;
+    std::fs::create_dir_all(&wrk.dir).with_context(|| wrk.dir.display().to_string())?;
+    let store: Vec<(String, String)> = match kind {
+        Backend::Sqlite => {
             let path = wrk.dir.join("history.sqlite3");
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
             vec![("HISTORY_PATH".into(), path.display().to_string())]
         }
-        "postgres" => {
+        Backend::Postgres => {
             let base = std::env::var("TEST_DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
             let status = Command::new("psql")
@@ -112,9 +137,9 @@ fn history(o: &Options, backend: &str) -> Result<()> {
                     "DROP SCHEMA IF EXISTS loadtest CASCADE; CREATE SCHEMA loadtest",
                 ])
                 .status()
-                .map_err(|e| format!("psql: {e}"))?;
+                .map_err(|e| anyhow!("psql: {e}"))?;
             if !status.success() {
-                return Err(format!("cannot reset the loadtest schema in {base}"));
+                return Err(anyhow!("cannot reset the loadtest schema in {base}"));
             }
             let sep = if base.contains('?') { '&' } else { '?' };
             vec![(
@@ -122,7 +147,6 @@ fn history(o: &Options, backend: &str) -> Result<()> {
                 format!("{base}{sep}options=-c%20search_path%3Dloadtest"),
             )]
         }
-        other => return Err(format!("--history {other:?}: expected sqlite or postgres")),
     };
     build_release()?;
     let env: Vec<(&str, &str)> = store
@@ -153,11 +177,11 @@ fn history(o: &Options, backend: &str) -> Result<()> {
     let url = format!("http://{}", server.addr);
     let batch = wrk.dir.join("batch_1000.json");
     let body = format!(r#"{{"inputs": [{}]}}"#, vec![PASSENGER; 1000].join(", "));
-    std::fs::write(&batch, body).map_err(|e| e.to_string())?;
+    std::fs::write(&batch, body).map_err(anyhow::Error::from)?;
     let stored = |url: &str| -> Result<u64> {
         let out = curl(&[&format!("{url}/monitoring")])?;
         let v: serde_json::Value =
-            serde_json::from_str(&out.0).map_err(|e| format!("/monitoring: {e}: {}", out.0))?;
+            serde_json::from_str(&out.0).map_err(|e| anyhow!("/monitoring: {e}: {}", out.0))?;
         Ok(v["count"].as_u64().unwrap_or(0))
     };
     let mut count = stored(&url)?;
@@ -190,7 +214,7 @@ fn history(o: &Options, backend: &str) -> Result<()> {
         let before = count;
         count = stored(&url)?;
         if count <= before {
-            return Err(format!(
+            return Err(anyhow!(
                 "filling the history stopped at {count} rows: see {}",
                 wrk.dir.join("server.log").display()
             ));
@@ -203,7 +227,7 @@ fn history(o: &Options, backend: &str) -> Result<()> {
     ));
     let page: serde_json::Value =
         serde_json::from_str(&curl(&[&format!("{url}/history?limit=1")])?.0)
-            .map_err(|e| e.to_string())?;
+            .map_err(anyhow::Error::from)?;
     let newest = page["items"][0]["time"]
         .as_str()
         .unwrap_or_default()
@@ -217,7 +241,7 @@ fn history(o: &Options, backend: &str) -> Result<()> {
         while seen < count / 2 {
             let v: serde_json::Value =
                 serde_json::from_str(&curl(&[&format!("{url}/history?limit=1000{cursor}")])?.0)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(anyhow::Error::from)?;
             seen += v["items"].as_array().map_or(0, Vec::len) as u64;
             match v["next_cursor"].as_str() {
                 Some(c) => cursor = format!("&cursor={c}"),
@@ -265,7 +289,7 @@ fn history(o: &Options, backend: &str) -> Result<()> {
     server.stop()?;
     println!("{report}");
     let path = wrk.dir.join(format!("history_{backend}.md"));
-    std::fs::write(&path, &report).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, &report).with_context(|| path.display().to_string())?;
     println!("(written to {})", path.display());
     Ok(())
 }
@@ -276,9 +300,9 @@ fn curl(args: &[&str]) -> Result<(String,)> {
         .arg("-sS")
         .args(args)
         .output()
-        .map_err(|e| format!("curl: {e}"))?;
+        .map_err(|e| anyhow!("curl: {e}"))?;
     if !out.status.success() {
-        return Err(format!(
+        return Err(anyhow!(
             "curl {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         ));
@@ -289,12 +313,12 @@ fn curl(args: &[&str]) -> Result<(String,)> {
 /// `--v2`: the Open Inference Protocol against `/predict` on one server:
 /// one record, then the 1309 dataset rows (JSON records, V2 JSON, V2 with
 /// binary tensors in and out).
-fn v2(o: &Options) -> Result<()> {
-    let wrk = Wrk::new(o, root().join("target/loadtest"))?;
-    std::fs::create_dir_all(&wrk.dir).map_err(|e| format!("{}: {e}", wrk.dir.display()))?;
+fn v2(o: &Args) -> Result<()> {
+    let wrk = Wrk::new(&o.wrk, root().join("target/loadtest"))?;
+    std::fs::create_dir_all(&wrk.dir).with_context(|| wrk.dir.display().to_string())?;
     let data = std::fs::read(root().join("classification_model/datasets/titanic.csv"))
-        .map_err(|e| format!("the dataset: {e}"))?;
-    let dataset = classification_model::train::read_dataset(&data).map_err(|e| e.to_string())?;
+        .map_err(|e| anyhow!("the dataset: {e}"))?;
+    let dataset = classification_model::train::read_dataset(&data).map_err(anyhow::Error::from)?;
     let all = &dataset.passengers;
     let one = &all[..1];
     let infer = format!(
@@ -347,7 +371,7 @@ fn v2(o: &Options) -> Result<()> {
     }
     println!("{report}");
     let path = wrk.dir.join("v2.md");
-    std::fs::write(&path, &report).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, &report).with_context(|| path.display().to_string())?;
     println!("(written to {})", path.display());
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `cargo xtask modules`: each crate's module graph (which module names
 //! which, through `crate::`), and a check that it has no cycle.
 
+use anyhow::{Context as _, anyhow};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -45,7 +46,7 @@ pub fn graph(src: &Path) -> Result<BTreeMap<String, BTreeSet<String>>> {
 
 /// Reads every `.rs` file below `dir`, keyed by its module path.
 fn collect(src: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).with_context(|| dir.display().to_string())?;
     let mut paths: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     paths.sort();
     for path in paths {
@@ -66,8 +67,7 @@ fn collect(src: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Result
             [.., last] if last == "mod" => parts[..parts.len() - 1].join("::"),
             _ => parts.join("::"),
         };
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
         // a folder's mod.rs speaks for the folder's own module
         out.entry(module).or_default().push_str(&text);
     }
@@ -184,10 +184,7 @@ pub fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
     found
 }
 
-pub fn run(args: &[String]) -> Result<()> {
-    if let Some(a) = args.first() {
-        return Err(format!("unexpected argument {a:?}"));
-    }
+pub fn run() -> Result<()> {
     let mut problems = Vec::new();
     for krate in CRATES {
         let graph = graph(&root().join(krate).join("src"))?;
@@ -205,7 +202,7 @@ pub fn run(args: &[String]) -> Result<()> {
         println!("no module imports one that imports it back");
         Ok(())
     } else {
-        Err(format!("module cycles:\n{}", problems.join("\n")))
+        Err(anyhow!("module cycles:\n{}", problems.join("\n")))
     }
 }
 

@@ -1,5 +1,6 @@
 //! `cargo xtask bump` and `cargo xtask check-release`.
 
+use anyhow::{Context as _, anyhow};
 use std::path::Path;
 use std::process::Command;
 
@@ -10,10 +11,7 @@ use crate::train::{artifacts_in, retrain};
 use crate::{Result, current_version, model_dir, root};
 
 /// `bump <major|minor|patch|X.Y.Z>`: a new model version everywhere, retrained.
-pub fn bump(args: &[String]) -> Result<()> {
-    let [what] = args else {
-        return Err("usage: cargo xtask bump <major|minor|patch|X.Y.Z>".into());
-    };
+pub fn bump(what: &str) -> Result<()> {
     let old = current_version()?;
     let new = next_version(&old, what)?;
     let model_toml = model_dir().join("Cargo.toml");
@@ -27,7 +25,7 @@ pub fn bump(args: &[String]) -> Result<()> {
         let dep = doc
             .get_mut("dependencies")
             .and_then(|d| d.get_mut("classification_model"))
-            .ok_or("classification_api has no dependency on classification_model")?;
+            .context("classification_api has no dependency on classification_model")?;
         dep["version"] = value(new.to_string());
         // the dev-dependency (with more features) names the same crate
         if let Some(dev) = doc
@@ -45,9 +43,9 @@ pub fn bump(args: &[String]) -> Result<()> {
         .args(["update", "--workspace", "--offline"])
         .current_dir(root())
         .status()
-        .map_err(|e| format!("cargo update: {e}"))?;
+        .map_err(|e| anyhow!("cargo update: {e}"))?;
     if !status.success() {
-        return Err("`cargo update --workspace --offline` failed".into());
+        return Err(anyhow!("`cargo update --workspace --offline` failed"));
     }
     retrain(&new)?;
     println!("bumped {old} -> {new}; review, commit, then tag v{new}");
@@ -61,10 +59,10 @@ pub fn next_version(old: &Version, what: &str) -> Result<Version> {
         "minor" => Version::new(old.major, old.minor + 1, 0),
         "patch" => Version::new(old.major, old.minor, old.patch + 1),
         v => Version::parse(v.strip_prefix('v').unwrap_or(v))
-            .map_err(|e| format!("{v:?} is not major, minor, patch or a semver version: {e}"))?,
+            .map_err(|e| anyhow!("{v:?} is not major, minor, patch or a semver version: {e}"))?,
     };
     if new <= *old {
-        return Err(format!(
+        return Err(anyhow!(
             "refusing to go from {old} to {new}: a new version must be greater"
         ));
     }
@@ -72,16 +70,14 @@ pub fn next_version(old: &Version, what: &str) -> Result<Version> {
 }
 
 fn edit_toml(path: &Path, f: impl FnOnce(&mut DocumentMut) -> Result<()>) -> Result<()> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+    let mut doc: DocumentMut = text.parse().with_context(|| path.display().to_string())?;
     f(&mut doc)?;
     write(path, &doc.to_string())
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::write(path, text).with_context(|| path.display().to_string())
 }
 
 /// Starts a `## [X.Y.Z]` section under `## [Unreleased]`, if there is one.
@@ -100,10 +96,7 @@ fn update_changelog(new: &Version) -> Result<()> {
 }
 
 /// `check-release <TAG>`: fails unless the tree is ready to publish `TAG`.
-pub fn check_release(args: &[String]) -> Result<()> {
-    let [tag] = args else {
-        return Err("usage: cargo xtask check-release <TAG>  (for example v0.1.0)".into());
-    };
+pub fn check_release(tag: &str) -> Result<()> {
     let version = current_version()?;
     let mut problems = Vec::new();
 
@@ -149,8 +142,8 @@ pub fn check_release(args: &[String]) -> Result<()> {
                 .filter_map(|p| p.file_name())
                 .collect::<Vec<_>>()
         ));
-    } else if let Err(e) = crate::train::run(&["--check".into()]) {
-        problems.push(e);
+    } else if let Err(e) = crate::train::check_embedded() {
+        problems.push(format!("{e:#}"));
     }
     if problems.is_empty() {
         let status = Command::new(env!("CARGO"))
@@ -165,7 +158,7 @@ pub fn check_release(args: &[String]) -> Result<()> {
             ])
             .current_dir(root())
             .status()
-            .map_err(|e| format!("cargo package: {e}"))?;
+            .map_err(|e| anyhow!("cargo package: {e}"))?;
         if !status.success() {
             problems
                 .push("`cargo package -p classification_model --locked` failed (see above)".into());
@@ -175,7 +168,7 @@ pub fn check_release(args: &[String]) -> Result<()> {
         println!("ready to release {tag}");
         Ok(())
     } else {
-        Err(format!(
+        Err(anyhow!(
             "not ready to release {tag}:\n  - {}",
             problems.join("\n  - ")
         ))
@@ -183,8 +176,8 @@ pub fn check_release(args: &[String]) -> Result<()> {
 }
 
 fn read_toml(path: &Path) -> Result<DocumentMut> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    text.parse().map_err(|e| format!("{}: {e}", path.display()))
+    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+    text.parse().with_context(|| path.display().to_string())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! and without model reloads in the same run, then how soon a new artifact
 //! copied into `MODELS_DIR` is served.
 
+use anyhow::{Context as _, anyhow};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -11,7 +12,8 @@ use classification_model::{artifact::TrainingConfig, train::train};
 use crate::service::{Server, build_release, status};
 use crate::train::install;
 use crate::wrk::Wrk;
-use crate::{Options, Result, root};
+use crate::wrk::WrkArgs;
+use crate::{Result, root};
 
 /// Time between two reloads while `wrk` runs.
 const EVERY: Duration = Duration::from_millis(250);
@@ -19,23 +21,23 @@ const EVERY: Duration = Duration::from_millis(250);
 /// New versions timed from copy to first answer.
 const ARRIVALS: u64 = 10;
 
-pub fn run(o: &Options) -> Result<()> {
+pub fn run(o: &WrkArgs) -> Result<()> {
     let wrk = Wrk::new(o, root().join("target/loadtest"))?;
     let models = wrk.dir.join("models");
     let _ = std::fs::remove_dir_all(&models);
-    std::fs::create_dir_all(&models).map_err(|e| format!("{}: {e}", models.display()))?;
+    std::fs::create_dir_all(&models).with_context(|| models.display().to_string())?;
     let data = std::fs::read(root().join("classification_model/datasets/titanic.csv"))
-        .map_err(|e| format!("the dataset: {e}"))?;
+        .map_err(|e| anyhow!("the dataset: {e}"))?;
     let artifact = |version: &str, seed: u32| -> Result<String> {
         let config = TrainingConfig {
             seed,
             ..Default::default()
         };
-        let version = semver::Version::parse(version).map_err(|e| e.to_string())?;
+        let version = semver::Version::parse(version).map_err(anyhow::Error::from)?;
         train(&data, &config, &version)
-            .map_err(|e| e.to_string())?
+            .map_err(anyhow::Error::from)?
             .to_json()
-            .map_err(|e| e.to_string())
+            .map_err(anyhow::Error::from)
     };
     let contents = [artifact("0.2.0", 1)?, artifact("0.2.0", 2)?];
     install(&models, "0.2.0", &contents[0])?;
@@ -66,7 +68,7 @@ pub fn run(o: &Options) -> Result<()> {
                 if n % 2 == 0 {
                     install(&models, "0.2.0", &contents[(n / 2 % 2) as usize])?;
                 } else if status(addr, "POST", "/admin/reload", "") != Some(200) {
-                    return Err("POST /admin/reload failed".into());
+                    return Err(anyhow!("POST /admin/reload failed"));
                 }
                 n += 1;
             }
@@ -78,7 +80,7 @@ pub fn run(o: &Options) -> Result<()> {
     stop.store(true, Ordering::Relaxed);
     let triggered = reloader
         .join()
-        .map_err(|_| "the reloader panicked".to_owned())??;
+        .map_err(|_| anyhow!("the reloader panicked"))??;
     let busy = busy?;
     let reloads = loads(addr)? - loads_before;
     let again = wrk.run(&url, "/predict", Some(1))?;
@@ -94,7 +96,7 @@ pub fn run(o: &Options) -> Result<()> {
         install(&models, &version, &json)?;
         while status(addr, "POST", &path, one) != Some(200) {
             if start.elapsed() > Duration::from_secs(30) {
-                return Err(format!("{version} was never served"));
+                return Err(anyhow!("{version} was never served"));
             }
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -132,10 +134,10 @@ pub fn run(o: &Options) -> Result<()> {
     ));
     println!("{report}");
     let path = wrk.dir.join("reload.md");
-    std::fs::write(&path, &report).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, &report).with_context(|| path.display().to_string())?;
     println!("(written to {})", path.display());
     if busy.errors > 0 {
-        return Err(format!("{} errors under reloads", busy.errors));
+        return Err(anyhow!("{} errors under reloads", busy.errors));
     }
     Ok(())
 }
@@ -143,14 +145,14 @@ pub fn run(o: &Options) -> Result<()> {
 /// `model_loads_total` from `/metrics`.
 fn loads(addr: std::net::SocketAddr) -> Result<u64> {
     use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let mut s = std::net::TcpStream::connect(addr).map_err(anyhow::Error::from)?;
     s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .map_err(|e| e.to_string())?;
+        .map_err(anyhow::Error::from)?;
     let mut text = String::new();
-    s.read_to_string(&mut text).map_err(|e| e.to_string())?;
+    s.read_to_string(&mut text).map_err(anyhow::Error::from)?;
     text.lines()
         .find_map(|l| l.strip_prefix("model_loads_total "))
         .and_then(|v| v.trim().parse::<f64>().ok())
         .map(|v| v as u64)
-        .ok_or_else(|| "no model_loads_total in /metrics".into())
+        .ok_or_else(|| anyhow!("no model_loads_total in /metrics"))
 }

@@ -2,6 +2,7 @@
 //! prediction history, scored again by another artifact, and how the two
 //! models compare on them.
 
+use anyhow::{Context as _, anyhow};
 use classification_model::{
     FieldValue, Model, Passenger,
     metrics::{SortedScores, roc_auc},
@@ -10,22 +11,30 @@ use classification_model::{
 use futures_util::TryStreamExt;
 use sqlx::Row;
 
-use crate::{Options, Result};
+use crate::Result;
 
 /// Rows scored per batch.
 const BATCH: usize = 1000;
 
-pub fn run(args: &[String]) -> Result<()> {
-    let o = Options::parse(args, &["--db", "--model"], &[])?;
-    let db = o
-        .get("--db")
-        .ok_or("--db URL is required (sqlite://FILE or postgres://...)")?;
-    let model_path = o.get("--model").ok_or("--model FILE is required")?;
-    let model = Model::load(model_path).map_err(|e| format!("{model_path}: {e}"))?;
+/// `cargo xtask replay`'s flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The history: sqlite://FILE or postgres://...
+    #[arg(long)]
+    pub db: String,
+    /// The artifact to score the logged inputs with (e.g. from `train --out DIR`).
+    #[arg(long)]
+    pub model: std::path::PathBuf,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let db = args.db.as_str();
+    let model_path = &args.model;
+    let model = Model::load(model_path).with_context(|| model_path.display().to_string())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(anyhow::Error::from)?;
     let report = runtime.block_on(replay(db, &model))?;
     println!("{report}");
     Ok(())
@@ -45,7 +54,7 @@ async fn replay(db: &str, model: &Model) -> Result<String> {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(db)
         .await
-        .map_err(|e| format!("{db}: {e}"))?;
+        .with_context(|| db.to_string())?;
     let columns: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
     let sql = format!(
         "SELECT {}, probability, prediction, survived FROM predictions",
@@ -54,21 +63,21 @@ async fn replay(db: &str, model: &Model) -> Result<String> {
     let mut rows = sqlx::query(&sql).fetch(&pool);
     let mut tally = Tally::default();
     let mut batch: Vec<(Passenger, f64, i64, Option<i64>)> = Vec::with_capacity(BATCH);
-    while let Some(row) = rows.try_next().await.map_err(|e| e.to_string())? {
+    while let Some(row) = rows.try_next().await.map_err(anyhow::Error::from)? {
         let mut values: Vec<FieldValue> = Vec::with_capacity(FIELDS.len());
         for f in &FIELDS {
             let v = match f.kind {
                 Kind::Integer { .. } => row
                     .try_get::<Option<i64>, _>(f.name)
-                    .map_err(|e| e.to_string())?
+                    .map_err(anyhow::Error::from)?
                     .map(FieldValue::from),
                 Kind::Number { .. } => row
                     .try_get::<Option<f64>, _>(f.name)
-                    .map_err(|e| e.to_string())?
+                    .map_err(anyhow::Error::from)?
                     .map(FieldValue::from),
                 Kind::Choice(_) | Kind::Text => row
                     .try_get::<Option<String>, _>(f.name)
-                    .map_err(|e| e.to_string())?
+                    .map_err(anyhow::Error::from)?
                     .map(FieldValue::from),
             };
             values.push(v.unwrap_or(FieldValue::Missing));
@@ -84,12 +93,12 @@ async fn replay(db: &str, model: &Model) -> Result<String> {
             })
             .collect();
         let p: Passenger = serde_json::from_value(serde_json::Value::Object(json))
-            .map_err(|e| format!("a stored row does not read back: {e}"))?;
+            .map_err(|e| anyhow!("a stored row does not read back: {e}"))?;
         batch.push((
             p,
-            row.try_get("probability").map_err(|e| e.to_string())?,
-            row.try_get("prediction").map_err(|e| e.to_string())?,
-            row.try_get("survived").map_err(|e| e.to_string())?,
+            row.try_get("probability").map_err(anyhow::Error::from)?,
+            row.try_get("prediction").map_err(anyhow::Error::from)?,
+            row.try_get("survived").map_err(anyhow::Error::from)?,
         ));
         if batch.len() == BATCH {
             score(model, &mut batch, &mut tally)?;
@@ -149,7 +158,7 @@ fn score(
     let passengers: Vec<Passenger> = batch.iter().map(|b| b.0.clone()).collect();
     let result = model
         .predict(&passengers)
-        .map_err(|e| format!("a stored row is not valid for this model: {e}"))?;
+        .map_err(|e| anyhow!("a stored row is not valid for this model: {e}"))?;
     for ((_, p_old, pred_old, survived), (p_new, pred_new)) in batch
         .iter()
         .zip(result.iter().map(|p| (p.probability, p.label)))

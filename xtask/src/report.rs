@@ -4,6 +4,7 @@
 //! artifact and the dataset it was trained on (its SHA-256 is checked).
 //! Deterministic: the same artifact and data give the same bytes.
 
+use anyhow::{Context as _, anyhow};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -16,29 +17,34 @@ use classification_model::{
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use crate::{Options, Result, model_dir, root};
+use crate::{Result, model_dir, root};
 
 const WIDTH: u32 = 560;
 const HEIGHT: u32 = 400;
 const TRAIN: RGBColor = RGBColor(31, 119, 180);
 const TEST: RGBColor = RGBColor(255, 127, 14);
 
-/// `cargo xtask report FILE [--data CSV] [--out DIR]`.
-pub fn run(args: &[String]) -> Result<()> {
-    let o = Options::parse(args, &["--data", "--out"], &[])?;
-    let [file] = o.positional.as_slice() else {
-        return Err("usage: cargo xtask report ARTIFACT.json [--data CSV] [--out DIR]".into());
-    };
-    let artifact = Artifact::read(Path::new(file)).map_err(|e| format!("{file}: {e}"))?;
-    let data = o
-        .get("--data")
-        .map(PathBuf::from)
+/// `cargo xtask report`'s arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The artifact (JSON).
+    pub artifact: PathBuf,
+    /// The data it was trained on (default: the committed dataset).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Where the report goes (default: reports/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let file = &args.artifact;
+    let artifact = Artifact::read(file).with_context(|| file.display().to_string())?;
+    let data = args
+        .data
         .unwrap_or_else(|| model_dir().join("datasets/titanic.csv"));
-    let out = o
-        .get("--out")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("reports"));
-    let bytes = std::fs::read(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let out = args.out.unwrap_or_else(|| root().join("reports"));
+    let bytes = std::fs::read(&data).with_context(|| data.display().to_string())?;
     let path = write(&artifact, &bytes, &out)?;
     println!("wrote {}", path.display());
     Ok(())
@@ -47,9 +53,9 @@ pub fn run(args: &[String]) -> Result<()> {
 /// Writes the report of `artifact` (trained on the CSV `data`) into `dir`.
 pub fn write(artifact: &Artifact, data: &[u8], dir: &Path) -> Result<PathBuf> {
     let html = render(artifact, data)?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
     let path = path(dir, artifact);
-    std::fs::write(&path, html).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, html).with_context(|| path.display().to_string())?;
     Ok(path)
 }
 
@@ -94,22 +100,22 @@ struct Set {
 pub fn render(artifact: &Artifact, csv: &[u8]) -> Result<String> {
     let sha = data_sha256(csv);
     if sha != artifact.training_data().sha256 {
-        return Err(format!(
+        return Err(anyhow!(
             "the data's SHA-256 is {sha}, not the {} the model was trained on: pass --data",
             artifact.training_data().sha256
         ));
     }
-    let dataset = read_dataset(csv).map_err(|e| e.to_string())?;
+    let dataset = read_dataset(csv).map_err(anyhow::Error::from)?;
     let config = artifact.config();
     let (train_rows, test_rows) =
         train_test_split(dataset.passengers.len(), config.test_size, config.seed);
-    let model = Model::from_artifact(artifact.clone()).map_err(|e| e.to_string())?;
+    let model = Model::from_artifact(artifact.clone()).map_err(anyhow::Error::from)?;
     let set = |name, rows: &[usize]| -> Result<Set> {
         let passengers: Vec<_> = rows
             .iter()
             .map(|&i| dataset.passengers[i].clone())
             .collect();
-        let batch = CheckedBatch::new(passengers).map_err(|e| e.to_string())?;
+        let batch = CheckedBatch::new(passengers).map_err(anyhow::Error::from)?;
         Ok(Set {
             name,
             labels: rows.iter().map(|&i| dataset.survived[i]).collect(),
@@ -220,8 +226,8 @@ fn svg(
     Ok(out)
 }
 
-fn plot(e: impl std::fmt::Display) -> String {
-    format!("plotting: {e}")
+fn plot(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("plotting: {e}")
 }
 
 fn color(set: &Set) -> RGBColor {
@@ -592,31 +598,28 @@ fn tuning_section(tuning: &Tuning) -> Result<String> {
         "<h2>Tuning</h2>\n<p>Chosen by mean cross-validated ROC-AUC on the {} training rows; the held-out rows were not used.</p>\n<figure>{svg}</figure>\n",
         tuning.rows
     );
-    out.push_str(&markdown_table(&crate::tune::table(tuning)));
+    out.push_str(&tuning_table(tuning));
     Ok(out)
 }
 
-/// The tuning table (Markdown, from `tune`) as HTML.
-fn markdown_table(markdown: &str) -> String {
-    let mut out = String::from("<table>\n");
-    for line in markdown
-        .lines()
-        .filter(|l| l.starts_with('|') && !l.starts_with("|---"))
-    {
-        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
-        let tag = if out.len() == "<table>\n".len() {
-            "th"
-        } else {
-            "td"
-        };
+/// The tuning table (the cells `tune` prints) as HTML.
+fn tuning_table(tuning: &Tuning) -> String {
+    let (header, rows) = crate::tune::cells(tuning);
+    let mut out = String::from("<table>\n<tr>");
+    for name in header {
+        let _ = write!(out, "<th>{}</th>", escape(name));
+    }
+    out.push_str("</tr>\n");
+    for (row, chosen) in rows {
         out.push_str("<tr>");
-        for cell in cells {
-            let _ = write!(
-                out,
-                "<{tag}>{}</{tag}>",
-                escape(cell).replace("**chosen**", "<b>chosen</b>")
-            );
+        for cell in row {
+            let _ = write!(out, "<td>{}</td>", escape(&cell));
         }
+        let _ = write!(
+            out,
+            "<td>{}</td>",
+            if chosen { "<b>chosen</b>" } else { "" }
+        );
         out.push_str("</tr>\n");
     }
     out.push_str("</table>\n");
@@ -671,6 +674,6 @@ mod tests {
     #[test]
     fn other_data_than_the_models_is_refused() {
         let e = render(&committed(), b"pclass,survived\n1,1\n").unwrap_err();
-        assert!(e.contains("SHA-256"), "{e}");
+        assert!(e.to_string().contains("SHA-256"), "{e}");
     }
 }

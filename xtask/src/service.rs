@@ -1,5 +1,6 @@
 //! The API's release binary as a child process, for load and soak tests.
 
+use anyhow::{Context as _, anyhow};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -28,11 +29,11 @@ fn cargo_release(extra: &[&str]) -> Result<()> {
         .args(extra)
         .current_dir(root())
         .status()
-        .map_err(|e| format!("cargo build: {e}"))?;
+        .map_err(|e| anyhow!("cargo build: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("building classification_api {extra:?} failed"))
+        Err(anyhow!("building classification_api {extra:?} failed"))
     }
 }
 
@@ -81,8 +82,8 @@ impl Server {
     ) -> Result<Server> {
         let log_path = dir.join(format!("{name}.log"));
         let mut log =
-            std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
-        let stderr = log.try_clone().map_err(|e| e.to_string())?;
+            std::fs::File::create(&log_path).with_context(|| log_path.display().to_string())?;
+        let stderr = log.try_clone().map_err(anyhow::Error::from)?;
         let started = Instant::now();
         let mut child = Command::new(binary)
             .envs(env.iter().copied())
@@ -95,20 +96,20 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
-            .map_err(|e| format!("{}: {e}", binary.display()))?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
+            .with_context(|| binary.display().to_string())?;
+        let stdout = child.stdout.take().context("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
         let addr: SocketAddr = loop {
             let line = lines
                 .next()
-                .ok_or("the server exited before listening")?
-                .map_err(|e| e.to_string())?;
+                .context("the server exited before listening")?
+                .map_err(anyhow::Error::from)?;
             let _ = writeln!(log, "{line}");
             if let Some(rest) = line.split("listening on http://").nth(1) {
                 let addr = rest.split_whitespace().next().unwrap_or_default();
                 break addr
                     .parse()
-                    .map_err(|_| format!("cannot parse the address in {line:?}"))?;
+                    .map_err(|_| anyhow!("cannot parse the address in {line:?}"))?;
             }
         };
         // keep draining the server's output so that it never blocks on a full pipe
@@ -127,7 +128,7 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(10);
         while !health_ok(addr) {
             if Instant::now() > deadline {
-                return Err("the server did not answer /health within 10 s".into());
+                return Err(anyhow!("the server did not answer /health within 10 s"));
             }
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -144,13 +145,13 @@ impl Server {
     /// Resident memory now and at its peak, in KiB.
     pub fn rss_kib(&self) -> Result<(u64, u64)> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .map_err(|e| format!("cannot read the server's memory use: {e}"))?;
+            .map_err(|e| anyhow!("cannot read the server's memory use: {e}"))?;
         let field = |name: &str| {
             status
                 .lines()
                 .find_map(|l| l.strip_prefix(name))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-                .ok_or_else(|| format!("no {name} in /proc/PID/status"))
+                .ok_or_else(|| anyhow!("no {name} in /proc/PID/status"))
         };
         Ok((field("VmRSS:")?, field("VmHWM:")?))
     }
@@ -161,11 +162,11 @@ impl Server {
         let status = Command::new("kill")
             .args(["-TERM", &pid])
             .status()
-            .map_err(|e| format!("kill: {e}"))?;
+            .map_err(|e| anyhow!("kill: {e}"))?;
         if status.success() {
             Ok(())
         } else {
-            Err(format!("kill -TERM {pid} failed"))
+            Err(anyhow!("kill -TERM {pid} failed"))
         }
     }
 
@@ -174,12 +175,12 @@ impl Server {
     pub fn wait(mut self) -> Result<std::process::ExitStatus> {
         let deadline = Instant::now() + Duration::from_secs(15);
         let status = loop {
-            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
+            if let Some(status) = self.child.try_wait().map_err(anyhow::Error::from)? {
                 break status;
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                return Err("the server did not exit within 15 s of SIGTERM".into());
+                return Err(anyhow!("the server did not exit within 15 s of SIGTERM"));
             }
             std::thread::sleep(Duration::from_millis(5));
         };

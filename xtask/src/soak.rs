@@ -3,6 +3,7 @@
 //! were no 5xx, no wrong status, no request lost at shutdown, flat memory and
 //! a clean exit.
 
+use anyhow::{Context as _, anyhow};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::service::{Server, build_release};
-use crate::{Options, Result, root};
+use crate::{Result, root};
 
 const VALID: &str = r#"{"pclass": 3, "name": "Braund, Mr. Owen Harris", "sex": "male", "age": 22, "sibsp": 1, "parch": 0, "fare": 7.25, "embarked": "S"}"#;
 
@@ -74,18 +75,22 @@ struct Tally {
     broken: AtomicU64,
 }
 
-pub fn run(args: &[String]) -> Result<()> {
-    let o = Options::parse(args, &["--duration", "--clients"], &[])?;
-    let duration: u64 = o.get("--duration").map_or(Ok(60), |v| {
-        v.parse()
-            .map_err(|_| "--duration: a whole number of seconds")
-    })?;
-    let clients: usize = o.get("--clients").map_or(Ok(8), |v| {
-        v.parse().map_err(|_| "--clients: a whole number")
-    })?;
+/// `cargo xtask soak`'s flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Seconds of traffic before the SIGTERM.
+    #[arg(long, default_value_t = 60)]
+    pub duration: u64,
+    /// Keep-alive clients.
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let Args { duration, clients } = args;
     build_release()?;
     let dir = root().join("target/soak");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
     let server = Server::start(&dir)?;
     let addr = server.addr;
     let tally = Arc::new(Tally::default());
@@ -150,7 +155,7 @@ pub fn run(args: &[String]) -> Result<()> {
     );
     print!("{report}");
     let path = dir.join("report.txt");
-    std::fs::write(&path, &report).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, &report).with_context(|| path.display().to_string())?;
     let mut failures = Vec::new();
     if t(&tally.status_5xx) > 0 {
         failures.push("5xx answers");
@@ -174,7 +179,7 @@ pub fn run(args: &[String]) -> Result<()> {
         println!("soak passed ({})", path.display());
         Ok(())
     } else {
-        Err(format!("soak failed: {}", failures.join("; ")))
+        Err(anyhow!("soak failed: {}", failures.join("; ")))
     }
 }
 

@@ -1,5 +1,6 @@
 //! `cargo xtask train`: retrain and write (or check) the artifact.
 
+use anyhow::{Context as _, anyhow};
 use std::path::{Path, PathBuf};
 
 use classification_model::{
@@ -7,59 +8,86 @@ use classification_model::{
     train::train,
 };
 
-use crate::{Options, Result, current_version, model_dir};
+use crate::{Result, current_version, model_dir};
 
-pub fn run(args: &[String]) -> Result<()> {
-    let o = Options::parse(
-        args,
-        &[
-            "--data",
-            "--test-size",
-            "--seed",
-            "--out",
-            "--version",
-            "--preset",
-        ],
-        &["--check"],
-    )?;
-    if let Some(p) = o.positional.first() {
-        return Err(format!("unexpected argument {p:?}"));
-    }
-    let data = o
-        .get("--data")
-        .map(PathBuf::from)
+/// `cargo xtask train --check` (what `check-release` runs).
+pub fn check_embedded() -> Result<()> {
+    run(Args {
+        preset: Preset::Tuned,
+        data: None,
+        test_size: None,
+        seed: None,
+        out: None,
+        version: None,
+        check: true,
+    })
+}
+
+/// Which preset to train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Preset {
+    /// The course's reference model.
+    Course,
+    /// The tuned preset (classification_model/presets/tuned.json), which the
+    /// embedded model uses.
+    Tuned,
+}
+
+/// `cargo xtask train`'s flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The configuration to train.
+    #[arg(long, value_enum, default_value_t = Preset::Tuned)]
+    pub preset: Preset,
+    /// The training data (default: the committed dataset).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// The held-out share (default: the preset's, 0.2); 0 fits on all rows in file order.
+    #[arg(long)]
+    pub test_size: Option<f64>,
+    /// The split's seed (default: the preset's, 0).
+    #[arg(long)]
+    pub seed: Option<u32>,
+    /// Write into DIR (a MODELS_DIR) beside the versions already there,
+    /// atomically, with the report beside the artifact.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// With --out: label the artifact with this model version.
+    #[arg(long, requires = "out")]
+    pub version: Option<semver::Version>,
+    /// Retrain in memory and fail if the committed artifact (or report) differs.
+    #[arg(long)]
+    pub check: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let data = args
+        .data
         .unwrap_or_else(|| model_dir().join("datasets/titanic.csv"));
     // the embedded directory holds only the current version's artifact;
     // another directory (a MODELS_DIR) keeps the versions it has
-    let (out, only) = match o.get("--out") {
-        Some(dir) => (PathBuf::from(dir), false),
+    let (out, only) = match args.out {
+        Some(dir) => (dir, false),
         None => (model_dir().join("trained_models"), true),
     };
-    let mut config = crate::tune::preset(o.get("--preset").unwrap_or(EMBEDDED_PRESET))?;
-    if let Some(t) = o.get("--test-size") {
-        config.test_size = t
-            .parse()
-            .map_err(|_| format!("--test-size: {t:?} is not a number"))?;
+    let mut config = crate::tune::preset(match args.preset {
+        Preset::Course => "course",
+        Preset::Tuned => EMBEDDED_PRESET,
+    })?;
+    if let Some(t) = args.test_size {
+        config.test_size = t;
     }
-    if let Some(s) = o.get("--seed") {
-        config.seed = s
-            .parse()
-            .map_err(|_| format!("--seed: {s:?} is not an integer from 0 to 4294967295"))?;
+    if let Some(s) = args.seed {
+        config.seed = s;
     }
-    let version = match o.get("--version") {
-        Some(v) if o.get("--out").is_some() => semver::Version::parse(v)
-            .map_err(|e| format!("--version: {v:?} is not a semver version: {e}"))?,
-        Some(_) => {
-            return Err(
-                "--version needs --out DIR: the embedded artifact is always VERSION's".into(),
-            );
-        }
+    let version = match args.version {
+        Some(v) => v,
         None => current_version()?,
     };
     let target = Target {
         dir: &out,
         only,
-        check: o.flag("--check"),
+        check: args.check,
     };
     train_to(&data, target, &config, &version)
 }
@@ -99,8 +127,8 @@ fn train_to(
     version: &semver::Version,
 ) -> Result<()> {
     let out = target.dir;
-    let bytes = std::fs::read(data).map_err(|e| format!("{}: {e}", data.display()))?;
-    let artifact = train(&bytes, config, version).map_err(|e| e.to_string())?;
+    let bytes = std::fs::read(data).with_context(|| data.display().to_string())?;
+    let artifact = train(&bytes, config, version).map_err(anyhow::Error::from)?;
     let m = artifact.metrics();
     println!(
         "trained model {version} on {} of {} rows of {}",
@@ -118,7 +146,7 @@ fn train_to(
             t.roc_auc, t.accuracy
         );
     }
-    let json = artifact.to_json().map_err(|e| e.to_string())?;
+    let json = artifact.to_json().map_err(anyhow::Error::from)?;
     let file = out.join(artifact_file_name(&version.to_string()));
     if target.check {
         check(out, &file, &json)?;
@@ -126,14 +154,14 @@ fn train_to(
         let html = crate::report::render(&artifact, &bytes)?;
         let path = crate::report::path(&crate::root().join("reports"), &artifact);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(html.as_str()) {
-            return Err(format!(
+            return Err(anyhow!(
                 "{} is stale or missing: run `cargo xtask train` and commit it",
                 path.display()
             ));
         }
         let stale = crate::report::others(&crate::root().join("reports"), &artifact)?;
         if let Some(old) = stale.first() {
-            return Err(format!(
+            return Err(anyhow!(
                 "{} is another version's report: reports/ holds the embedded version's only; run `cargo xtask train`",
                 old.display()
             ));
@@ -141,11 +169,11 @@ fn train_to(
         println!("{} is up to date", path.display());
         return Ok(());
     }
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
     if target.only {
         for old in artifacts_in(out)? {
             if old != file {
-                std::fs::remove_file(&old).map_err(|e| format!("{}: {e}", old.display()))?;
+                std::fs::remove_file(&old).with_context(|| old.display().to_string())?;
                 println!("removed {}", old.display());
             }
         }
@@ -164,7 +192,7 @@ fn train_to(
     if target.only {
         // as with the artifacts: the embedded version's, and no other
         for old in crate::report::others(&reports, &artifact)? {
-            std::fs::remove_file(&old).map_err(|e| format!("{}: {e}", old.display()))?;
+            std::fs::remove_file(&old).with_context(|| old.display().to_string())?;
             println!("removed {}", old.display());
         }
     }
@@ -177,21 +205,21 @@ fn train_to(
 pub fn install(dir: &Path, version: &str, json: &str) -> Result<PathBuf> {
     let file = dir.join(artifact_file_name(version));
     let partial = dir.join(format!(".{}.partial", artifact_file_name(version)));
-    std::fs::write(&partial, json).map_err(|e| format!("{}: {e}", partial.display()))?;
-    std::fs::rename(&partial, &file).map_err(|e| format!("{}: {e}", file.display()))?;
+    std::fs::write(&partial, json).with_context(|| partial.display().to_string())?;
+    std::fs::rename(&partial, &file).with_context(|| file.display().to_string())?;
     Ok(file)
 }
 
 /// Fails unless `target` holds exactly `json` and is the only artifact in `dir`.
 fn check(dir: &Path, target: &Path, json: &str) -> Result<()> {
-    let committed = std::fs::read_to_string(target).map_err(|e| {
+    let committed = std::fs::read_to_string(target).with_context(|| {
         format!(
-            "no artifact to check at {}: {e}; run `cargo xtask train`",
+            "no artifact to check at {}; run `cargo xtask train`",
             target.display()
         )
     })?;
     if committed != json {
-        return Err(format!(
+        return Err(anyhow!(
             "{} is stale: retraining gives a different artifact (data, config or code changed); \
              run `cargo xtask train` and commit the result",
             target.display()
@@ -202,7 +230,7 @@ fn check(dir: &Path, target: &Path, json: &str) -> Result<()> {
         .filter(|p| p != target)
         .collect();
     if !others.is_empty() {
-        return Err(format!(
+        return Err(anyhow!(
             "other artifacts beside the current one: {others:?}; run `cargo xtask train`"
         ));
     }
@@ -217,7 +245,7 @@ pub fn artifacts_in(dir: &Path) -> Result<Vec<PathBuf>> {
     };
     let mut found = Vec::new();
     for entry in entries {
-        let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+        let path = entry.with_context(|| dir.display().to_string())?.path();
         let name = path
             .file_name()
             .and_then(|n| n.to_str())

@@ -1,12 +1,13 @@
 //! `cargo xtask tune`: cross-validate the grid on the training rows, print
 //! the table and write the chosen configuration as the `tuned` preset.
 
+use anyhow::{Context as _, anyhow};
 use classification_model::{
     artifact::{ClassWeight, TrainingConfig},
     train::{Tuning, tune},
 };
 
-use crate::{Options, Result, model_dir};
+use crate::{Result, model_dir};
 
 /// Where the `tuned` preset lives.
 pub fn tuned_path() -> std::path::PathBuf {
@@ -21,43 +22,47 @@ pub fn preset(name: &str) -> Result<TrainingConfig> {
         "tuned" => {
             let path = tuned_path();
             let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("{}: {e}; run `cargo xtask tune`", path.display()))?;
+                .map_err(|e| anyhow!("{}: {e}; run `cargo xtask tune`", path.display()))?;
             let tuning: Tuning = serde_json::from_str(&text)
-                .map_err(|e| format!("{}: {e}; run `cargo xtask tune`", path.display()))?;
+                .map_err(|e| anyhow!("{}: {e}; run `cargo xtask tune`", path.display()))?;
             Ok(tuning.config)
         }
-        other => Err(format!("--preset {other:?}: expected course or tuned")),
+        other => Err(anyhow!("--preset {other:?}: expected course or tuned")),
     }
 }
 
-pub fn run(args: &[String]) -> Result<()> {
-    let o = Options::parse(args, &[], &["--check"])?;
-    if let Some(p) = o.positional.first() {
-        return Err(format!("unexpected argument {p:?}"));
-    }
+/// `cargo xtask tune`'s flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Fail if the committed preset differs from what tuning chooses.
+    #[arg(long)]
+    pub check: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
     let data = std::fs::read(model_dir().join("datasets/titanic.csv"))
-        .map_err(|e| format!("the dataset: {e}"))?;
-    let tuning = tune(&data, &TrainingConfig::default()).map_err(|e| e.to_string())?;
+        .map_err(|e| anyhow!("the dataset: {e}"))?;
+    let tuning = tune(&data, &TrainingConfig::default()).map_err(anyhow::Error::from)?;
     print!("{}", table(&tuning));
-    let mut json = serde_json::to_string_pretty(&tuning).map_err(|e| e.to_string())?;
+    let mut json = serde_json::to_string_pretty(&tuning).map_err(anyhow::Error::from)?;
     json.push('\n');
     let path = tuned_path();
-    if o.flag("--check") {
+    if args.check {
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         return if committed == json {
             println!("{} is up to date", path.display());
             Ok(())
         } else {
-            Err(format!(
+            Err(anyhow!(
                 "{} is stale: tuning gives another result; run `cargo xtask tune`",
                 path.display()
             ))
         };
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
     }
-    std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, json).with_context(|| path.display().to_string())?;
     println!("wrote {}", path.display());
     Ok(())
 }
@@ -65,32 +70,63 @@ pub fn run(args: &[String]) -> Result<()> {
 /// The search as a Markdown table, the chosen row marked.
 pub fn table(tuning: &Tuning) -> String {
     let cv = &tuning.candidates[tuning.chosen].cross_validation;
+    let (header, rows) = cells(tuning);
     let mut out = format!(
         "{}-fold stratified cross-validation on the {} training rows (seed {}); \
-         chosen by mean ROC-AUC\n\n\
-         | derived features | C | class weight | ROC-AUC | accuracy | log-loss | Brier | |\n|---|---|---|---|---|---|---|---|\n",
-        cv.folds, tuning.rows, tuning.config.seed
+         chosen by mean ROC-AUC\n\n| {} |\n|{}\n",
+        cv.folds,
+        tuning.rows,
+        tuning.config.seed,
+        header.join(" | "),
+        "---|".repeat(header.len())
     );
-    for (i, c) in tuning.candidates.iter().enumerate() {
-        let v = &c.cross_validation;
+    for (row, chosen) in rows {
         out.push_str(&format!(
-            "| {} | {} | {} | {:.4} ± {:.4} | {:.4} ± {:.4} | {:.4} ± {:.4} | {:.4} ± {:.4} | {} |\n",
-            c.derived.describe(),
-            c.c,
-            match c.class_weight {
-                ClassWeight::None => "none",
-                ClassWeight::Balanced => "balanced",
-            },
-            v.roc_auc.mean,
-            v.roc_auc.sd,
-            v.accuracy.mean,
-            v.accuracy.sd,
-            v.log_loss.mean,
-            v.log_loss.sd,
-            v.brier.mean,
-            v.brier.sd,
-            if i == tuning.chosen { "**chosen**" } else { "" }
+            "| {} | {} |\n",
+            row.join(" | "),
+            if chosen { "**chosen**" } else { "" }
         ));
     }
     out
+}
+
+/// The tuning table's column names and, per candidate, its cells and
+/// whether it was chosen (the last, unnamed column): what the printed
+/// table and the report's both show.
+pub fn cells(tuning: &Tuning) -> ([&'static str; 8], Vec<(Vec<String>, bool)>) {
+    let header = [
+        "derived features",
+        "C",
+        "class weight",
+        "ROC-AUC",
+        "accuracy",
+        "log-loss",
+        "Brier",
+        "",
+    ];
+    let rows = tuning
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let v = &c.cross_validation;
+            let spread =
+                |m: &classification_model::metrics::MeanSd| format!("{:.4} ± {:.4}", m.mean, m.sd);
+            let row = vec![
+                c.derived.describe(),
+                c.c.to_string(),
+                match c.class_weight {
+                    ClassWeight::None => "none",
+                    ClassWeight::Balanced => "balanced",
+                }
+                .to_owned(),
+                spread(&v.roc_auc),
+                spread(&v.accuracy),
+                spread(&v.log_loss),
+                spread(&v.brier),
+            ];
+            (row, i == tuning.chosen)
+        })
+        .collect();
+    (header, rows)
 }

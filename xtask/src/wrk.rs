@@ -1,13 +1,28 @@
 //! Driving `wrk` (the load generator) and reading what it reports, for
 //! every load test.
 
+use anyhow::{Context as _, anyhow};
 use std::process::Command;
 
+use crate::Result;
 use crate::service::Server;
-use crate::{Options, Result};
 
 /// One passenger, as the dataset has them.
 pub const PASSENGER: &str = r#"{"pclass": 1, "name": "Allen, Miss. Elisabeth Walton", "sex": "female", "age": 29, "sibsp": 0, "parch": 0, "ticket": "24160", "fare": 211.3375, "cabin": "B5", "embarked": "S", "boat": "2", "body": null, "home.dest": "St Louis, MO"}"#;
+
+/// How hard and how long wrk drives a scenario.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WrkArgs {
+    /// Seconds per scenario.
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+    /// Open connections.
+    #[arg(long, default_value_t = 32)]
+    pub connections: u64,
+    /// wrk threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: u64,
+}
 
 /// How `wrk` is run.
 pub(crate) struct Wrk {
@@ -18,14 +33,13 @@ pub(crate) struct Wrk {
 }
 
 impl Wrk {
-    /// `--threads`, `--connections` and `--duration` (default 2, 32 and 10 s),
-    /// writing its scripts to `dir`.
-    pub(crate) fn new(o: &Options, dir: std::path::PathBuf) -> Result<Self> {
+    /// wrk as `args` say, writing its scripts to `dir`.
+    pub(crate) fn new(args: &WrkArgs, dir: std::path::PathBuf) -> Result<Self> {
         Ok(Wrk {
             dir,
-            threads: o.number("--threads", 2)?,
-            connections: o.number("--connections", 32)?,
-            duration: o.number("--duration", 10)?,
+            threads: args.threads,
+            connections: args.connections,
+            duration: args.duration,
         })
     }
 
@@ -62,7 +76,7 @@ impl Wrk {
         .args(["-d", &format!("{}s", self.duration), "--timeout", "5s"]);
         if let Some(body) = body {
             let data = self.dir.join(format!("{}.body", body.name));
-            std::fs::write(&data, &body.bytes).map_err(|e| format!("{}: {e}", data.display()))?;
+            std::fs::write(&data, &body.bytes).with_context(|| data.display().to_string())?;
             let script = self.dir.join(format!("{}.lua", body.name));
             let mut lua = format!(
                 "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"{}\"\n",
@@ -77,16 +91,16 @@ impl Wrk {
                 "local f = assert(io.open({:?}, \"rb\"))\nwrk.body = f:read(\"*a\")\nf:close()\n",
                 data.display().to_string()
             ));
-            std::fs::write(&script, lua).map_err(|e| format!("{}: {e}", script.display()))?;
+            std::fs::write(&script, lua).with_context(|| script.display().to_string())?;
             cmd.arg("-s").arg(&script);
         }
         let out = cmd
             .arg(format!("{url}{path}"))
             .output()
-            .map_err(|e| format!("wrk: {e}"))?;
+            .map_err(|e| anyhow!("wrk: {e}"))?;
         let text = String::from_utf8_lossy(&out.stdout);
         if !out.status.success() {
-            return Err(format!(
+            return Err(anyhow!(
                 "wrk failed: {text}{}",
                 String::from_utf8_lossy(&out.stderr)
             ));
@@ -141,7 +155,7 @@ impl WrkResult {
         };
         let requests_per_sec = field("Requests/sec:")
             .and_then(|v| v.parse().ok())
-            .ok_or_else(|| format!("no Requests/sec in wrk's output:\n{text}"))?;
+            .ok_or_else(|| anyhow!("no Requests/sec in wrk's output:\n{text}"))?;
         let non_2xx: u64 = field("Non-2xx or 3xx responses:")
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
