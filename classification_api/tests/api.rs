@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -253,15 +253,25 @@ fn sigterm_lets_in_flight_requests_finish_and_exits_0() {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
+    // with `Expect: 100-continue`, the server says `100 Continue` once its
+    // handler reads the body: the request is in flight
     let head = format!(
-        "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
+    let mut interim = Vec::new();
+    while !interim.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        stream.read_exact(&mut byte).unwrap();
+        interim.push(byte[0]);
+    }
+    assert!(interim.starts_with(b"HTTP/1.1 100"), "{interim:?}");
     stream.write_all(&body.as_bytes()[..10]).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
     server.terminate();
-    std::thread::sleep(Duration::from_millis(200));
+    common::eventually("the server took the SIGTERM", || {
+        server.log.lock().unwrap().contains("SIGTERM")
+    });
     stream.write_all(&body.as_bytes()[10..]).unwrap();
     let r = read_response(&mut stream);
     assert_eq!(r.status, 200, "{}", r.body);

@@ -64,16 +64,28 @@ fn slow_uploaders_do_not_starve_predictions() {
     // the default MAX_IN_FLIGHT (256) is below the number of slow uploaders
     let server = Server::start(&[]);
     let body = predict_body();
+    // each says `Expect: 100-continue` and waits for the `100 Continue` the
+    // server sends once its handler reads the body: then all 300 are in
+    // flight, mid-body
+    let head = predict_head(body.len()).replace("\r\n\r\n", "\r\nExpect: 100-continue\r\n\r\n");
     let mut slow: Vec<TcpStream> = (0..300)
         .map(|_| {
             let mut s = TcpStream::connect(server.addr).unwrap();
             s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-            s.write_all(predict_head(body.len()).as_bytes()).unwrap();
-            s.write_all(&body.as_bytes()[..5]).unwrap();
+            s.write_all(head.as_bytes()).unwrap();
             s
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(300));
+    for s in &mut slow {
+        let mut interim = Vec::new();
+        while !interim.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            s.read_exact(&mut byte).unwrap();
+            interim.push(byte[0]);
+        }
+        assert!(interim.starts_with(b"HTTP/1.1 100"));
+        s.write_all(&body.as_bytes()[..5]).unwrap();
+    }
     // while all 300 are mid-body, every fast prediction is served
     for _ in 0..20 {
         let r = send(server.addr, &raw_predict(None));
@@ -162,12 +174,23 @@ fn an_oversized_body_written_whole_still_gets_its_413() {
 #[test]
 fn connections_over_the_limit_get_503() {
     let server = Server::start(&[("MAX_CONNECTIONS", "2")]);
-    let _a = TcpStream::connect(server.addr).unwrap();
-    let _b = TcpStream::connect(server.addr).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    // two kept-alive connections, each answered once: the server holds both
+    let held: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut s = TcpStream::connect(server.addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            s.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            let mut head = [0u8; 12];
+            s.read_exact(&mut head).unwrap();
+            assert_eq!(&head, b"HTTP/1.1 200");
+            s
+        })
+        .collect();
     let r = send(server.addr, &raw_predict(None));
     assert_eq!(r.status, 503);
     assert_eq!(r.header("retry-after"), Some("1"));
+    drop(held);
 }
 
 #[test]

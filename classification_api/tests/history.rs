@@ -186,15 +186,31 @@ fn predict_raw(id: &str) -> Vec<u8> {
 }
 
 /// Clients predicting one record at a time with their own ids until `stop`;
-/// returns the ids answered 200 and any other statuses seen.
-fn load(
-    addrs: Vec<SocketAddr>,
-    clients: usize,
-    stop: Arc<AtomicBool>,
-    tag: &'static str,
-) -> std::thread::JoinHandle<(Vec<String>, Vec<u16>)> {
-    std::thread::spawn(move || {
-        let ok = Arc::new(Mutex::new(Vec::new()));
+/// `answered` counts the 200s as they come, and the handle returns the ids
+/// answered 200 and any other statuses seen.
+struct Load {
+    handle: std::thread::JoinHandle<(Vec<String>, Vec<u16>)>,
+    answered: Arc<Mutex<Vec<String>>>,
+}
+
+impl Load {
+    /// Waits until `n` more requests were answered 200 than when called.
+    fn answers(&self, n: usize) {
+        let from = self.answered.lock().unwrap().len();
+        common::eventually(&format!("{n} answers under load"), || {
+            self.answered.lock().unwrap().len() >= from + n
+        });
+    }
+
+    fn join(self) -> std::thread::Result<(Vec<String>, Vec<u16>)> {
+        self.handle.join()
+    }
+}
+
+fn load(addrs: Vec<SocketAddr>, clients: usize, stop: Arc<AtomicBool>, tag: &'static str) -> Load {
+    let ok = Arc::new(Mutex::new(Vec::new()));
+    let answered = ok.clone();
+    let handle = std::thread::spawn(move || {
         let other = Arc::new(Mutex::new(Vec::new()));
         let threads: Vec<_> = (0..clients)
             .map(|c| {
@@ -208,7 +224,8 @@ fn load(
                         match try_send(addrs[n % addrs.len()], &predict_raw(&id)) {
                             Some(r) if r.status == 200 => ok.lock().unwrap().push(id),
                             Some(r) => other.lock().unwrap().push(r.status),
-                            None => std::thread::sleep(Duration::from_millis(5)),
+                            // refused (the server is killed): back off, and go on
+                            None => std::thread::yield_now(),
                         }
                     }
                 })
@@ -220,7 +237,8 @@ fn load(
         let ok = ok.lock().unwrap().clone();
         let other = other.lock().unwrap().clone();
         (ok, other)
-    })
+    });
+    Load { handle, answered }
 }
 
 #[test]
@@ -462,7 +480,9 @@ fn feedback_gives_live_metrics_equal_to_those_of_the_responses() {
         assert_eq!(server.get("/monitoring?version=9.9.9").status, 400);
 
         // drift: only first-class women, watched on their own
-        std::thread::sleep(Duration::from_millis(5));
+        // a `since` after every record so far: the clock has moved on
+        let last = time::OffsetDateTime::now_utc();
+        common::eventually("the clock ticks", || time::OffsetDateTime::now_utc() > last);
         let since = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap();
@@ -481,21 +501,17 @@ fn feedback_gives_live_metrics_equal_to_those_of_the_responses() {
         assert_eq!(sex["drifted"], true, "{sex}");
 
         // the same figures as gauges
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let metrics = server.get("/metrics").body;
-            if metrics.contains(r#"monitoring{figure="records"} 1509"#) {
-                assert!(
-                    metrics.contains(r#"monitoring{figure="feedback_rows"} 1309"#),
-                    "{metrics}"
-                );
-                assert!(metrics.contains(r#"monitoring_psi{feature="sex"}"#));
-                assert!(metrics.contains("history_store_up 1"));
-                break;
-            }
-            assert!(Instant::now() < deadline, "no monitoring gauges: {metrics}");
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        let mut metrics = String::new();
+        common::eventually("the monitoring gauges", || {
+            metrics = server.get("/metrics").body;
+            metrics.contains(r#"monitoring{figure="records"} 1509"#)
+        });
+        assert!(
+            metrics.contains(r#"monitoring{figure="feedback_rows"} 1309"#),
+            "{metrics}"
+        );
+        assert!(metrics.contains(r#"monitoring_psi{feature="sex"}"#));
+        assert!(metrics.contains("history_store_up 1"));
     }
 }
 
@@ -669,7 +685,7 @@ fn kill_9_under_load_loses_no_answered_record() {
         let mut server = Server::start(&db.env());
         let stop = Arc::new(AtomicBool::new(false));
         let clients = load(vec![server.addr], 8, stop.clone(), "k");
-        std::thread::sleep(Duration::from_millis(1500));
+        clients.answers(300);
         server.child.kill().unwrap();
         server.child.wait().unwrap();
         stop.store(true, Ordering::Relaxed);
@@ -697,7 +713,7 @@ fn two_replicas_share_one_postgresql() {
     let b = Server::start(&db.env());
     let stop = Arc::new(AtomicBool::new(false));
     let clients = load(vec![a.addr, b.addr], 8, stop.clone(), "r");
-    std::thread::sleep(Duration::from_millis(1500));
+    clients.answers(300);
     stop.store(true, Ordering::Relaxed);
     let (ok, other) = clients.join().unwrap();
     assert!(other.is_empty(), "{other:?}");
@@ -818,11 +834,13 @@ fn a_cut_postgresql_connection_gives_503s_and_recovers_by_itself() {
 
     let stop = Arc::new(AtomicBool::new(false));
     let clients = load(vec![server.addr], 4, stop.clone(), "c");
-    std::thread::sleep(Duration::from_millis(300));
+    clients.answers(50);
     proxy.cut();
-    std::thread::sleep(Duration::from_millis(1500));
-    let r = predict(&server, vec![record(Some("during"))]);
-    assert_eq!(r.status, 503, "{}", r.body);
+    let mut r = predict(&server, vec![record(Some("during"))]);
+    common::eventually("503s once the connection is cut", || {
+        r = predict(&server, vec![record(Some("during"))]);
+        r.status == 503
+    });
     assert!(r.header("retry-after").is_some());
     assert!(
         r.json()["errors"][0]["message"]
@@ -845,18 +863,13 @@ fn a_cut_postgresql_connection_gives_503s_and_recovers_by_itself() {
 
     proxy.restore();
     let back = Instant::now();
-    loop {
-        if predict(&server, vec![record(None)]).status == 200
-            && server.get("/health/ready").status == 200
-        {
-            break;
-        }
-        assert!(
-            back.elapsed() < Duration::from_secs(5),
-            "not recovered within 5 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    assert!(
+        common::within(Duration::from_secs(5), || {
+            predict(&server, vec![record(None)]).status == 200
+                && server.get("/health/ready").status == 200
+        }),
+        "not recovered within 5 s"
+    );
     eprintln!(
         "recovered {:?} after the connection came back",
         back.elapsed()
@@ -926,12 +939,10 @@ fn shadow_mode_stores_both_probabilities_and_reports_agreement() {
         );
         assert_eq!(own.floats("probabilities"), shadowed.probabilities[..1]);
         let mut report = Value::Null;
-        let start = Instant::now();
-        while report["shadow"][0]["records"] != 200 {
-            assert!(start.elapsed() < Duration::from_secs(30), "{report}");
-            std::thread::sleep(Duration::from_millis(20));
+        common::eventually("the shadow's 200 records", || {
             report = server.get("/monitoring").json();
-        }
+            report["shadow"][0]["records"] == 200
+        });
         let s = &report["shadow"][0];
         assert_eq!(s["version"], "9.2.0");
         approx::assert_relative_eq!(

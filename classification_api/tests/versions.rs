@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use classification_model::{Model, model_version};
+use common::eventually;
 use common::{Server, artifact, install_artifact, temp_dir};
 use serde_json::{Value, json};
 
@@ -64,17 +65,6 @@ fn v2_body(n: usize) -> String {
         column("parch", "INT64", &int),
     ]})
     .to_string()
-}
-
-/// Polls `f` until it holds (at most 30 s, so that a slow machine does not
-/// fail the test; how soon it holds is measured by `cargo xtask loadtest`).
-fn eventually(what: &str, f: impl Fn() -> bool) -> Duration {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < Duration::from_secs(30), "never: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    start.elapsed()
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use classification_model::{FieldValue, Model, Passenger, make_prediction, schema::FIELDS};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use serde_json::Value;
 
 fn field_value() -> impl Strategy<Value = FieldValue> {
@@ -294,15 +295,108 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_json_records_never_panic(json in "\\{(\"[a-z.]{1,9}\": ?(null|true|-?[0-9]{1,4}(\\.[0-9]{1,3})?|\"[^\"\\\\]{0,8}\"|\\[\\]|\\{\\}), ?){0,6}\\}") {
-        let json = json.replace(", }", "}").replace(",}", "}");
-        if let Ok(p) = serde_json::from_str::<Passenger>(&json) {
-            let _ = make_prediction(&[p]);
-        } else {
-            let (_field, message) = classification_model::schema::explain_json_record(&json);
-            prop_assert!(!message.is_empty());
+    fn arbitrary_json_records_never_panic(json in record_json()) {
+        match serde_json::from_str::<Passenger>(&json) {
+            Ok(p) => match make_prediction(&[p]) {
+                Ok(r) => prop_assert!((0.0..=1.0).contains(&r.probabilities[0])),
+                Err(e) => {
+                    let errors = e.field_errors().unwrap();
+                    prop_assert!(!errors.is_empty());
+                    let names: Vec<&str> = classification_model::schema::column_names().collect();
+                    prop_assert!(errors.iter().all(|e| names.contains(&e.field.as_str())));
+                }
+            },
+            Err(_) => {
+                let (_field, message) = classification_model::schema::explain_json_record(&json);
+                prop_assert!(!message.is_empty());
+            }
         }
     }
+}
+
+/// A JSON record: each dataset column present or not, its value mostly one
+/// the field accepts and sometimes any JSON (so most records reach scoring
+/// and the rest test every refusal), now and then an unknown key.
+fn record_json() -> impl Strategy<Value = String> {
+    let junk = || {
+        prop::sample::select(vec![
+            "null", "true", "[]", "{}", "-1", "1e5", "\"\"", "\"?\"", "\"x\"", "2.5", "\"1,5\"",
+        ])
+        .prop_map(str::to_owned)
+    };
+    let field = |good: BoxedStrategy<String>, present: f64| {
+        prop::option::weighted(present, prop_oneof![24 => good, 1 => junk()])
+    };
+    let quoted = |re: &'static str| re.prop_map(|s: String| format!("{s:?}")).boxed();
+    let number = |re: &'static str| re.prop_map(|s: String| s).boxed();
+    (
+        (
+            field(prop_oneof![number("[123]"), quoted("[123]")].boxed(), 0.97),
+            field(
+                quoted("[A-Za-z ,.]{0,20}(Mr|Mrs|Miss|Master)?\\.? ?[A-Za-z]{0,8}"),
+                0.7,
+            ),
+            field(quoted("(male|female|MALE|Female| male )"), 0.97),
+            field(
+                prop_oneof![number("[0-9]{1,2}(\\.[05])?"), quoted(" ?[0-9]{1,2} ?")].boxed(),
+                0.7,
+            ),
+            field(number("[0-8]"), 0.97),
+            field(prop_oneof![number("[0-6]"), quoted("[0-6]")].boxed(), 0.97),
+        ),
+        (
+            field(number("[0-9]{1,3}(\\.[0-9]{1,4})?"), 0.7),
+            field(quoted("[A-G][0-9]{1,3}( [A-G][0-9]{1,3})?"), 0.4),
+            field(quoted("[CQScqs]"), 0.7),
+            prop::option::weighted(0.3, quoted("[0-9]{3,6}")),
+            prop::option::weighted(0.05, ("[a-z]{1,6}", junk())),
+        ),
+    )
+        .prop_map(
+            |((pclass, name, sex, age, sibsp, parch), (fare, cabin, embarked, ticket, other))| {
+                let mut parts = Vec::new();
+                for (key, value) in [
+                    ("pclass", pclass),
+                    ("name", name),
+                    ("sex", sex),
+                    ("age", age),
+                    ("sibsp", sibsp),
+                    ("parch", parch),
+                    ("fare", fare),
+                    ("cabin", cabin),
+                    ("embarked", embarked),
+                    ("ticket", ticket),
+                ] {
+                    if let Some(value) = value {
+                        parts.push(format!("\"{key}\": {value}"));
+                    }
+                }
+                if let Some((key, value)) = other {
+                    parts.push(format!("\"{key}\": {value}"));
+                }
+                format!("{{{}}}", parts.join(", "))
+            },
+        )
+}
+
+/// The records above reach scoring most of the time, so the property is
+/// about scoring, not only about refusals.
+#[test]
+fn most_arbitrary_records_reach_scoring() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = record_json();
+    let (mut scored, n) = (0, 400);
+    for _ in 0..n {
+        let json = strategy.new_tree(&mut runner).unwrap().current();
+        let scores = serde_json::from_str::<Passenger>(&json)
+            .ok()
+            .is_some_and(|p| make_prediction(&[p]).is_ok());
+        scored += usize::from(scores);
+    }
+    assert!(
+        scored * 2 > n,
+        "only {scored} of {n} records reached scoring"
+    );
 }
 
 /// Text in the shapes the rules talk about: signs, zeros, points, exponents,

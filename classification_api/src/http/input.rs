@@ -23,9 +23,11 @@ use crate::http::state::BodyLimits;
 /// answer instead of a reset connection.
 pub const DRAIN_FACTOR: u64 = 8;
 
-/// `POST /predict` body, as documented ([`parse`] reads it within
-/// `MAX_BATCH`).
-#[derive(Debug, utoipa::ToSchema)]
+/// `POST /predict` body: the passengers to score.
+// The documented shape (utoipa reads `deny_unknown_fields` as
+// `additionalProperties: false`); `parse` reads it within `MAX_BATCH`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PredictBody {
     /// The passengers (at least one; at most `MAX_BATCH`, 10,000 by default),
     /// each with an optional `id` of its own.

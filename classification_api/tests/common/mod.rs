@@ -17,6 +17,32 @@ pub struct Server {
     pub temp: Option<std::path::PathBuf>,
 }
 
+/// Polls `f` until it holds, at most `limit`; whether it held. The one
+/// place tests wait: on a condition, with a bound, never a bare sleep.
+pub fn within(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if f() {
+            return true;
+        }
+        if start.elapsed() >= limit {
+            return false;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// [`within`] 30 s (so that a slow machine does not fail the test; how
+/// soon things happen is measured by `cargo xtask loadtest`), failing the
+/// test when `f` never holds; how long it took.
+pub fn eventually(what: &str, f: impl FnMut() -> bool) -> Duration {
+    let start = std::time::Instant::now();
+    assert!(within(Duration::from_secs(30), f), "never: {what}");
+    start.elapsed()
+}
+
 /// A fresh directory under the system's temporary directory.
 pub fn temp_dir(tag: &str) -> std::path::PathBuf {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -106,14 +132,12 @@ impl Server {
 
     /// Waits for the process to exit, at most `limit`.
     pub fn wait(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        let start = std::time::Instant::now();
-        while start.elapsed() < limit {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
+        let mut status = None;
+        within(limit, || {
+            status = self.child.try_wait().unwrap();
+            status.is_some()
+        });
+        status
     }
 
     pub fn get(&self, path: &str) -> Response {
