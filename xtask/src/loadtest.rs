@@ -37,9 +37,18 @@ pub struct Args {
     /// without again; then the time from a new artifact to its first 200.
     #[arg(long)]
     pub reload: bool,
+    /// The cargo profile to build and measure: `deploy` (fat LTO, as Railway
+    /// and images build) or `release` (the README's quick build).
+    #[arg(long, default_value = "deploy", value_parser = ["deploy", "release"])]
+    pub profile: String,
 }
 
 pub fn run(o: Args) -> Result<()> {
+    crate::service::use_profile(if o.profile == "release" {
+        "release"
+    } else {
+        "deploy"
+    });
     if let Some(backend) = o.history {
         return history(&o, backend);
     }

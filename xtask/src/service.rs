@@ -16,16 +16,41 @@ pub fn build_release() -> Result<()> {
     cargo_release(&[])
 }
 
+/// The cargo profile load tests build and run: `release` unless
+/// [`use_profile`] chose another (`deploy`, as deploys build).
+static PROFILE: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Builds and runs with `profile` from now on.
+pub fn use_profile(profile: &'static str) {
+    let _ = PROFILE.set(profile);
+}
+
+fn profile() -> &'static str {
+    PROFILE.get().copied().unwrap_or("release")
+}
+
+/// Where the chosen profile's binaries are.
+fn profile_dir() -> PathBuf {
+    root().join("target").join(profile())
+}
+
 /// The bare warp handler (`classification_api/examples/bare_warp.rs`), in its
 /// own build so that its dev-dependencies' features stay out of the service.
 pub fn build_bare_warp() -> Result<PathBuf> {
     cargo_release(&["--example", "bare_warp"])?;
-    Ok(root().join("target/release/examples/bare_warp"))
+    Ok(profile_dir().join("examples/bare_warp"))
 }
 
 fn cargo_release(extra: &[&str]) -> Result<()> {
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--locked", "-p", "classification_api"])
+        .args([
+            "build",
+            "--profile",
+            profile(),
+            "--locked",
+            "-p",
+            "classification_api",
+        ])
         .args(extra)
         .current_dir(root())
         .status()
@@ -61,12 +86,7 @@ impl Server {
     /// [`start`](Self::start) with these environment variables, logging to
     /// `dir/{name}.log`.
     pub fn start_with(dir: &Path, name: &str, env: &[(&str, &str)]) -> Result<Server> {
-        Self::start_binary_with(
-            &root().join("target/release/classification_api"),
-            dir,
-            name,
-            env,
-        )
+        Self::start_binary_with(&profile_dir().join("classification_api"), dir, name, env)
     }
 
     /// Starts `binary` likewise, logging to `dir/{name}.log`.
