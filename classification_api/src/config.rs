@@ -34,7 +34,7 @@ pub struct Config {
     /// (default 4,096).
     pub max_connections: usize,
     /// `API_KEY`: when set, `/predict` requires `Authorization: Bearer <key>`.
-    pub api_key: Option<ApiKey>,
+    pub api_key: Option<Secret>,
     /// `MODEL_PATH`: serve this artifact file instead of the embedded model.
     pub model_path: Option<PathBuf>,
     /// `MODELS_DIR`: further versions' artifacts, served beside the base
@@ -63,7 +63,7 @@ pub struct Config {
     pub monitoring_refresh: Duration,
     /// `ADMIN_API_KEY`: when set, the history endpoints require
     /// `Authorization: Bearer <key>`; unset = loopback clients only.
-    pub admin_key: Option<ApiKey>,
+    pub admin_key: Option<Secret>,
 }
 
 /// Where the prediction history is kept.
@@ -75,7 +75,7 @@ pub enum HistoryStore {
     /// created with its directory.
     Sqlite(PathBuf),
     /// `DATABASE_URL=postgres://...`.
-    Postgres(ApiKey),
+    Postgres(Secret),
 }
 
 impl fmt::Debug for HistoryStore {
@@ -91,11 +91,11 @@ impl fmt::Debug for HistoryStore {
 
 /// A secret that never appears in logs or `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(pub String);
+pub struct Secret(pub String);
 
-impl fmt::Debug for ApiKey {
+impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(<redacted>)")
+        f.write_str("Secret(<redacted>)")
     }
 }
 
@@ -192,7 +192,7 @@ impl Config {
                             "a PostgreSQL URL, postgres://user:password@host:5432/database",
                         ));
                     }
-                    HistoryStore::Postgres(ApiKey(url))
+                    HistoryStore::Postgres(Secret(url))
                 }
                 (_, None) => HistoryStore::Sqlite(
                     get("HISTORY_PATH")
@@ -262,10 +262,10 @@ fn version(
 }
 
 /// A bearer key: at least 16 characters, no surrounding spaces.
-fn key(value: Option<String>, name: &'static str) -> Result<Option<ApiKey>, ConfigError> {
+fn key(value: Option<String>, name: &'static str) -> Result<Option<Secret>, ConfigError> {
     match value {
         None => Ok(None),
-        Some(k) if k.trim().len() >= 16 && k.trim() == k => Ok(Some(ApiKey(k))),
+        Some(k) if k.trim().len() >= 16 && k.trim() == k => Ok(Some(Secret(k))),
         Some(_) => Err(ConfigError::new(
             name,
             "<redacted>",

@@ -7,7 +7,6 @@ mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use classification_model::{Model, model_version};
 use common::eventually;

@@ -6,7 +6,7 @@ use warp::http::HeaderValue;
 
 use crate::http::request::{Access, Request};
 
-use crate::config::ApiKey;
+use crate::config::Secret;
 use crate::http::errors::{ApiError, ErrorItem};
 
 /// The address of the client, as the server puts it in each request's
@@ -21,7 +21,7 @@ pub struct Peer(pub std::net::SocketAddr);
 pub fn check(access: Access, request: &Request) -> Result<(), ApiError> {
     let state = &request.state;
     let given = request.headers.get(warp::http::header::AUTHORIZATION);
-    let key_holds = |key: &Option<ApiKey>| key.as_ref().is_none_or(|k| authorized(given, k));
+    let key_holds = |key: &Option<Secret>| key.as_ref().is_none_or(|k| authorized(given, k));
     match access {
         Access::Open => Ok(()),
         Access::Predict if key_holds(&state.api_key) => Ok(()),
@@ -49,7 +49,7 @@ pub fn check(access: Access, request: &Request) -> Result<(), ApiError> {
 }
 
 /// Whether `Authorization: Bearer <token>` carries the key.
-fn authorized(header: Option<&HeaderValue>, key: &ApiKey) -> bool {
+fn authorized(header: Option<&HeaderValue>, key: &Secret) -> bool {
     let Some(value) = header.map(HeaderValue::as_bytes) else {
         return false;
     };
@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn only_the_exact_bearer_key_passes() {
-        let key = ApiKey("0123456789abcdef".into());
+        let key = Secret("0123456789abcdef".into());
         let check = |v: &str| authorized(Some(&HeaderValue::from_str(v).unwrap()), &key);
         assert!(check("Bearer 0123456789abcdef"));
         assert!(check("bearer 0123456789abcdef"));

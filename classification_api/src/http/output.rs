@@ -172,30 +172,33 @@ pub fn history_csv_header() -> String {
     h
 }
 
-/// One stored row as a CSV line.
+/// One stored row as a CSV line, through the same writer as the
+/// predictions' CSV.
 pub fn history_csv_line(row: &crate::history::store::StoredRow, out: &mut Vec<u8>) {
     use crate::history::store::Input;
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(out);
-    let mut record: Vec<String> = vec![
-        row.id.clone(),
-        crate::clock::format(row.time_us),
-        row.version.clone(),
-    ];
+    let mut line = String::with_capacity(160);
+    csv_field(&mut line, &row.id);
+    let _ = write!(line, ",{},", crate::clock::format(row.time_us));
+    csv_field(&mut line, &row.version);
     for v in &row.inputs {
-        record.push(match v {
-            Input::Null => String::new(),
-            Input::Integer(i) => i.to_string(),
-            Input::Number(n) => n.to_string(),
-            Input::Text(t) => t.clone(),
-        });
+        line.push(',');
+        match v {
+            Input::Null => {}
+            Input::Integer(i) => {
+                let _ = write!(line, "{i}");
+            }
+            Input::Number(n) => {
+                let _ = write!(line, "{n}");
+            }
+            Input::Text(t) => csv_field(&mut line, t),
+        }
     }
-    record.push(row.probability.to_string());
-    record.push(row.prediction.to_string());
-    record.push(row.survived.map(|s| s.to_string()).unwrap_or_default());
-    let _ = w.write_record(&record);
-    let _ = w.flush();
+    let _ = write!(line, ",{},{},", row.probability, row.prediction);
+    if let Some(s) = row.survived {
+        let _ = write!(line, "{s}");
+    }
+    line.push('\n');
+    out.extend_from_slice(line.as_bytes());
 }
 
 /// `GET /health/live` and `GET /health/ready`.
@@ -334,7 +337,8 @@ pub fn unstream<B>(mut response: warp::http::Response<B>) -> warp::http::Respons
     }
 }
 
-/// Appends a CSV field, quoted when it must be.
+/// Appends a CSV field, quoted when it must be (as the `csv` crate's
+/// `QuoteStyle::Necessary`): the one CSV writer of the answers.
 fn csv_field(out: &mut String, value: &str) {
     if value.contains([',', '"', '\n', '\r']) {
         out.push('"');

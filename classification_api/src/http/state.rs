@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use crate::config::{ApiKey, Config};
+use crate::config::{Config, Secret};
 use crate::history::recorder::Recorder;
 use crate::serving::models::Registry;
 use crate::serving::shadow::Shadow;
@@ -34,7 +34,7 @@ pub struct AppState {
     /// Permits for predictions being computed; taken once the body is in.
     pub in_flight: Arc<Semaphore>,
     /// The key `/predict` requires, if any.
-    pub api_key: Option<ApiKey>,
+    pub api_key: Option<Secret>,
     /// What `/metrics` reports.
     pub metrics: Arc<Metrics>,
     /// False once shutdown has begun (`/health/ready` then answers 503).
@@ -48,7 +48,7 @@ pub struct AppState {
     /// Whether names are stored as given (else only their titles).
     pub keep_names: bool,
     /// The key the admin endpoints require, if any (else loopback only).
-    pub admin_key: Option<ApiKey>,
+    pub admin_key: Option<Secret>,
 }
 
 impl AppState {
