@@ -55,7 +55,7 @@ pub fn cross_validate(
         let fit: Vec<usize> = (0..labels.len()).filter(|&i| keep[i]).collect();
         let x: Vec<Record<'_>> = fit.iter().map(|&i| records[i].clone()).collect();
         let y: Vec<u8> = fit.iter().map(|&i| labels[i]).collect();
-        let scorer = Scorer::new(&Pipeline::fit(&x, &y, config)?);
+        let scorer = Scorer::new(&Pipeline::fit(&x, &y, config)?)?;
         let p: Vec<f64> = held
             .iter()
             .map(|&i| scorer.score(&records[i]).probability())

@@ -4,14 +4,17 @@
 
 use std::borrow::Cow;
 
-use crate::fields::{N_FIELDS, index_of};
+use crate::fields::{
+    CATEGORICAL_FIELDS, MISSING_FIELDS, N_CATEGORICAL, N_FIELDS, N_MISSING, feature_names, index_of,
+};
 use crate::value::Checked;
 
-/// The categorical features, in pipeline order.
-pub const CATEGORICAL_FEATURES: [&str; 4] = ["sex", "cabin", "embarked", "title"];
+/// The categorical features, in pipeline order: from the field table's roles.
+pub const CATEGORICAL_FEATURES: [&str; N_CATEGORICAL] = feature_names(CATEGORICAL_FIELDS);
 
-/// The numeric features with missing values (they get indicators and median imputation).
-pub const NUMERIC_WITH_MISSING: [&str; 2] = ["age", "fare"];
+/// The numeric features that may be missing (they get indicators and median
+/// imputation): from the field table's roles.
+pub const NUMERIC_WITH_MISSING: [&str; N_MISSING] = feature_names(MISSING_FIELDS);
 
 /// One passenger after validation and preparation: the features the pipeline uses.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,14 +88,39 @@ impl<'a> Record<'a> {
     }
 
     /// The categorical features in [`CATEGORICAL_FEATURES`] order.
-    pub fn categorical(&self) -> [Option<&str>; 4] {
-        [self.sex, self.cabin.as_deref(), self.embarked, self.title]
+    pub fn categorical(&self) -> [Option<&str>; N_CATEGORICAL] {
+        CATEGORICAL_FIELDS.map(|field| self.text(field))
     }
 
-    /// The numeric features in [`NUMERIC_WITH_MISSING`] order.
+    /// The numeric features that may be missing, in [`NUMERIC_WITH_MISSING`]
+    /// order.
     #[cfg(feature = "train")]
-    pub fn numeric_with_missing(&self) -> [Option<f64>; 2] {
-        [self.age, self.fare]
+    pub fn numeric_with_missing(&self) -> [Option<f64>; N_MISSING] {
+        MISSING_FIELDS.map(|field| self.number(field))
+    }
+
+    /// The value of numeric field number `field` of the field table.
+    pub fn number(&self, field: usize) -> Option<f64> {
+        match field {
+            PCLASS => Some(self.pclass),
+            AGE => self.age,
+            SIBSP => Some(self.sibsp),
+            PARCH => Some(self.parch),
+            FARE => self.fare,
+            _ => None,
+        }
+    }
+
+    /// The value of categorical field number `field` of the field table (a
+    /// derived one's: the name's title).
+    pub fn text(&self, field: usize) -> Option<&str> {
+        match field {
+            SEX => self.sex,
+            CABIN => self.cabin.as_deref(),
+            EMBARKED => self.embarked,
+            NAME => self.title,
+            _ => None,
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data_preparation::{CATEGORICAL_FEATURES, NUMERIC_WITH_MISSING, Record};
+use crate::fields::{CATEGORICAL_FIELDS, FIRST_LETTER, NUMERIC_FIELDS};
 use crate::fields::{N_FIELDS, features};
 use crate::pipeline::Pipeline;
 use crate::transformers::CabinLetter;
@@ -59,10 +60,11 @@ impl DriftReference {
     pub(crate) fn fit(pipeline: &Pipeline, records: &[Record<'_>]) -> crate::errors::Result<Self> {
         let mut features: Vec<FeatureBins> = features()
             .iter()
-            .map(|f| {
-                let edges = match numeric_value_index(f) {
-                    Some(i) => deciles(records.iter().filter_map(|r| numeric(r, i))),
-                    None => Vec::new(),
+            .enumerate()
+            .map(|(i, f)| {
+                let edges = match SOURCES[i] {
+                    Source::Numeric => deciles(records.iter().filter_map(|r| r.number(i))),
+                    Source::Categorical(_) => Vec::new(),
                 };
                 FeatureBins {
                     feature: (*f).to_owned(),
@@ -101,22 +103,16 @@ impl DriftReference {
         let categorical = r.categorical();
         std::array::from_fn(|i| {
             let f = &self.features[i];
-            let name = features()[i];
-            let bin = if let Some(v) = numeric_value_index(name) {
-                match numeric(r, v) {
+            let bin = match SOURCES[i] {
+                Source::Numeric => match r.number(i) {
                     // the last bin is `Missing` for features that may be missing
                     None => f.bins.len() - 1,
                     Some(x) => f.edges.iter().take_while(|e| **e <= x).count(),
-                }
-            } else {
-                let var = CATEGORICAL_FEATURES
-                    .iter()
-                    .position(|c| *c == name)
-                    .unwrap_or(0);
-                match categorical[var] {
+                },
+                Source::Categorical(var) => match categorical[var] {
                     None => f.bins.len() - 1,
                     Some(value) => {
-                        let value = if CATEGORICAL_FEATURES[var] == "cabin" {
+                        let value = if FIRST_LETTER[var] {
                             CabinLetter::transform(value)
                         } else {
                             value
@@ -132,7 +128,7 @@ impl DriftReference {
                             None => f.bins.len() - 2,
                         }
                     }
-                }
+                },
             };
             bin.min(f.bins.len() - 1) as u8
         })
@@ -170,22 +166,38 @@ impl DriftReference {
     }
 }
 
-/// Index into [`numeric`] of a numeric feature.
-fn numeric_value_index(feature: &str) -> Option<usize> {
-    ["pclass", "age", "sibsp", "parch", "fare"]
-        .iter()
-        .position(|f| *f == feature)
+/// Where feature number `i` (its field's index) comes from: a numeric field
+/// or a categorical variable, as the field table's roles say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Numeric,
+    Categorical(usize),
 }
 
-fn numeric(r: &Record<'_>, i: usize) -> Option<f64> {
-    match i {
-        0 => Some(r.pclass),
-        1 => r.age,
-        2 => Some(r.sibsp),
-        3 => Some(r.parch),
-        _ => r.fare,
+/// Each feature's source; a field without one fails the build.
+const SOURCES: [Source; N_FIELDS] = {
+    let mut out = [Source::Numeric; N_FIELDS];
+    let mut i = 0;
+    while i < N_FIELDS {
+        let mut found = false;
+        let mut k = 0;
+        while k < NUMERIC_FIELDS.len() {
+            found |= NUMERIC_FIELDS[k] == i;
+            k += 1;
+        }
+        let mut var = 0;
+        while var < CATEGORICAL_FIELDS.len() {
+            if CATEGORICAL_FIELDS[var] == i {
+                out[i] = Source::Categorical(var);
+                found = true;
+            }
+            var += 1;
+        }
+        assert!(found, "a field has no role the drift bins know");
+        i += 1;
     }
-}
+    out
+};
 
 /// The names of feature `i`'s bins, from the pipeline (categorical) or the
 /// cut points (numeric).

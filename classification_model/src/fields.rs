@@ -30,6 +30,25 @@ pub enum Kind {
     Text,
 }
 
+/// How the pipeline uses a field (`docs/PIPELINE.md`, "Steps"): the one
+/// place each column's role is declared. The pipeline's variable lists
+/// derive from it, in field order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A number column. One that is not required may be missing: it gets a
+    /// missing indicator and median imputation.
+    Numeric,
+    /// A categorical variable; with `first_letter`, only the first letter of
+    /// its value is kept (a cabin's deck).
+    Categorical {
+        /// Keep only the first letter.
+        first_letter: bool,
+    },
+    /// A categorical variable derived from the field's text, named by the
+    /// field's `feature` (the name's title); after the plain ones.
+    Derived,
+}
+
 /// One input column and its rules.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Field {
@@ -46,6 +65,8 @@ pub struct Field {
     pub feature: &'static str,
     /// For an [`Kind::Integer`]: its values are classes, listed as choices.
     pub classes: bool,
+    /// How the pipeline uses it.
+    pub role: Role,
 }
 
 impl Field {
@@ -57,6 +78,12 @@ impl Field {
             description,
             feature: "",
             classes: false,
+            role: match kind {
+                Kind::Integer { .. } | Kind::Number { .. } => Role::Numeric,
+                Kind::Choice(_) | Kind::Text => Role::Categorical {
+                    first_letter: false,
+                },
+            },
         }
     }
 
@@ -92,9 +119,17 @@ impl Field {
         self
     }
 
-    /// The same field, explained under another feature's name.
-    pub const fn explained_as(mut self, feature: &'static str) -> Self {
+    /// The same field, used through a categorical variable derived from it
+    /// and explained under that variable's name.
+    pub const fn derived_as(mut self, feature: &'static str) -> Self {
         self.feature = feature;
+        self.role = Role::Derived;
+        self
+    }
+
+    /// The same categorical field, only its first letter kept.
+    pub const fn first_letter(mut self) -> Self {
+        self.role = Role::Categorical { first_letter: true };
         self
     }
 
@@ -258,7 +293,10 @@ macro_rules! fields {
         }
 
         /// The feature fields, in the dataset's column order.
-        pub static FIELDS: [Field; N_FIELDS] = [ $( $field.named(stringify!($name)), )* ];
+        pub static FIELDS: [Field; N_FIELDS] = TABLE;
+
+        /// [`FIELDS`], for constants derived from it.
+        pub(crate) const TABLE: [Field; N_FIELDS] = [ $( $field.named(stringify!($name)), )* ];
 
         impl Passenger {
             /// The raw values, in [`FIELDS`] order.
@@ -284,7 +322,7 @@ fields! {
     pclass: Field::integer(1, 3, "ticket class: 1 (first), 2 or 3").classes().required(),
     /// Full name as in the dataset (`"Allen, Miss. Elisabeth Walton"`); optional.
     name: Field::text("full name; only its title (Mr, Mrs, Miss, Master or another) is used")
-        .explained_as("title"),
+        .derived_as("title"),
     /// `male` or `female`, any case.
     sex: Field::choice(&["male", "female"], "sex").required(),
     /// Age in years, 0 to 120; optional.
@@ -296,7 +334,7 @@ fields! {
     /// Fare paid, at least 0; optional.
     fare: Field::number(None, "fare paid"),
     /// Cabin (`"C22 C26"`); optional.
-    cabin: Field::text("cabin; only the first letter of its first cabin is used"),
+    cabin: Field::text("cabin; only the first letter of its first cabin is used").first_letter(),
     /// Port of embarkation: `C`, `Q` or `S`, any case; optional.
     embarked: Field::choice(&["C", "Q", "S"], "port of embarkation: Cherbourg, Queenstown or Southampton"),
 }
@@ -383,14 +421,114 @@ pub fn features() -> [&'static str; N_FIELDS] {
 /// where a wrong name fails the build.
 pub(crate) const fn index_of(name: &str) -> usize {
     let mut i = 0;
-    while i < FIELDS.len() {
-        if same(FIELDS[i].name.as_bytes(), name.as_bytes()) {
+    while i < TABLE.len() {
+        if same(TABLE[i].name.as_bytes(), name.as_bytes()) {
             return i;
         }
         i += 1;
     }
     panic!("no such field")
 }
+
+/// A set of fields by role.
+#[derive(Clone, Copy)]
+enum Pick {
+    Numeric,
+    MayBeMissing,
+    Plain,
+    Derived,
+}
+
+const fn picks(f: &Field, pick: Pick) -> bool {
+    match (pick, f.role) {
+        (Pick::Numeric, Role::Numeric) => true,
+        (Pick::MayBeMissing, Role::Numeric) => !f.required,
+        (Pick::Plain, Role::Categorical { .. }) => true,
+        (Pick::Derived, Role::Derived) => true,
+        _ => false,
+    }
+}
+
+/// How many fields `pick` picks.
+const fn count(pick: Pick) -> usize {
+    let (mut n, mut i) = (0, 0);
+    while i < N_FIELDS {
+        if picks(&TABLE[i], pick) {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// The indices in [`FIELDS`] of the fields `pick` picks, in order.
+const fn indices<const N: usize>(pick: Pick) -> [usize; N] {
+    let mut out = [0; N];
+    let (mut k, mut i) = (0, 0);
+    while i < N_FIELDS {
+        if picks(&TABLE[i], pick) {
+            out[k] = i;
+            k += 1;
+        }
+        i += 1;
+    }
+    assert!(k == N, "the count and the fields disagree");
+    out
+}
+
+/// Numeric fields.
+pub(crate) const N_NUMERIC: usize = count(Pick::Numeric);
+/// Numeric fields that may be missing.
+pub(crate) const N_MISSING: usize = count(Pick::MayBeMissing);
+/// Categorical variables: the plain ones, then the derived ones.
+pub(crate) const N_CATEGORICAL: usize = count(Pick::Plain) + count(Pick::Derived);
+
+/// The numeric fields, in field order.
+pub(crate) const NUMERIC_FIELDS: [usize; N_NUMERIC] = indices(Pick::Numeric);
+/// The numeric fields that may be missing, in field order.
+pub(crate) const MISSING_FIELDS: [usize; N_MISSING] = indices(Pick::MayBeMissing);
+/// The fields behind the categorical variables: the plain ones in field
+/// order, then the derived ones.
+pub(crate) const CATEGORICAL_FIELDS: [usize; N_CATEGORICAL] = {
+    let plain: [usize; count(Pick::Plain)] = indices(Pick::Plain);
+    let more: [usize; count(Pick::Derived)] = indices(Pick::Derived);
+    let mut out = [0; N_CATEGORICAL];
+    let mut k = 0;
+    while k < plain.len() {
+        out[k] = plain[k];
+        k += 1;
+    }
+    while k < N_CATEGORICAL {
+        out[k] = more[k - plain.len()];
+        k += 1;
+    }
+    out
+};
+
+/// The features of `fields`, by their index.
+pub(crate) const fn feature_names<const N: usize>(fields: [usize; N]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut k = 0;
+    while k < N {
+        out[k] = TABLE[fields[k]].feature;
+        k += 1;
+    }
+    out
+}
+
+/// Per categorical variable, whether only its first letter is kept.
+pub(crate) const FIRST_LETTER: [bool; N_CATEGORICAL] = {
+    let mut out = [false; N_CATEGORICAL];
+    let mut k = 0;
+    while k < N_CATEGORICAL {
+        out[k] = matches!(
+            TABLE[CATEGORICAL_FIELDS[k]].role,
+            Role::Categorical { first_letter: true }
+        );
+        k += 1;
+    }
+    out
+};
 
 const fn same(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -537,6 +675,21 @@ mod tests {
             assert_eq!(Column::of(name).map(Column::name), Some(name));
         }
         assert_eq!(Column::of("Age"), None);
+    }
+
+    #[test]
+    fn the_pipelines_variables_derive_from_the_roles() {
+        use crate::data_preparation::{CATEGORICAL_FEATURES, NUMERIC_WITH_MISSING};
+        // the artifact format's order, which the golden tests pin
+        assert_eq!(CATEGORICAL_FEATURES, ["sex", "cabin", "embarked", "title"]);
+        assert_eq!(NUMERIC_WITH_MISSING, ["age", "fare"]);
+        assert_eq!(FIRST_LETTER, [false, true, false, false]);
+        let numeric: Vec<String> = NUMERIC_FIELDS
+            .iter()
+            .map(|&i| FIELDS[i].name.to_owned())
+            .chain(NUMERIC_WITH_MISSING.iter().map(|f| format!("{f}_na")))
+            .collect();
+        assert_eq!(numeric, crate::pipeline::NUMERIC_COLUMNS);
     }
 
     #[test]

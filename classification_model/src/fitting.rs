@@ -11,7 +11,8 @@ use ndarray::{Array1, Array2};
 
 use crate::data_preparation::{CATEGORICAL_FEATURES, NUMERIC_WITH_MISSING, Record};
 use crate::errors::{Error, Result};
-use crate::pipeline::{CABIN, ClassWeight, Pipeline, PipelineConfig, strings};
+use crate::fields::FIRST_LETTER;
+use crate::pipeline::{ClassWeight, Pipeline, PipelineConfig, strings};
 use crate::transformers::{
     CabinLetter, CategoricalImputer, LogisticRegression, MedianImputer, MissingIndicator,
     OneHotEncoder, RareLabelEncoder, StandardScaler, VariableValue, median, sigmoid,
@@ -49,8 +50,12 @@ impl Pipeline {
             })
             .collect::<Result<_>>()?;
         let median_imputer = MedianImputer { medians };
+        // the variable the field table keeps the first letter of
+        let first_letter = FIRST_LETTER.iter().position(|f| *f).ok_or_else(|| {
+            Error::Training("the field table keeps no variable's first letter".into())
+        })?;
         let cabin_letter = CabinLetter {
-            variable: CATEGORICAL_FEATURES[CABIN].into(),
+            variable: CATEGORICAL_FEATURES[first_letter].into(),
         };
         // steps 1 and 4 on the training rows, variable by variable
         let mut columns: Vec<Vec<&str>> = (0..CATEGORICAL_FEATURES.len())
@@ -59,7 +64,7 @@ impl Pipeline {
                     .iter()
                     .map(|r| {
                         let v = categorical_imputer.transform(r.categorical()[var]);
-                        if var == CABIN {
+                        if FIRST_LETTER[var] {
                             CabinLetter::transform(v)
                         } else {
                             v

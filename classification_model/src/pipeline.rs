@@ -19,10 +19,6 @@ pub const NUMERIC_COLUMNS: [&str; 7] = [
 /// Index of the fare column in [`NUMERIC_COLUMNS`].
 pub(crate) const FARE_COLUMN: usize = 4;
 
-/// Index of `cabin` in [`CATEGORICAL_FEATURES`](crate::data_preparation::CATEGORICAL_FEATURES).
-#[cfg(any(test, feature = "train"))]
-pub(crate) const CABIN: usize = 1;
-
 /// How the pipeline is fitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -150,7 +146,7 @@ impl Pipeline {
         let mut k = NUMERIC_COLUMNS.len();
         for (var, value) in r.categorical().into_iter().enumerate() {
             let mut v = self.categorical_imputer.transform(value);
-            if var == CABIN {
+            if crate::fields::FIRST_LETTER[var] {
                 v = CabinLetter::transform(v);
             }
             let v = self.rare_label_encoder.transform(var, v);

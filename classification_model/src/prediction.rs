@@ -190,7 +190,7 @@ impl Model {
     /// did there.
     pub fn from_artifact(artifact: Artifact) -> Result<Model> {
         Ok(Model {
-            scorer: Scorer::new(&artifact.pipeline),
+            scorer: Scorer::new(&artifact.pipeline)?,
             artifact,
         })
     }

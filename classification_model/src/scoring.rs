@@ -10,8 +10,10 @@
 //! in feature order, so `baseline + sum(contributions)` is the served
 //! log-odds to the last bit.
 
-use crate::data_preparation::{CATEGORICAL_FEATURES, Record};
+use crate::data_preparation::Record;
 use crate::derived::{Derived, DerivedFeatures, MAX_COLUMNS};
+use crate::errors::{Error, Result};
+use crate::fields::{CATEGORICAL_FIELDS, FIRST_LETTER};
 use crate::fields::{N_FIELDS, features};
 use crate::pipeline::{NUMERIC_COLUMNS, Pipeline};
 use crate::transformers::{CabinLetter, sigmoid};
@@ -33,10 +35,17 @@ impl Score {
     }
 }
 
-/// A feature's index in [`features`].
-fn feature_index(feature: &str) -> usize {
-    // the artifact check guarantees every variable is a known feature
-    features().iter().position(|f| *f == feature).unwrap_or(0)
+/// A feature's index in [`features`]; an artifact that names another is
+/// refused (the artifact check already does, so this is a second line).
+fn feature_index(feature: &str) -> Result<usize> {
+    features()
+        .iter()
+        .position(|f| *f == feature)
+        .ok_or_else(|| {
+            Error::Artifact(format!(
+                "a column is explained under {feature:?}, no feature"
+            ))
+        })
 }
 
 /// One numeric column folded: contribution `weight * (x - mean)`.
@@ -100,18 +109,21 @@ pub(crate) struct Scorer {
 
 impl Scorer {
     /// Folds a fitted pipeline (checked for consistent shapes).
-    pub(crate) fn new(p: &Pipeline) -> Self {
+    pub(crate) fn new(p: &Pipeline) -> Result<Self> {
         let c = &p.classifier;
         let column = |j: usize| Linear {
             weight: c.coefficients[j] * p.scaler.scale[j],
             mean: p.scaler.mean[j],
         };
         // which features each column is explained under: the pipeline says
-        let owners = p.column_features();
-        let owner =
-            |j: usize| -> Vec<usize> { owners[j].iter().map(|f| feature_index(f)).collect() };
+        let owners = p
+            .column_features()
+            .iter()
+            .map(|features| features.iter().map(|f| feature_index(f)).collect())
+            .collect::<Result<Vec<Vec<usize>>>>()?;
+        let owner = |j: usize| -> Vec<usize> { owners[j].clone() };
         let numeric = std::array::from_fn(&column);
-        let numeric_feature = std::array::from_fn(|j| owner(j)[0]);
+        let numeric_feature = std::array::from_fn(|j| owners[j][0]);
         let mut first_dummy = NUMERIC_COLUMNS.len();
         let categorical = std::array::from_fn(|var| {
             let dummies = p.one_hot_encoder.dummies(var);
@@ -153,20 +165,21 @@ impl Scorer {
                 }
             })
             .collect();
-        Scorer {
+        Ok(Scorer {
             intercept: c.intercept,
             derived: p.derived,
             added,
             numeric,
             numeric_feature,
-            categorical_feature: CATEGORICAL_FEATURES.map(feature_index),
+            // a feature's index in `features` is its field's
+            categorical_feature: CATEGORICAL_FIELDS,
             medians: [
                 p.median_imputer.medians[0].value,
                 p.median_imputer.medians[1].value,
             ],
             fill_value: p.categorical_imputer.fill_value.clone(),
             categorical,
-        }
+        })
     }
 
     /// The log-odds with every feature at a neutral value: the intercept.
@@ -192,7 +205,7 @@ impl Scorer {
         }
         for (var, value) in r.categorical().into_iter().enumerate() {
             let mut v = value.unwrap_or(&self.fill_value);
-            if CATEGORICAL_FEATURES[var] == "cabin" {
+            if FIRST_LETTER[var] {
                 v = CabinLetter::transform(v);
             }
             contributions[self.categorical_feature[var]] += self.categorical[var].at(v);
@@ -253,7 +266,7 @@ mod tests {
         let names = pipeline.column_names();
         assert_eq!(names[4], "log_fare");
         assert_eq!(names[names.len() - 7..], all.columns());
-        let scorer = Scorer::new(&pipeline);
+        let scorer = Scorer::new(&pipeline).unwrap();
         for r in &records {
             let score = scorer.score(r);
             approx::assert_abs_diff_eq!(
@@ -296,7 +309,7 @@ mod tests {
         });
         let records = validate(&extra).unwrap();
         let pipeline = &Model::embedded().unwrap().artifact().pipeline;
-        let scorer = Scorer::new(pipeline);
+        let scorer = Scorer::new(pipeline).unwrap();
         for r in &records {
             let log_odds = step_by_step(pipeline, r);
             let score = scorer.score(r);

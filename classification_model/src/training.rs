@@ -44,7 +44,7 @@ pub fn train(
     let pipeline = Pipeline::fit(&train_x, &train_y, &config.pipeline)?;
     let drift = DriftReference::fit(&pipeline, &train_x)?;
     // the metrics come from the code that serves
-    let scorer = Scorer::new(&pipeline);
+    let scorer = Scorer::new(&pipeline)?;
     let score = |rows: &[usize]| {
         let p: Vec<f64> = rows
             .iter()
