@@ -678,21 +678,6 @@ mod tests {
     }
 
     #[test]
-    fn the_pipelines_variables_derive_from_the_roles() {
-        use crate::data_preparation::{CATEGORICAL_FEATURES, NUMERIC_WITH_MISSING};
-        // the artifact format's order, which the golden tests pin
-        assert_eq!(CATEGORICAL_FEATURES, ["sex", "cabin", "embarked", "title"]);
-        assert_eq!(NUMERIC_WITH_MISSING, ["age", "fare"]);
-        assert_eq!(FIRST_LETTER, [false, true, false, false]);
-        let numeric: Vec<String> = NUMERIC_FIELDS
-            .iter()
-            .map(|&i| FIELDS[i].name.to_owned())
-            .chain(NUMERIC_WITH_MISSING.iter().map(|f| format!("{f}_na")))
-            .collect();
-        assert_eq!(numeric, crate::pipeline::NUMERIC_COLUMNS);
-    }
-
-    #[test]
     fn features_rename_only_name() {
         assert_eq!(
             features(),

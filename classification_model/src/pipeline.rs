@@ -164,3 +164,24 @@ impl Pipeline {
 pub(crate) fn strings(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| (*s).to_owned()).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pipelines_variables_derive_from_the_roles() {
+        use crate::data_preparation::{CATEGORICAL_FEATURES, NUMERIC_WITH_MISSING};
+        use crate::fields::{FIELDS, FIRST_LETTER, NUMERIC_FIELDS};
+        // the artifact format's order, which the golden tests pin
+        assert_eq!(CATEGORICAL_FEATURES, ["sex", "cabin", "embarked", "title"]);
+        assert_eq!(NUMERIC_WITH_MISSING, ["age", "fare"]);
+        assert_eq!(FIRST_LETTER, [false, true, false, false]);
+        let numeric: Vec<String> = NUMERIC_FIELDS
+            .iter()
+            .map(|&i| FIELDS[i].name.to_owned())
+            .chain(NUMERIC_WITH_MISSING.iter().map(|f| format!("{f}_na")))
+            .collect();
+        assert_eq!(numeric, NUMERIC_COLUMNS);
+    }
+}

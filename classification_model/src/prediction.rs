@@ -341,8 +341,15 @@ impl PredictionResult {
 /// ```
 pub fn make_prediction(passengers: &[Passenger]) -> Result<PredictionResult> {
     let model = Model::embedded()?;
-    Ok(PredictionResult::new(
-        &model.predict(passengers)?,
-        model.version(),
-    ))
+    // the course's shape straight from the scores: no Prediction in between
+    let batch = CheckedBatch::new(passengers)?;
+    let probabilities: Vec<f64> = batch
+        .records()
+        .map(|record| model.scorer.score(&record).probability())
+        .collect();
+    Ok(PredictionResult {
+        predictions: probabilities.iter().map(|&p| u8::from(p > 0.5)).collect(),
+        probabilities,
+        version: model.version().to_owned(),
+    })
 }
