@@ -6,10 +6,10 @@ use serde::Serialize;
 use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::{Reply, Response};
 
-/// At most the first 64 characters of a value a client sent, for quoting
-/// it in an error.
+/// A value a client sent, cut for quoting in an error: the model crate's
+/// one rule (at most 40 characters, then `…`).
 pub fn shorten(s: &str) -> String {
-    s.chars().take(64).collect()
+    classification_model::schema::shorten(s).into_owned()
 }
 
 /// One problem, as it appears in a response's `errors` list.
