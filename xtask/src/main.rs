@@ -40,7 +40,7 @@ enum Command {
         /// major, minor, patch, or a version X.Y.Z.
         what: String,
     },
-    /// Fail unless TAG is v<VERSION>, the versions agree, the artifact for
+    /// Fail unless TAG is `v<VERSION>`, the versions agree, the artifact for
     /// VERSION is the only one and is fresh, and the model crate packages.
     CheckRelease {
         /// The tag, for example v0.3.0.

@@ -1,6 +1,6 @@
 //! The history store: a SQLite file or a PostgreSQL database behind one
 //! interface (sqlx pools): opening, migrating and health here; its row
-//! types in [`rows`], writes in `write.rs`, reads in `read.rs`. The SQL is
+//! types in `rows.rs`, writes in `write.rs`, reads in `read.rs`. The SQL is
 //! written once: both backends read `$n` placeholders, and the `on_pool!`
 //! macro runs the same code on whichever pool is open.
 
