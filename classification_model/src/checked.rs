@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::data_preparation::Record;
+use crate::data_preparation::{Record, title_of};
 use crate::errors::{Error, FieldError, FieldErrors};
 use crate::fields::{FIELDS, Kind, N_FIELDS, Passenger};
 use crate::value::{Checked, FieldValue};
@@ -146,7 +146,9 @@ impl<'a> CheckedBatch<'a> {
     /// Row `row`'s title (from its name; `None` without one): what a store
     /// that minimises names keeps instead of the name.
     pub fn title(&self, row: usize) -> Option<&'static str> {
-        self.record(row).title
+        // the name alone, not the whole record prepared again
+        let name = crate::fields::index_of("name");
+        title_of(&self.checked(row)[name])
     }
 
     /// The batch, owning its passengers (for another thread).

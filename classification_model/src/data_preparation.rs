@@ -78,12 +78,7 @@ impl<'a> Record<'a> {
             fare: number(fare),
             cabin,
             embarked: label(embarked),
-            title: match name {
-                Checked::Text(t) => Some(title(t)),
-                // a number has none of the titles
-                Checked::Number(_) => Some("Other"),
-                _ => None,
-            },
+            title: title_of(name),
         }
     }
 
@@ -121,6 +116,16 @@ impl<'a> Record<'a> {
             NAME => self.title,
             _ => None,
         }
+    }
+}
+
+/// The title of a checked name: `None` without one; a number (a JSON
+/// number given as a name) has none of the titles.
+pub(crate) fn title_of(name: &Checked<'_>) -> Option<&'static str> {
+    match name {
+        Checked::Text(t) => Some(title(t)),
+        Checked::Number(_) => Some("Other"),
+        _ => None,
     }
 }
 

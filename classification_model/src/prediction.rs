@@ -12,7 +12,7 @@ use crate::checked::CheckedBatch;
 use crate::errors::{Error, Result};
 use crate::fields::{N_FIELDS, features};
 use crate::passenger::Passenger;
-use crate::scoring::Scorer;
+use crate::scoring::{Score, Scorer};
 
 static TRAINED_MODELS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/trained_models");
 
@@ -228,10 +228,8 @@ impl Model {
 
     /// Scores a checked batch (checking nothing again).
     pub fn score(&self, batch: &CheckedBatch<'_>, options: &PredictOptions) -> Vec<Prediction> {
-        batch
-            .records()
-            .map(|record| {
-                let score = self.scorer.score(&record);
+        self.scores(batch)
+            .map(|score| {
                 let probability = score.probability();
                 Prediction {
                     label: u8::from(probability > options.threshold),
@@ -243,6 +241,11 @@ impl Model {
                 }
             })
             .collect()
+    }
+
+    /// Each record's score, in order: the one scoring loop.
+    fn scores<'b>(&'b self, batch: &'b CheckedBatch<'_>) -> impl Iterator<Item = Score> + 'b {
+        batch.records().map(|record| self.scorer.score(&record))
     }
 
     /// Explains every passenger (see [`Explanation`]).
@@ -343,10 +346,7 @@ pub fn make_prediction(passengers: &[Passenger]) -> Result<PredictionResult> {
     let model = Model::embedded()?;
     // the course's shape straight from the scores: no Prediction in between
     let batch = CheckedBatch::new(passengers)?;
-    let probabilities: Vec<f64> = batch
-        .records()
-        .map(|record| model.scorer.score(&record).probability())
-        .collect();
+    let probabilities: Vec<f64> = model.scores(&batch).map(|s| s.probability()).collect();
     Ok(PredictionResult {
         predictions: probabilities.iter().map(|&p| u8::from(p > 0.5)).collect(),
         probabilities,

@@ -73,21 +73,29 @@ impl Endpoint {
         matches!(self.access, Access::Admin { always: false })
     }
 
-    /// The `{name}` segments of `path`, if it is this endpoint's path.
-    pub fn params(&self, path: &str) -> Option<Vec<String>> {
-        let mut out = Vec::new();
+    /// Whether `path` is this endpoint's path (no allocation: every request
+    /// tries the endpoints in turn).
+    pub fn matches(&self, path: &str) -> bool {
         let mut pattern = self.path.split('/');
         let mut given = trimmed(path).split('/');
         loop {
             match (pattern.next(), given.next()) {
-                (None, None) => return Some(out),
-                (Some(p), Some(g)) if p.starts_with('{') && !g.is_empty() => {
-                    out.push(g.to_owned());
-                }
+                (None, None) => return true,
+                (Some(p), Some(g)) if p.starts_with('{') && !g.is_empty() => {}
                 (Some(p), Some(g)) if p == g => {}
-                _ => return None,
+                _ => return false,
             }
         }
+    }
+
+    /// The `{name}` segments of `path`, which [`matches`](Self::matches).
+    pub fn params(&self, path: &str) -> Vec<String> {
+        self.path
+            .split('/')
+            .zip(trimmed(path).split('/'))
+            .filter(|(p, _)| p.starts_with('{'))
+            .map(|(_, g)| g.to_owned())
+            .collect()
     }
 }
 
@@ -188,7 +196,7 @@ pub async fn docs(r: Request) -> Response {
 
 /// The index in [`ENDPOINTS`] of the endpoint whose path `path` is.
 pub fn route_index(path: &str) -> Option<usize> {
-    ENDPOINTS.iter().position(|e| e.params(path).is_some())
+    ENDPOINTS.iter().position(|e| e.matches(path))
 }
 
 /// Each endpoint's path pattern and method, as the metrics label them.
@@ -229,8 +237,8 @@ mod tests {
         }
         let e = &ENDPOINTS[route_index("/v2/models/m/versions/1.0.0/ready").unwrap()];
         assert_eq!(
-            e.params("/v2/models/m/versions/1.0.0/ready"),
-            Some(vec!["m".to_owned(), "1.0.0".to_owned()])
+            e.params("/v2/models/m/versions/1.0.0/ready/"),
+            ["m".to_owned(), "1.0.0".to_owned()]
         );
     }
 }

@@ -105,13 +105,10 @@ fn erase<B: Buf>(
 /// Sends a request to its endpoint: 404 for no endpoint's path, 405 (with
 /// `Allow`) for another method, the access check, then the handler.
 async fn dispatch(method: Method, path: warp::path::FullPath, mut request: Request) -> Response {
-    let Some(endpoint) = ENDPOINTS.iter().find_map(|e| {
-        let params = e.params(path.as_str())?;
-        request.params = params;
-        Some(e)
-    }) else {
+    let Some(endpoint) = ENDPOINTS.iter().find(|e| e.matches(path.as_str())) else {
         return ApiError::NotFound.into_response();
     };
+    request.params = endpoint.params(path.as_str());
     if endpoint.method != method {
         return ApiError::MethodNotAllowed(endpoint.method.as_str()).into_response();
     }
