@@ -4,15 +4,17 @@
 # first.
 start_api() {
   api_log=$(mktemp)
-  env HOST=127.0.0.1 PORT=0 RUST_LOG=warn,classification_api::server=info "$@" \
+  api_address=$(mktemp -u)
+  env HOST=127.0.0.1 PORT=0 RUST_LOG=warn ADDRESS_FILE="$api_address" "$@" \
     ./target/debug/classification_api >"$api_log" 2>&1 &
   api_pid=$!
-  trap 'kill "$api_pid" 2>/dev/null || true; rm -rf "$api_log" ${api_remove:+"$api_remove"}' EXIT
-  addr=
-  for _ in $(seq 1 100); do
-    addr=$(sed -n 's/.*listening on http:\/\/\([0-9.:]*\).*/\1/p' "$api_log" | head -n 1)
-    [ -n "$addr" ] && break
+  trap 'kill "$api_pid" 2>/dev/null || true; rm -rf "$api_log" "$api_address" ${api_remove:+"$api_remove"}' EXIT
+  # the server writes ADDRESS_FILE once it is ready; wait for it (60 s at most)
+  for _ in $(seq 1 600); do
+    [ -s "$api_address" ] && break
+    kill -0 "$api_pid" 2>/dev/null || break
     sleep 0.1
   done
-  [ -n "$addr" ] || { cat "$api_log"; echo "the API did not start" >&2; exit 1; }
+  [ -s "$api_address" ] || { cat "$api_log"; echo "the API did not start" >&2; exit 1; }
+  addr=$(cat "$api_address")
 }

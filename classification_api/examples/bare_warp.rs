@@ -16,7 +16,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = std::env::var("PORT").unwrap_or_else(|_| "0".into());
     let addr: SocketAddr = format!("{host}:{port}").parse()?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    println!("listening on http://{}", listener.local_addr()?);
+    let local = listener.local_addr()?;
+    // the service's ready signal, so that one harness starts both
+    if let Ok(path) = std::env::var("ADDRESS_FILE") {
+        let partial = format!("{path}.partial");
+        std::fs::write(&partial, format!("{local}\n"))?;
+        std::fs::rename(&partial, &path)?;
+    }
+    println!("listening on http://{local}");
     let hello = warp::any().map(|| "hello");
     warp::serve(hello)
         .incoming(listener)

@@ -64,6 +64,9 @@ pub struct Config {
     /// `ADMIN_API_KEY`: when set, the history endpoints require
     /// `Authorization: Bearer <key>`; unset = loopback clients only.
     pub admin_key: Option<Secret>,
+    /// `ADDRESS_FILE`: once ready, the server writes the address it listens
+    /// on to this file, for a supervisor that starts it with `PORT=0`.
+    pub address_file: Option<PathBuf>,
 }
 
 /// Where the prediction history is kept.
@@ -122,6 +125,7 @@ impl Default for Config {
             retention_days: None,
             monitoring_refresh: Duration::from_secs(30),
             admin_key: None,
+            address_file: None,
         }
     }
 }
@@ -215,6 +219,7 @@ impl Config {
                 d.monitoring_refresh.as_secs(),
             )?),
             admin_key: key(lookup("ADMIN_API_KEY"), "ADMIN_API_KEY")?,
+            address_file: get("ADDRESS_FILE").map(PathBuf::from),
             cors_origins: match get("CORS_ORIGINS") {
                 None => None,
                 Some(list) => {

@@ -20,6 +20,14 @@ pub enum ServiceError {
         /// Why.
         source: std::io::Error,
     },
+    /// `ADDRESS_FILE` could not be written.
+    #[error("cannot write the address to ADDRESS_FILE {}: {source}", path.display())]
+    AddressFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The embedded model could not be loaded.
     #[error("cannot load the model: {0}")]
     Model(#[from] classification_model::Error),

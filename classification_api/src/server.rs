@@ -28,56 +28,112 @@ pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 
 /// Loads the model versions, binds, and serves until SIGTERM or Ctrl-C.
 pub async fn run(config: Config) -> Result<(), ServiceError> {
-    let base = match &config.model_path {
-        Some(path) => Loaded::file(path)?,
-        None => Loaded::embedded()?,
-    };
-    let (registry, loaded) = Registry::open(
-        base,
-        config.models_dir.clone(),
-        config.default_version.clone(),
-        config.shadow_version.clone(),
-    )?;
     let addr = config.addr();
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| ServiceError::Bind { addr, source })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| ServiceError::Bind { addr, source })?;
     let signal = shutdown_signal()?;
-    let mut state = AppState::new(registry, &config, &crate::http::endpoints::labels());
-    reload::record(&state.reloader(), &loaded, "start");
-    let store = Store::open(&config.history).await?;
-    if let Some(version) = &loaded.shadow {
-        let (shadow, _task) = Shadow::start(state.metrics.clone(), store.clone());
-        state.shadow = Some(shadow);
-        tracing::info!(version = %version, "shadow scoring on");
+    let ready = Ready::new(config, listener).await?;
+    reload::on_sighup(ready.state.reloader());
+    let local = ready.local_addr();
+    if let Some(path) = &ready.config.address_file {
+        write_address(path, local).map_err(|source| ServiceError::AddressFile {
+            path: path.clone(),
+            source,
+        })?;
     }
-    let tasks = store.map(|store| {
-        tracing::info!(backend = store.backend(), "prediction history on");
-        let (recorder, tasks) = Recorder::start(store.clone(), config.retention_days);
-        state.history = Some(recorder);
-        (tasks, store)
-    });
-    let state = Arc::new(state);
-    let _watcher = reload::watch(state.reloader());
-    reload::on_sighup(state.reloader());
-    let refresher = tasks
-        .is_some()
-        .then(|| tokio::spawn(refresh_monitoring(state.clone(), config.monitoring_refresh)));
-    tracing::info!(address = %local, model_version = %loaded.default, "listening on http://{local}");
-    serve(listener, state, &config, signal).await;
-    if let Some(refresher) = refresher {
-        refresher.abort();
-    }
-    if let Some((tasks, store)) = tasks {
-        // every answered record is stored already; this writes what requests
-        // cut off by the grace period had queued
-        tasks.finish(&store).await;
-        tracing::info!("prediction history flushed and closed");
-    }
+    tracing::info!(address = %local, model_version = %ready.version, "listening on http://{local}");
+    ready.serve(signal).await;
     Ok(())
+}
+
+/// Writes `addr` to `path` whole: beside it first, then renamed, so that a
+/// reader never sees half of it.
+fn write_address(path: &std::path::Path, addr: SocketAddr) -> std::io::Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    std::fs::write(&partial, format!("{addr}\n"))?;
+    std::fs::rename(&partial, path)
+}
+
+/// A server with its models loaded, its history open and its listener
+/// bound: once made, it answers every request.
+pub struct Ready {
+    listener: TcpListener,
+    state: Arc<AppState>,
+    config: Config,
+    /// The default model version, for the first log line.
+    version: String,
+    history: Option<(crate::history::recorder::Tasks, Store)>,
+    _watcher: Option<notify::RecommendedWatcher>,
+}
+
+impl Ready {
+    /// Loads the model versions and opens the history, to serve on `listener`.
+    pub async fn new(config: Config, listener: TcpListener) -> Result<Ready, ServiceError> {
+        let base = match &config.model_path {
+            Some(path) => Loaded::file(path)?,
+            None => Loaded::embedded()?,
+        };
+        let (registry, loaded) = Registry::open(
+            base,
+            config.models_dir.clone(),
+            config.default_version.clone(),
+            config.shadow_version.clone(),
+        )?;
+        let mut state = AppState::new(registry, &config, &crate::http::endpoints::labels());
+        reload::record(&state.reloader(), &loaded, "start");
+        let store = Store::open(&config.history).await?;
+        if let Some(version) = &loaded.shadow {
+            let (shadow, _task) = Shadow::start(state.metrics.clone(), store.clone());
+            state.shadow = Some(shadow);
+            tracing::info!(version = %version, "shadow scoring on");
+        }
+        let history = store.map(|store| {
+            tracing::info!(backend = store.backend(), "prediction history on");
+            let (recorder, tasks) = Recorder::start(store.clone(), config.retention_days);
+            state.history = Some(recorder);
+            (tasks, store)
+        });
+        let state = Arc::new(state);
+        Ok(Ready {
+            _watcher: reload::watch(state.reloader()),
+            listener,
+            state,
+            config,
+            version: loaded.default,
+            history,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        // a bound listener has an address
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.config.addr())
+    }
+
+    /// Serves until `signal`, lets in-flight requests finish, then writes
+    /// what the history has queued.
+    pub async fn serve(self, signal: impl Future<Output = ()>) {
+        let refresher = self.history.is_some().then(|| {
+            tokio::spawn(refresh_monitoring(
+                self.state.clone(),
+                self.config.monitoring_refresh,
+            ))
+        });
+        serve(self.listener, self.state, &self.config, signal).await;
+        if let Some(refresher) = refresher {
+            refresher.abort();
+        }
+        if let Some((tasks, store)) = self.history {
+            // every answered record is stored already; this writes what
+            // requests cut off by the grace period had queued
+            tasks.finish(&store).await;
+            tracing::info!("prediction history flushed and closed");
+        }
+    }
 }
 
 /// Keeps the monitoring gauges of `/metrics` current.
@@ -118,7 +174,7 @@ fn shutdown_signal() -> Result<impl Future<Output = ()> + Send + 'static, Servic
 
 /// Accepts connections until `signal`, then lets in-flight requests finish
 /// (for at most the configured grace period).
-pub async fn serve(
+async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     config: &Config,

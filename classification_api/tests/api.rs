@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use classification_model::train::read_dataset;
 use classification_model::{make_prediction, model_version};
-use common::{Server, read_response, send};
+use common::{Process, Server, read_response, send};
 use serde_json::json;
 
 const ALLEN: &str = r#"{"pclass": 1, "name": "Allen, Miss. Elisabeth Walton", "sex": "female", "age": 29,
@@ -247,7 +247,7 @@ fn unknown_paths_get_404_and_wrong_methods_405() {
 
 #[test]
 fn sigterm_lets_in_flight_requests_finish_and_exits_0() {
-    let mut server = Server::start(&[]);
+    let mut server = Process::start(&[]);
     let body = format!(r#"{{"inputs": [{ALLEN}]}}"#);
     let mut stream = TcpStream::connect(server.addr).unwrap();
     stream
@@ -268,7 +268,7 @@ fn sigterm_lets_in_flight_requests_finish_and_exits_0() {
     }
     assert!(interim.starts_with(b"HTTP/1.1 100"), "{interim:?}");
     stream.write_all(&body.as_bytes()[..10]).unwrap();
-    server.terminate();
+    server.signal("TERM");
     common::eventually("the server took the SIGTERM", || {
         server.log.lock().unwrap().contains("SIGTERM")
     });

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Server, temp_dir};
+use common::{Process, Server, temp_dir};
 use serde_json::{Value, json};
 
 /// Where a test's history lives.
@@ -616,7 +616,7 @@ fn schemas_are_created_upgraded_and_newer_ones_refused() {
                     .unwrap();
             });
         }
-        let e = Server::try_start(&db.env())
+        let e = Process::try_start(&db.env())
             .err()
             .expect("a newer schema is refused");
         assert!(e.contains("exit status: 1"), "{e}");
@@ -682,7 +682,7 @@ fn stored_values_this_build_would_not_write_are_counted_not_fatal() {
 #[test]
 fn kill_9_under_load_loses_no_answered_record() {
     for db in databases("kill") {
-        let mut server = Server::start(&db.env());
+        let mut server = Process::start(&db.env());
         let stop = Arc::new(AtomicBool::new(false));
         let clients = load(vec![server.addr], 8, stop.clone(), "k");
         clients.answers(300);

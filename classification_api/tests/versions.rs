@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use classification_model::{Model, model_version};
 use common::eventually;
-use common::{Server, artifact, install_artifact, temp_dir};
+use common::{Process, Server, artifact, install_artifact, temp_dir};
 use serde_json::{Value, json};
 
 const MODEL: &str = "/v2/models/titanic_classification_model";
@@ -203,7 +203,7 @@ fn a_bad_configuration_stops_the_start_with_the_reason() {
             "cannot read MODELS_DIR",
         ),
     ] {
-        let e = Server::try_start(&env).err().expect("refused");
+        let e = Process::try_start(&env).err().expect("refused");
         assert!(
             e.contains("exit status: 1") && e.contains(reason),
             "{env:?}: {e}"
@@ -231,7 +231,7 @@ fn reloads_under_load_fail_no_request_and_never_mix_versions() {
     let dir = temp_dir("reload");
     let (a, b) = (artifact("9.2.0", 1), artifact("9.2.0", 2));
     install_artifact(&dir, "9.2.0", &a);
-    let server = Server::start(&[
+    let server = Process::start(&[
         ("MODELS_DIR", dir.to_str().unwrap()),
         ("DEFAULT_MODEL_VERSION", "9.2.0"),
     ]);
@@ -313,11 +313,7 @@ fn reloads_under_load_fail_no_request_and_never_mix_versions() {
     eprintln!("new artifact served after {took:?}");
     // SIGHUP, back to the first 9.2.0
     install_artifact(&dir, "9.2.0", &a);
-    let hup = std::process::Command::new("kill")
-        .args(["-HUP", &server.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(hup.success());
+    server.signal("HUP");
     eventually("the first 9.2.0 served again", || answered(&pa));
     // POST /admin/reload (from loopback, no admin key set) says what it did
     let report = server.post("/admin/reload", "application/json", "").json();

@@ -101,14 +101,17 @@ impl Server {
         env: &[(&str, &str)],
     ) -> Result<Server> {
         let log_path = dir.join(format!("{name}.log"));
-        let mut log =
+        let log =
             std::fs::File::create(&log_path).with_context(|| log_path.display().to_string())?;
         let stderr = log.try_clone().map_err(anyhow::Error::from)?;
+        let address_file = dir.join(format!("{name}.address"));
+        let _ = std::fs::remove_file(&address_file);
         let started = Instant::now();
         let mut child = Command::new(binary)
             .envs(env.iter().copied())
             .env("HOST", "127.0.0.1")
             .env("PORT", "0")
+            .env("ADDRESS_FILE", &address_file)
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
@@ -118,33 +121,40 @@ impl Server {
             .spawn()
             .with_context(|| binary.display().to_string())?;
         let stdout = child.stdout.take().context("no stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let addr: SocketAddr = loop {
-            let line = lines
-                .next()
-                .context("the server exited before listening")?
-                .map_err(anyhow::Error::from)?;
-            let _ = writeln!(log, "{line}");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                let addr = rest.split_whitespace().next().unwrap_or_default();
-                break addr
-                    .parse()
-                    .map_err(|_| anyhow!("cannot parse the address in {line:?}"))?;
-            }
-        };
         // keep draining the server's output so that it never blocks on a full pipe
         let access_lines = Arc::new(AtomicU64::new(0));
         let counter = access_lines.clone();
         let log_thread = std::thread::spawn(move || {
             // buffered: the harness must not cost the server a write per log line
             let mut log = std::io::BufWriter::with_capacity(256 * 1024, log);
-            for line in lines.map_while(|l| l.ok()) {
+            for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
                 if line.contains("classification_api::access") {
                     counter.fetch_add(1, Ordering::Relaxed);
                 }
                 let _ = writeln!(log, "{line}");
             }
         });
+        // the server writes ADDRESS_FILE once it is ready
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !address_file.exists() {
+            if let Some(status) = child.try_wait().map_err(anyhow::Error::from)? {
+                let _ = log_thread.join();
+                return Err(anyhow!(
+                    "the server exited before it was ready ({status}); its log: {}",
+                    log_path.display()
+                ));
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                return Err(anyhow!("the server was not ready within 60 s"));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let addr: SocketAddr = std::fs::read_to_string(&address_file)
+            .with_context(|| address_file.display().to_string())?
+            .trim()
+            .parse()
+            .with_context(|| format!("the address in {}", address_file.display()))?;
         let deadline = Instant::now() + Duration::from_secs(10);
         while !health_ok(addr) {
             if Instant::now() > deadline {

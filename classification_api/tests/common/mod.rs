@@ -1,21 +1,19 @@
-//! Starts the real server binary on a random loopback port and talks raw
-//! HTTP/1.1 to it (raw, so that tests can send anything a hostile client would).
+//! Runs the server on a random loopback port, in this process
+//! ([`Server`]) or, where signals, exit codes or the process's memory are
+//! what is tested, as the real binary ([`Process`]), and talks raw HTTP/1.1
+//! to it (raw, so that tests can send anything a hostile client would).
 
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A running server; killed when dropped.
-pub struct Server {
-    pub child: Child,
-    pub addr: SocketAddr,
-    pub log: std::sync::Arc<std::sync::Mutex<String>>,
-    /// The history directory made for it, removed when it is dropped.
-    pub temp: Option<std::path::PathBuf>,
-}
+use classification_api::config::Config;
+use classification_api::server::Ready;
 
 /// Polls `f` until it holds, at most `limit`; whether it held. The one
 /// place tests wait: on a condition, with a bound, never a bare sleep.
@@ -44,7 +42,7 @@ pub fn eventually(what: &str, f: impl FnMut() -> bool) -> Duration {
 }
 
 /// A fresh directory under the system's temporary directory.
-pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+pub fn temp_dir(tag: &str) -> PathBuf {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "classification_api-{tag}-{}-{}",
@@ -56,75 +54,226 @@ pub fn temp_dir(tag: &str) -> std::path::PathBuf {
     dir
 }
 
+/// `env` with a fresh history directory, unless it chooses the store.
+fn with_history(env: &[(&str, &str)]) -> (Vec<(String, String)>, Option<PathBuf>) {
+    let mut vars: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let chosen = env
+        .iter()
+        .any(|(k, _)| ["HISTORY", "HISTORY_PATH", "DATABASE_URL"].contains(k));
+    let temp = (!chosen).then(|| temp_dir("history"));
+    if let Some(dir) = &temp {
+        let path = dir.join("history.sqlite3").to_string_lossy().into_owned();
+        vars.push(("HISTORY_PATH".into(), path));
+    }
+    (vars, temp)
+}
+
+/// Lines logged, shared with the test.
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<String>>);
+
+impl Write for Sink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().push_str(&String::from_utf8_lossy(b));
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A server running in this process, on its own runtime, with what it logs
+/// kept in `log`; stopped when dropped.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub log: Arc<Mutex<String>>,
+    /// The history directory made for it, removed when it is dropped.
+    pub temp: Option<PathBuf>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
 impl Server {
-    /// Starts the server with extra environment variables; unless they
-    /// choose the history store, it keeps one in a fresh temporary directory.
+    /// Starts the server with these settings (as environment variables
+    /// would give them; `RUST_LOG` filters its log, `info` by default);
+    /// unless they choose the history store, it keeps one in a fresh
+    /// temporary directory. Returns once it is ready.
     pub fn start(env: &[(&str, &str)]) -> Server {
         Self::try_start(env).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// [`start`](Self::start), or the exit status and output of a server
-    /// that exited before listening.
+    /// [`start`](Self::start), or why the server could not start.
     pub fn try_start(env: &[(&str, &str)]) -> Result<Server, String> {
+        use tracing_subscriber::Layer as _;
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let (vars, temp) = with_history(env);
+        let lookup = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let config = Config::from_lookup(lookup).map_err(|e| e.to_string())?;
+        let targets: tracing_subscriber::filter::Targets = lookup("RUST_LOG")
+            .unwrap_or_else(|| "info".into())
+            .parse()
+            .unwrap();
+        let log = Sink::default();
+        let writer = log.clone();
+        let dispatch = tracing::Dispatch::new(
+            tracing_subscriber::registry().with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(move || writer.clone())
+                    .with_ansi(false)
+                    .with_filter(targets),
+            ),
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let _log = tracing::dispatcher::set_default(&dispatch);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .on_thread_start(move || {
+                    // each of the runtime's threads logs to this server's log
+                    std::mem::forget(tracing::dispatcher::set_default(&dispatch));
+                })
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                match Ready::new(config, listener).await {
+                    Ok(ready) => {
+                        let _ = ready_tx.send(Ok(()));
+                        ready
+                            .serve(async {
+                                let _ = stopped.await;
+                            })
+                            .await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                    }
+                }
+            });
+            runtime.shutdown_timeout(Duration::from_secs(5));
+        });
+        let started = ready_rx
+            .recv()
+            .unwrap_or_else(|_| Err("the server's thread ended before it was ready".into()));
+        let server = Server {
+            addr,
+            log: log.0,
+            temp,
+            stop: Some(stop),
+            thread: Some(thread),
+        };
+        started.map(|()| server)
+    }
+
+    /// Stops accepting, lets requests in flight finish, and waits for it to
+    /// close its history.
+    pub fn stop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            thread.join().expect("the server's thread ends");
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        if let Some(dir) = &self.temp {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// The server binary running as a child process; killed when dropped.
+pub struct Process {
+    pub child: Child,
+    pub addr: SocketAddr,
+    /// Its standard output and error, as they come.
+    pub log: Arc<Mutex<String>>,
+    /// The directory of its history (unless the settings chose the store)
+    /// and of its `ADDRESS_FILE`, removed when it is dropped.
+    pub temp: PathBuf,
+}
+
+impl Process {
+    /// Starts the binary with these environment variables, as
+    /// [`Server::start`] does, and returns once it is ready.
+    pub fn start(env: &[(&str, &str)]) -> Process {
+        Self::try_start(env).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`start`](Self::start), or the exit status and output of a server
+    /// that exited before it was ready.
+    pub fn try_start(env: &[(&str, &str)]) -> Result<Process, String> {
+        let (vars, temp) = with_history(env);
+        let temp = temp.unwrap_or_else(|| temp_dir("process"));
+        let address_file = temp.join("address");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_classification_api"));
         cmd.env("PORT", "0")
             .env("HOST", "127.0.0.1")
             .env("RUST_LOG", "info")
+            .env("ADDRESS_FILE", &address_file)
             .env_remove("DATABASE_URL")
+            .envs(vars)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let chosen = env
-            .iter()
-            .any(|(k, _)| ["HISTORY", "HISTORY_PATH", "DATABASE_URL"].contains(k));
-        let temp = (!chosen).then(|| temp_dir("history"));
-        if let Some(dir) = &temp {
-            cmd.env("HISTORY_PATH", dir.join("history.sqlite3"));
-        }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
         let mut child = cmd.spawn().expect("start the server");
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let addr = loop {
-            let Some(line) = lines.next() else {
-                let status = child.wait().unwrap();
-                let mut stderr = String::new();
-                let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
-                return Err(format!(
-                    "the server exited before listening ({status}):\n{}{stderr}",
-                    log.lock().unwrap()
-                ));
-            };
-            let line = line.unwrap();
-            log.lock().unwrap().push_str(&line);
-            log.lock().unwrap().push('\n');
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                let addr = rest.split_whitespace().next().unwrap();
-                break addr.parse().unwrap();
-            }
-        };
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
+        let log = Arc::new(Mutex::new(String::new()));
+        let mut readers = Vec::new();
+        for out in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let sink = log.clone();
+            readers.push(std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    let mut log = sink.lock().unwrap();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            }));
+        }
+        let mut exited = None;
+        let ready = within(Duration::from_secs(60), || {
+            exited = child.try_wait().unwrap();
+            exited.is_some() || address_file.exists()
         });
-        Ok(Server {
+        if let Some(status) = exited {
+            // all it said before exiting
+            for reader in readers {
+                let _ = reader.join();
+            }
+            let _ = std::fs::remove_dir_all(&temp);
+            return Err(format!(
+                "the server exited before it was ready ({status}):\n{}",
+                log.lock().unwrap()
+            ));
+        }
+        assert!(ready, "the server never became ready");
+        let addr = std::fs::read_to_string(&address_file).unwrap();
+        Ok(Process {
             child,
-            addr,
+            addr: addr.trim().parse().unwrap(),
             log,
             temp,
         })
     }
 
-    /// Sends SIGTERM.
-    pub fn terminate(&self) {
+    /// Sends `signal` (`TERM`, `HUP`).
+    pub fn signal(&self, signal: &str) {
         let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([format!("-{signal}"), self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
@@ -139,36 +288,43 @@ impl Server {
         });
         status
     }
-
-    pub fn get(&self, path: &str) -> Response {
-        send(
-            self.addr,
-            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-    }
-
-    pub fn post(&self, path: &str, content_type: &str, body: &str) -> Response {
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        send(self.addr, &[head.as_bytes(), body.as_bytes()].concat())
-    }
-
-    pub fn predict(&self, body: &str) -> Response {
-        self.post("/predict", "application/json", body)
-    }
 }
 
-impl Drop for Server {
+impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if let Some(dir) = &self.temp {
-            let _ = std::fs::remove_dir_all(dir);
-        }
+        let _ = std::fs::remove_dir_all(&self.temp);
     }
 }
+
+/// Requests to a server, wherever it runs.
+macro_rules! requests {
+    ($($server:ty),*) => {$(
+        impl $server {
+            pub fn get(&self, path: &str) -> Response {
+                send(
+                    self.addr,
+                    format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+                )
+            }
+
+            pub fn post(&self, path: &str, content_type: &str, body: &str) -> Response {
+                let head = format!(
+                    "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                send(self.addr, &[head.as_bytes(), body.as_bytes()].concat())
+            }
+
+            pub fn predict(&self, body: &str) -> Response {
+                self.post("/predict", "application/json", body)
+            }
+        }
+    )*};
+}
+
+requests!(Server, Process);
 
 /// A parsed response.
 #[derive(Debug)]

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -39,24 +39,31 @@ const ALLEN = {
 /** Starts the server with `env` on a free loopback port; resolves to its base URL and a stop function. */
 async function serve(env) {
   const dir = mkdtempSync(join(tmpdir(), "web-test-"));
+  const address = join(dir, "address");
   const child = spawn(SERVER_BIN, [], {
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", RUST_LOG: "info", HISTORY_PATH: join(dir, "history.sqlite3"), ...env },
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", RUST_LOG: "info", HISTORY_PATH: join(dir, "history.sqlite3"), ADDRESS_FILE: address, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // the server writes ADDRESS_FILE once it is ready
   const base = await new Promise((ok, fail) => {
     let seen = "";
-    const timer = setTimeout(() => fail(new Error(`the server did not start: ${seen}`)), 30000);
-    const read = (chunk) => {
-      seen += chunk;
-      const m = seen.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        ok(m[1]);
+    const keep = (chunk) => (seen += chunk);
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    const started = Date.now();
+    const poll = setInterval(() => {
+      if (existsSync(address)) {
+        clearInterval(poll);
+        ok(`http://${readFileSync(address, "utf8").trim()}`);
+      } else if (Date.now() - started > 30000) {
+        clearInterval(poll);
+        fail(new Error(`the server did not start: ${seen}`));
       }
-    };
-    child.stdout.on("data", read);
-    child.stderr.on("data", read);
-    child.on("exit", (code) => fail(new Error(`the server exited (${code}): ${seen}`)));
+    }, 20);
+    child.on("exit", (code) => {
+      clearInterval(poll);
+      fail(new Error(`the server exited (${code}): ${seen}`));
+    });
   });
   return {
     base,
