@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use crate::data_preparation::{Record, title_of};
 use crate::errors::{Error, FieldError, FieldErrors};
-use crate::fields::{FIELDS, Kind, N_FIELDS, Passenger};
+use crate::fields::{FIELDS, Kind, N_FIELDS, Passenger, TABLE};
 use crate::value::{Checked, FieldValue};
 
 /// One checked value, owning nothing: text stays in its passenger.
@@ -62,25 +62,34 @@ impl<'a> CheckedBatch<'a> {
     pub fn new(passengers: impl Into<Cow<'a, [Passenger]>>) -> Result<CheckedBatch<'a>, Error> {
         let passengers = passengers.into();
         let mut errors = Vec::new();
-        let mut values = Vec::with_capacity(passengers.len());
-        for (row, p) in passengers.iter().enumerate() {
-            let fields = p.values();
-            values.push(std::array::from_fn(|i| {
-                let field = &FIELDS[i];
-                match field.check(fields[i]) {
-                    Ok(Checked::Missing) => Value::Missing,
-                    Ok(Checked::Number(n)) => Value::Number(n),
-                    Ok(Checked::Label(l)) => Value::Label(l),
-                    Ok(Checked::Text(_)) => Value::Text,
-                    Err(message) => {
-                        errors.push(FieldError::new(row, field.name, message));
-                        Value::Missing
-                    }
-                }
-            }));
-        }
+        let values = passengers
+            .iter()
+            .enumerate()
+            .map(|(row, p)| check_row(row, p, &mut errors))
+            .collect();
         if errors.is_empty() {
             Ok(CheckedBatch { passengers, values })
+        } else {
+            Err(Error::Invalid(FieldErrors(errors)))
+        }
+    }
+
+    /// Checks every passenger as [`new`](Self::new) does, handing each
+    /// valid one's prepared record to `f` in order instead of keeping the
+    /// batch: one pass, for a caller that scores and is done.
+    pub(crate) fn scan(
+        passengers: &[Passenger],
+        mut f: impl FnMut(&Record<'_>),
+    ) -> Result<(), Error> {
+        let mut errors = Vec::new();
+        for (row, p) in passengers.iter().enumerate() {
+            let values = check_row(row, p, &mut errors);
+            if errors.is_empty() {
+                f(&Record::prepare(checked(p, &values)));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
         } else {
             Err(Error::Invalid(FieldErrors(errors)))
         }
@@ -103,17 +112,7 @@ impl<'a> CheckedBatch<'a> {
 
     /// Row `row`'s checked values, in [`FIELDS`] order.
     fn checked(&self, row: usize) -> [Checked<'_>; N_FIELDS] {
-        let raw = self.passengers[row].values();
-        let values = &self.values[row];
-        std::array::from_fn(|i| match values[i] {
-            Value::Missing => Checked::Missing,
-            Value::Number(n) => Checked::Number(n),
-            Value::Label(l) => Checked::Label(l),
-            Value::Text => match raw[i] {
-                FieldValue::Text(t) => Checked::Text(t),
-                _ => Checked::Missing,
-            },
-        })
+        checked(&self.passengers[row], &self.values[row])
     }
 
     /// Row `row` prepared for the pipeline.
@@ -158,6 +157,57 @@ impl<'a> CheckedBatch<'a> {
             values: self.values,
         }
     }
+}
+
+/// `p`'s values checked by the field table, each problem pushed to
+/// `errors` as row `row` (its value then stands as missing).
+#[inline(always)]
+fn check_row(row: usize, p: &Passenger, errors: &mut Vec<FieldError>) -> [Value; N_FIELDS] {
+    let fields = p.values();
+    // one call per field with its index a constant, so that each check is
+    // specialised to its field's rules (a loop over the table is not)
+    [
+        check_at::<0>(row, fields[0], errors),
+        check_at::<1>(row, fields[1], errors),
+        check_at::<2>(row, fields[2], errors),
+        check_at::<3>(row, fields[3], errors),
+        check_at::<4>(row, fields[4], errors),
+        check_at::<5>(row, fields[5], errors),
+        check_at::<6>(row, fields[6], errors),
+        check_at::<7>(row, fields[7], errors),
+        check_at::<8>(row, fields[8], errors),
+    ]
+}
+
+/// Field `I`'s value checked, as in [`check_row`].
+#[inline(always)]
+fn check_at<const I: usize>(row: usize, value: &FieldValue, errors: &mut Vec<FieldError>) -> Value {
+    let field = &TABLE[I];
+    match field.check(value) {
+        Ok(Checked::Missing) => Value::Missing,
+        Ok(Checked::Number(n)) => Value::Number(n),
+        Ok(Checked::Label(l)) => Value::Label(l),
+        Ok(Checked::Text(_)) => Value::Text,
+        Err(message) => {
+            errors.push(FieldError::new(row, field.name, message));
+            Value::Missing
+        }
+    }
+}
+
+/// `p`'s checked values, with its own text where a value is text.
+#[inline(always)]
+fn checked<'p>(p: &'p Passenger, values: &[Value; N_FIELDS]) -> [Checked<'p>; N_FIELDS] {
+    let raw = p.values();
+    std::array::from_fn(|i| match values[i] {
+        Value::Missing => Checked::Missing,
+        Value::Number(n) => Checked::Number(n),
+        Value::Label(l) => Checked::Label(l),
+        Value::Text => match raw[i] {
+            FieldValue::Text(t) => Checked::Text(t),
+            _ => Checked::Missing,
+        },
+    })
 }
 
 /// Every problem of one passenger, as row `row`; empty when it is valid.

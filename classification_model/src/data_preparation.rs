@@ -134,19 +134,20 @@ pub(crate) fn title_of(name: &Checked<'_>) -> Option<&'static str> {
 pub fn title(name: &str) -> &'static str {
     // One pass over the `M`s instead of four substring searches; the same
     // answer as testing `name.contains(t)` for each title in turn.
-    let (mut mrs, mut mr, mut miss, mut master) = (false, false, false, false);
+    let (mut mr, mut miss, mut master) = (false, false, false);
     let bytes = name.as_bytes();
     for (i, _) in bytes.iter().enumerate().filter(|(_, b)| **b == b'M') {
         let rest = &bytes[i..];
+        if rest.starts_with(b"Mrs") {
+            return "Mrs";
+        }
         mr |= rest.starts_with(b"Mr");
-        mrs |= rest.starts_with(b"Mrs");
         miss |= rest.starts_with(b"Miss");
         master |= rest.starts_with(b"Master");
     }
-    match (mrs, mr, miss, master) {
-        (true, ..) => "Mrs",
-        (_, true, ..) => "Mr",
-        (_, _, true, _) => "Miss",
+    match (mr, miss, master) {
+        (true, ..) => "Mr",
+        (_, true, _) => "Miss",
         (.., true) => "Master",
         _ => "Other",
     }

@@ -171,8 +171,18 @@ impl Field {
 }
 
 /// Text without its padding; `None` when that leaves nothing or `?`.
+#[inline]
 fn present(text: &str) -> Option<&str> {
-    match text.trim_matches(PADDING) {
+    // padding is ASCII: trim bytes, not chars
+    let padded = |b: &u8| PADDING.contains(&char::from(*b));
+    let bytes = text.as_bytes();
+    let start = bytes.iter().position(|b| !padded(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !padded(b))
+        .map_or(start, |i| i + 1);
+    // both ends are ASCII, so char boundaries
+    match &text[start..end] {
         "" | "?" => None,
         t => Some(t),
     }
@@ -201,9 +211,17 @@ fn read<'a>(field: &Field, value: &'a FieldValue) -> Result<Checked<'a>, String>
             match kind {
                 Kind::Text => return Ok(Checked::Text(value_text(value))),
                 Kind::Choice(labels) => {
+                    // any case; a byte as written is the common case, so
+                    // test it first
+                    let same = |l: &&&'static str| {
+                        l.len() == t.len()
+                            && l.bytes()
+                                .zip(t.bytes())
+                                .all(|(a, b)| a == b || a.eq_ignore_ascii_case(&b))
+                    };
                     return labels
                         .iter()
-                        .find(|l| l.eq_ignore_ascii_case(t))
+                        .find(same)
                         .map(|l| Checked::Label(l))
                         .ok_or_else(wrong);
                 }

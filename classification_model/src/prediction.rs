@@ -345,8 +345,11 @@ impl PredictionResult {
 pub fn make_prediction(passengers: &[Passenger]) -> Result<PredictionResult> {
     let model = Model::embedded()?;
     // the course's shape straight from the scores: no Prediction in between
-    let batch = CheckedBatch::new(passengers)?;
-    let probabilities: Vec<f64> = model.scores(&batch).map(|s| s.probability()).collect();
+    // checked, prepared and scored in one pass: nothing is kept but the answer
+    let mut probabilities = Vec::with_capacity(passengers.len());
+    CheckedBatch::scan(passengers, |record| {
+        probabilities.push(model.scorer.score(record).probability());
+    })?;
     Ok(PredictionResult {
         predictions: probabilities.iter().map(|&p| u8::from(p > 0.5)).collect(),
         probabilities,
