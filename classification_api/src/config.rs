@@ -64,6 +64,10 @@ pub struct Config {
     /// `ADMIN_API_KEY`: when set, the history endpoints require
     /// `Authorization: Bearer <key>`; unset = loopback clients only.
     pub admin_key: Option<Secret>,
+    /// `ADMIN_LOOPBACK`: whether, without `ADMIN_API_KEY`, a loopback client
+    /// that comes through no proxy may call the admin endpoints (default
+    /// `true`; the image sets `false`).
+    pub admin_loopback: bool,
     /// `ADDRESS_FILE`: once ready, the server writes the address it listens
     /// on to this file, for a supervisor that starts it with `PORT=0`.
     pub address_file: Option<PathBuf>,
@@ -125,6 +129,7 @@ impl Default for Config {
             retention_days: None,
             monitoring_refresh: Duration::from_secs(30),
             admin_key: None,
+            admin_loopback: true,
             address_file: None,
         }
     }
@@ -203,12 +208,8 @@ impl Config {
                         .map_or_else(|| PathBuf::from(DEFAULT_HISTORY_PATH), PathBuf::from),
                 ),
             },
-            keep_names: match get("HISTORY_KEEP_NAMES").map(|v| v.trim().to_ascii_lowercase()) {
-                None => false,
-                Some(v) if v == "true" || v == "1" => true,
-                Some(v) if v == "false" || v == "0" => false,
-                Some(v) => return Err(ConfigError::new("HISTORY_KEEP_NAMES", &v, "true or false")),
-            },
+            keep_names: flag(get("HISTORY_KEEP_NAMES"), "HISTORY_KEEP_NAMES", d.keep_names)?,
+            admin_loopback: flag(get("ADMIN_LOOPBACK"), "ADMIN_LOOPBACK", d.admin_loopback)?,
             retention_days: match get("HISTORY_RETENTION_DAYS") {
                 None => None,
                 v => Some(positive(v, "HISTORY_RETENTION_DAYS", 1)?),
@@ -267,6 +268,16 @@ fn version(
 }
 
 /// A bearer key: at least 16 characters, no surrounding spaces.
+/// `true`/`1` or `false`/`0`, any case.
+fn flag(value: Option<String>, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match value.map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if v == "true" || v == "1" => Ok(true),
+        Some(v) if v == "false" || v == "0" => Ok(false),
+        Some(v) => Err(ConfigError::new(name, &v, "true or false")),
+    }
+}
+
 fn key(value: Option<String>, name: &'static str) -> Result<Option<Secret>, ConfigError> {
     match value {
         None => Ok(None),
@@ -404,5 +415,10 @@ mod tests {
             Some(30)
         );
         assert!(from(&[("ADMIN_API_KEY", "short")]).is_err());
+        assert!(c.admin_loopback);
+        assert!(!from(&[("ADMIN_LOOPBACK", "FALSE")]).unwrap().admin_loopback);
+        assert!(from(&[("ADMIN_LOOPBACK", "0")]).is_ok());
+        let e = from(&[("ADMIN_LOOPBACK", "no")]).unwrap_err().to_string();
+        assert!(e.contains("ADMIN_LOOPBACK") && e.contains("true or false"), "{e}");
     }
 }

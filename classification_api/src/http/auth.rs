@@ -16,7 +16,8 @@ pub struct Peer(pub std::net::SocketAddr);
 
 /// Whether `request` may call an endpoint of `access`: with a key set, the
 /// bearer token must carry it (else 401); the admin endpoints without an
-/// admin key answer loopback clients only (else 403). A refused key is
+/// admin key answer only loopback clients that come through no proxy, and
+/// only while `ADMIN_LOOPBACK` allows it (else 403). A refused key is
 /// answered in the endpoint's own error shape.
 pub fn check(access: Access, request: &Request) -> Result<(), ApiError> {
     let state = &request.state;
@@ -34,18 +35,52 @@ pub fn check(access: Access, request: &Request) -> Result<(), ApiError> {
         Access::Admin { .. } => match &state.admin_key {
             Some(key) if authorized(given, key) => Ok(()),
             Some(_) => Err(ApiError::Unauthorized),
-            None if request
-                .peer
-                .is_some_and(|p| p.ip().to_canonical().is_loopback()) =>
-            {
-                Ok(())
-            }
-            None => Err(ApiError::Forbidden(ErrorItem::field(
-                "Authorization",
-                "the history endpoints answer only loopback clients unless the server sets ADMIN_API_KEY",
-            ))),
+            None => match local(request) {
+                Local::Yes if state.admin_loopback => Ok(()),
+                Local::Yes => Err(forbidden(
+                    "the admin endpoints need ADMIN_API_KEY: this server does not open them to loopback clients (ADMIN_LOOPBACK=false)",
+                )),
+                Local::Proxied(header) => Err(forbidden(&format!(
+                    "the admin endpoints need ADMIN_API_KEY: a request through a proxy ({header}) never counts as local"
+                ))),
+                Local::No => Err(forbidden(
+                    "the admin endpoints answer only loopback clients unless the server sets ADMIN_API_KEY",
+                )),
+            },
         },
     }
+}
+
+/// Headers a proxy adds: a request carrying one came from elsewhere, however
+/// close the proxy is (a sidecar, nginx on the same host).
+const PROXY_HEADERS: [&str; 3] = ["forwarded", "x-forwarded-for", "x-real-ip"];
+
+/// Whether a request comes from this machine.
+enum Local {
+    Yes,
+    No,
+    /// From loopback, but through a proxy (the header says so).
+    Proxied(&'static str),
+}
+
+fn local(request: &Request) -> Local {
+    if !request
+        .peer
+        .is_some_and(|p| p.ip().to_canonical().is_loopback())
+    {
+        return Local::No;
+    }
+    match PROXY_HEADERS
+        .into_iter()
+        .find(|h| request.headers.contains_key(*h))
+    {
+        Some(header) => Local::Proxied(header),
+        None => Local::Yes,
+    }
+}
+
+fn forbidden(message: &str) -> ApiError {
+    ApiError::Forbidden(ErrorItem::field("Authorization", message))
 }
 
 /// Whether `Authorization: Bearer <token>` carries the key.

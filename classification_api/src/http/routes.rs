@@ -194,12 +194,15 @@ mod tests {
     use super::*;
 
     fn api() -> BoxedFilter<(Response,)> {
-        let config = crate::config::Config {
+        api_with(crate::config::Config {
             max_body_bytes: 4096,
             max_batch: 2,
             request_timeout: Duration::from_secs(5),
             ..Default::default()
-        };
+        })
+    }
+
+    fn api_with(config: crate::config::Config) -> BoxedFilter<(Response,)> {
         let (models, _) = crate::serving::models::Registry::open(
             crate::serving::models::Loaded::embedded().unwrap(),
             None,
@@ -309,6 +312,35 @@ mod tests {
         // no peer known: refused
         let r = warp::test::request().path("/monitoring").reply(&api).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        // through a proxy, loopback is anyone: refused, naming the header
+        for header in ["Forwarded", "X-Forwarded-For", "X-Real-IP"] {
+            let r = from("127.0.0.1")
+                .header(header, "for=203.0.113.9")
+                .reply(&api)
+                .await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{header}");
+            let message = json(r.body())["errors"][0]["message"].clone();
+            assert!(
+                message
+                    .as_str()
+                    .unwrap()
+                    .contains(&header.to_ascii_lowercase()),
+                "{message}"
+            );
+        }
+        // with ADMIN_LOOPBACK=false (the image's default), loopback is refused too
+        let closed = api_with(crate::config::Config {
+            admin_loopback: false,
+            ..Default::default()
+        });
+        let r = from("127.0.0.1").reply(&closed).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(
+            json(r.body())["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("ADMIN_LOOPBACK=false")
+        );
     }
 
     #[tokio::test]

@@ -49,6 +49,9 @@ pub struct AppState {
     pub keep_names: bool,
     /// The key the admin endpoints require, if any (else loopback only).
     pub admin_key: Option<Secret>,
+    /// Whether loopback clients through no proxy reach the admin endpoints
+    /// without `admin_key`.
+    pub admin_loopback: bool,
 }
 
 impl AppState {
@@ -72,6 +75,7 @@ impl AppState {
             shadow: None,
             keep_names: config.keep_names,
             admin_key: config.admin_key.clone(),
+            admin_loopback: config.admin_loopback,
         }
     }
 
