@@ -2,6 +2,8 @@
 # The web app in real Chromium: Debian's chromium (installed with apt-get when
 # missing) driven by Playwright (playwright-core from npm, as locked in
 # classification_api/tests/web/package-lock.json), against the server binary.
+# With CLASSIFICATION_IMAGE set (.ci/run sets it), the admin views are also
+# tested in that image, run with podman.
 # `--docs` also copies the desktop screenshots to docs/img/ (the README's).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -2,6 +2,7 @@
 //! the commands, `cargo xtask <command> --help` their flags).
 
 use anyhow::{Context as _, anyhow};
+mod image;
 mod loadtest;
 mod modules;
 mod release;
@@ -46,6 +47,9 @@ enum Command {
         /// The tag, for example v0.3.0.
         tag: String,
     },
+    /// Build the service's OCI image from scratch with podman:
+    /// localhost/classification-api:<VERSION> and :latest.
+    Image(image::Args),
     /// Load-test the release build on 127.0.0.1 with wrk, against a bare
     /// warp handler in the same run (ratios, p50/p99, cold start, peak RSS).
     Loadtest(loadtest::Args),
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
         Command::Tune(args) => tune::run(args),
         Command::Bump { what } => release::bump(&what),
         Command::CheckRelease { tag } => release::check_release(&tag),
+        Command::Image(args) => image::run(args),
         Command::Loadtest(args) => loadtest::run(args),
         Command::Soak(args) => soak::run(args),
         Command::Replay(args) => replay::run(args),

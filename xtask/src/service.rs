@@ -34,6 +34,11 @@ fn profile_dir() -> PathBuf {
     root().join("target").join(profile())
 }
 
+/// The service binary of the profile in use.
+pub fn binary() -> PathBuf {
+    profile_dir().join("classification_api")
+}
+
 /// The bare warp handler (`classification_api/examples/bare_warp.rs`), in its
 /// own build so that its dev-dependencies' features stay out of the service.
 pub fn build_bare_warp() -> Result<PathBuf> {

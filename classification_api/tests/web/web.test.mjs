@@ -7,8 +7,9 @@
 // SCREENSHOTS: where the screenshots go (default target/web-screenshots).
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -469,6 +470,70 @@ describe("with keys", () => {
     await page.press("#key-input", "Enter");
     await page.locator("#history-table").waitFor();
     assert.ok(requests.every((u) => !u.includes(API_KEY) && !u.includes(ADMIN_KEY)), "no key in a URL");
+    await page.context().close();
+  });
+});
+
+/** Runs the service's image (CLASSIFICATION_IMAGE) on a free loopback port with podman; resolves to its base URL and a stop function. */
+async function serveImage(env) {
+  const port = await new Promise((ok) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => ok(port));
+    });
+  });
+  const name = `web-test-${process.pid}-${port}`;
+  const podman = ["--cgroup-manager=cgroupfs", "--runtime", "runc"];
+  const vars = Object.entries({ PORT: String(port), ...env }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+  execFileSync("podman", [...podman, "run", "-d", "--name", name, "--read-only", "--network", "host",
+    "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096", ...vars, process.env.CLASSIFICATION_IMAGE]);
+  const base = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  for (;;) {
+    try {
+      if ((await fetch(`${base}/health/ready`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() - started > 30000) throw new Error(`the image did not start: ${execFileSync("podman", [...podman, "logs", name])}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { base, stop: async () => execFileSync("podman", [...podman, "rm", "-f", "-t", "0", name]) };
+}
+
+// the image closes the admin views to everyone without the admin key
+describe("the image, with the admin key", { skip: !process.env.CLASSIFICATION_IMAGE && "CLASSIFICATION_IMAGE is not set" }, () => {
+  const ADMIN_KEY = "admin-key-0123456789ab";
+  let browser;
+  let server;
+
+  before(async () => {
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+    server = await serveImage({ ADMIN_API_KEY: ADMIN_KEY });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test("the history and monitor views work once the admin key is given", async () => {
+    const page = await open(browser, server.base);
+    await fill(page, ALLEN);
+    await page.click("#predict-form button[type=submit]");
+    await page.locator("#predict-result .probability").waitFor();
+    await page.click("nav >> text=History");
+    await page.locator("#key-form").waitFor({ state: "visible" });
+    // the 401 that asked for the key is the only problem allowed
+    assert.deepEqual(page.problems.map((p) => p.includes("401")), [true]);
+    page.problems.length = 0;
+    await page.fill("#key-input", ADMIN_KEY);
+    await page.press("#key-input", "Enter");
+    await page.locator("#history-table tbody tr[data-id]").first().waitFor();
+    await page.click("nav >> text=Monitor");
+    await page.locator("#monitor-feedback-rows").waitFor();
+    await page.locator("#monitor-drift svg").waitFor();
+    assert.deepEqual(page.problems, []);
     await page.context().close();
   });
 });
