@@ -28,7 +28,7 @@ IMAGE = f"localhost/classification-api:{VERSION}"
 UID = 10001
 # this machine starts containers only with cgroupfs and runc, with limits no
 # higher than its own (it lacks CAP_SYS_RESOURCE)
-PODMAN = ["podman", "--cgroup-manager=cgroupfs", "--runtime", "runc"]
+PODMAN = os.environ.get("PODMAN", "podman").split() + ["--cgroup-manager=cgroupfs", "--runtime", "runc"]
 # (nproc above 32768 was refused here though the host's limit is higher)
 NOFILE = min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 16384)
 NPROC = min(resource.getrlimit(resource.RLIMIT_NPROC)[0], 4096)

@@ -15,6 +15,8 @@ if ! command -v psql >/dev/null; then
   echo "psql is needed to make the image's test databases (apt-get install postgresql-client)" >&2
   exit 1
 fi
-podman --version
+# rootful, as on this machine; a user other than root goes through sudo
+if [ "$(id -u)" != 0 ]; then export PODMAN="sudo podman"; fi
+${PODMAN:-podman} --version
 cargo xtask image
 python3 .ci/image.py

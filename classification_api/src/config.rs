@@ -208,7 +208,11 @@ impl Config {
                         .map_or_else(|| PathBuf::from(DEFAULT_HISTORY_PATH), PathBuf::from),
                 ),
             },
-            keep_names: flag(get("HISTORY_KEEP_NAMES"), "HISTORY_KEEP_NAMES", d.keep_names)?,
+            keep_names: flag(
+                get("HISTORY_KEEP_NAMES"),
+                "HISTORY_KEEP_NAMES",
+                d.keep_names,
+            )?,
             admin_loopback: flag(get("ADMIN_LOOPBACK"), "ADMIN_LOOPBACK", d.admin_loopback)?,
             retention_days: match get("HISTORY_RETENTION_DAYS") {
                 None => None,
@@ -419,6 +423,9 @@ mod tests {
         assert!(!from(&[("ADMIN_LOOPBACK", "FALSE")]).unwrap().admin_loopback);
         assert!(from(&[("ADMIN_LOOPBACK", "0")]).is_ok());
         let e = from(&[("ADMIN_LOOPBACK", "no")]).unwrap_err().to_string();
-        assert!(e.contains("ADMIN_LOOPBACK") && e.contains("true or false"), "{e}");
+        assert!(
+            e.contains("ADMIN_LOOPBACK") && e.contains("true or false"),
+            "{e}"
+        );
     }
 }

@@ -18,8 +18,9 @@ const MAX_BYTES: u64 = 40 * 1000 * 1000;
 /// The image's flags.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Stage the build context in target/image and stop, for another
-    /// builder (`docker build -f Containerfile target/image`).
+    /// Stage the build context in target/image (with the ARG values in
+    /// build-args.env) and stop, for another builder
+    /// (`docker build -f Containerfile target/image`).
     #[arg(long)]
     stage_only: bool,
     /// The image's name; it is tagged `:<VERSION>` and `:latest`.
@@ -33,15 +34,22 @@ pub fn run(args: Args) -> Result<()> {
     service::build_release()?;
     let context = root().join("target/image");
     stage(&service::binary(), &context)?;
+    // for another builder: the ARG values, one KEY=VALUE a line
+    let values = build_args()?;
+    let lines: String = values.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    std::fs::write(context.join("build-args.env"), lines)?;
     println!("staged the build context in {}", context.display());
     if args.stage_only {
         return Ok(());
     }
     let version = current_version()?;
-    let tags = [format!("{}:{version}", args.name), format!("{}:latest", args.name)];
-    let mut build = Command::new("podman");
+    let tags = [
+        format!("{}:{version}", args.name),
+        format!("{}:latest", args.name),
+    ];
+    let mut build = podman();
     build.arg("build").args(["-f", "Containerfile"]);
-    for (key, value) in build_args()? {
+    for (key, value) in values {
         build.args(["--build-arg", &format!("{key}={value}")]);
     }
     // the image's dates from the commit, so that a rebuild of the same tree
@@ -76,7 +84,7 @@ pub fn run(args: Args) -> Result<()> {
 
 /// The values of the Containerfile's `ARG`s: the version, the commit, the
 /// source and the licenses from the workspace manifest.
-pub fn build_args() -> Result<Vec<(&'static str, String)>> {
+fn build_args() -> Result<Vec<(&'static str, String)>> {
     let manifest = root().join("Cargo.toml");
     let text =
         std::fs::read_to_string(&manifest).with_context(|| manifest.display().to_string())?;
@@ -96,6 +104,16 @@ pub fn build_args() -> Result<Vec<(&'static str, String)>> {
         ("SOURCE", package("repository")?),
         ("LICENSES", package("license")?),
     ])
+}
+
+/// `podman`, or the command `PODMAN` names (`sudo podman` for a user whose
+/// podman cannot build).
+fn podman() -> Command {
+    let spec = std::env::var("PODMAN").unwrap_or_else(|_| "podman".into());
+    let mut words = spec.split_whitespace();
+    let mut command = Command::new(words.next().unwrap_or("podman"));
+    command.args(words);
+    command
 }
 
 fn git(args: &[&str]) -> Option<String> {
@@ -178,7 +196,7 @@ fn parse_ldd(text: &str) -> Vec<PathBuf> {
 
 /// The image's size in bytes.
 fn image_size(tag: &str) -> Result<u64> {
-    let out = Command::new("podman")
+    let out = podman()
         .args(["image", "inspect", "--format", "{{.Size}}", tag])
         .output()
         .context("podman image inspect")?;

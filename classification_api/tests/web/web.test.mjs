@@ -483,9 +483,10 @@ async function serveImage(env) {
     });
   });
   const name = `web-test-${process.pid}-${port}`;
-  const podman = ["--cgroup-manager=cgroupfs", "--runtime", "runc"];
+  const [podmanBin, ...podmanArgs] = (process.env.PODMAN || "podman").split(/\s+/);
+  const podman = [...podmanArgs, "--cgroup-manager=cgroupfs", "--runtime", "runc"];
   const vars = Object.entries({ PORT: String(port), ...env }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-  execFileSync("podman", [...podman, "run", "-d", "--name", name, "--read-only", "--network", "host",
+  execFileSync(podmanBin, [...podman, "run", "-d", "--name", name, "--read-only", "--network", "host",
     "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096", ...vars, process.env.CLASSIFICATION_IMAGE]);
   const base = `http://127.0.0.1:${port}`;
   const started = Date.now();
@@ -495,10 +496,10 @@ async function serveImage(env) {
     } catch {
       // not listening yet
     }
-    if (Date.now() - started > 30000) throw new Error(`the image did not start: ${execFileSync("podman", [...podman, "logs", name])}`);
+    if (Date.now() - started > 30000) throw new Error(`the image did not start: ${execFileSync(podmanBin, [...podman, "logs", name])}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { base, stop: async () => execFileSync("podman", [...podman, "rm", "-f", "-t", "0", name]) };
+  return { base, stop: async () => execFileSync(podmanBin, [...podman, "rm", "-f", "-t", "0", name]) };
 }
 
 // the image closes the admin views to everyone without the admin key
