@@ -48,7 +48,7 @@ enum Command {
         tag: String,
     },
     /// Build the service's OCI image from scratch with podman:
-    /// localhost/classification-api:<VERSION> and :latest.
+    /// `localhost/classification-api:<VERSION>` and `:latest`.
     Image(image::Args),
     /// Load-test the release build on 127.0.0.1 with wrk, against a bare
     /// warp handler in the same run (ratios, p50/p99, cold start, peak RSS).
