@@ -10,6 +10,9 @@ use classification_model::{
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 
+#[path = "support/typed_json.rs"]
+mod typed_json;
+
 const DATA: &[u8] = include_bytes!("../datasets/titanic.csv");
 
 fn prediction(c: &mut Criterion) {
@@ -25,28 +28,7 @@ fn prediction(c: &mut Criterion) {
 }
 
 fn json_typed(c: &mut Criterion) {
-    // the dataset as JSON records with numbers as JSON numbers (the same input for every build)
-    let text = include_str!("../datasets/titanic.csv");
-    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let header = reader.headers().expect("header").clone();
-    let mut records = Vec::new();
-    for r in reader.records() {
-        let r = r.expect("record");
-        let mut map = serde_json::Map::new();
-        for (k, v) in header.iter().zip(r.iter()) {
-            let value = match v.parse::<f64>() {
-                Ok(n) if !["name", "ticket", "cabin", "home.dest"].contains(&k) => {
-                    serde_json::json!(n)
-                }
-                _ if v == "?" => serde_json::Value::Null,
-                _ => serde_json::json!(v),
-            };
-            map.insert(k.to_owned(), value);
-        }
-        records.push(serde_json::Value::Object(map));
-    }
-    let all: Vec<Passenger> =
-        serde_json::from_value(serde_json::Value::Array(records)).expect("passengers");
+    let all = typed_json::passengers();
     let one = all[..1].to_vec();
     c.bench_function("json-typed/make_prediction/1 passenger", |b| {
         b.iter(|| make_prediction(black_box(&one)).expect("valid"))
