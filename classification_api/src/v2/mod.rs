@@ -28,6 +28,60 @@ use self::response::{InferResponse, ModelMetadata, ServerMetadata};
 /// The server's name in `GET /v2`.
 pub const SERVER_NAME: &str = "classification_api";
 
+/// The path of a model, in the OpenAPI description.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // described, never built: the route table reads the path
+struct ModelPath {
+    /// The model's name.
+    #[param(example = "titanic_classification_model")]
+    name: String,
+}
+
+/// The path of a model's version, in the OpenAPI description.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // described, never built
+struct VersionPath {
+    /// The model's name.
+    #[param(example = "titanic_classification_model")]
+    name: String,
+    /// The model's version.
+    version: String,
+}
+
+/// `infer`'s answers, with or without a version in the path.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // described, never built
+enum InferResponses<'a> {
+    /// The outputs (JSON; with binary outputs asked for,
+    /// `application/octet-stream`: the JSON, then the binary data).
+    #[response(status = 200)]
+    Outputs(InferResponse<'a>),
+    /// The request or a record is invalid: the error names the input and row.
+    #[response(status = 400)]
+    Invalid(ProtocolError),
+    /// `API_KEY` is set and the bearer token is missing or wrong.
+    #[response(status = 401)]
+    Unauthorized(ProtocolError),
+    /// No such model or version.
+    #[response(status = 404)]
+    NotFound(ProtocolError),
+    /// The body did not arrive in time.
+    #[response(status = 408)]
+    Timeout(ProtocolError),
+    /// A record's own id is already stored, or repeated.
+    #[response(status = 409)]
+    Conflict(ProtocolError),
+    /// Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` rows.
+    #[response(status = 413)]
+    TooLarge(ProtocolError),
+    /// At capacity, or the history store cannot take the records: retry
+    /// after `Retry-After` seconds.
+    #[response(status = 503)]
+    Unavailable(ProtocolError),
+}
+
 /// `GET /v2`: the server, its version and the protocol extensions it speaks.
 #[utoipa::path(get, path = "/v2", tag = "inference protocol",
     responses((status = 200, description = "Server metadata", body = ServerMetadata)))]
@@ -67,7 +121,7 @@ fn find<'a>(
 
 /// `GET /v2/models/{name}[/versions/{version}]`: inputs, outputs, versions.
 #[utoipa::path(get, path = "/v2/models/{name}", tag = "inference protocol",
-    params(("name" = String, Path, description = "The model's name", example = "titanic_classification_model")),
+    params(ModelPath),
     responses(
         (status = 200, description = "Model metadata", body = ModelMetadata),
         (status = 404, description = "No such model", body = ProtocolError),
@@ -83,7 +137,7 @@ pub async fn model_metadata(r: Request) -> Response {
 /// `GET /v2/models/{name}[/versions/{version}]/ready`: 200 while the model
 /// serves (as `/health/ready` says), 404 for no such model.
 #[utoipa::path(get, path = "/v2/models/{name}/ready", tag = "inference protocol",
-    params(("name" = String, Path, description = "The model's name", example = "titanic_classification_model")),
+    params(ModelPath),
     responses(
         (status = 200, description = "Ready", body = StatusResponse),
         (status = 503, description = "Shutting down, or the history store is down", body = StatusResponse),
@@ -104,18 +158,9 @@ pub async fn model_ready(r: Request) -> Response {
 /// dataset column; JSON, or JSON then binary tensor data with
 /// `Inference-Header-Content-Length`.
 #[utoipa::path(post, path = "/v2/models/{name}/infer", tag = "inference protocol",
-    params(("name" = String, Path, description = "The model's name", example = "titanic_classification_model")),
+    params(ModelPath),
     request_body(content = InferRequest, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The outputs (JSON; with binary outputs asked for, `application/octet-stream`: the JSON, then the binary data)", body = InferResponse),
-        (status = 400, description = "The request or a record is invalid: the error names the input and row", body = ProtocolError),
-        (status = 401, description = "`API_KEY` is set and the bearer token is missing or wrong", body = ProtocolError),
-        (status = 404, description = "No such model or version", body = ProtocolError),
-        (status = 408, description = "The body did not arrive in time", body = ProtocolError),
-        (status = 409, description = "A record's own id is already stored, or repeated", body = ProtocolError),
-        (status = 413, description = "Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` rows", body = ProtocolError),
-        (status = 503, description = "At capacity, or the history store cannot take the records: retry after `Retry-After` seconds", body = ProtocolError),
-    ))]
+    responses(InferResponses))]
 pub async fn infer(r: Request) -> Response {
     let Request {
         state,
@@ -188,8 +233,7 @@ pub async fn ready(r: Request) -> Response {
 /// `GET /v2/models/{name}/versions/{version}`: as without the version, for
 /// that version.
 #[utoipa::path(get, path = "/v2/models/{name}/versions/{version}", tag = "inference protocol",
-    params(("name" = String, Path, description = "The model's name", example = "titanic_classification_model"),
-        ("version" = String, Path, description = "The model's version")),
+    params(VersionPath),
     responses(
         (status = 200, description = "Model metadata", body = ModelMetadata),
         (status = 404, description = "No such model or version", body = ProtocolError),
@@ -200,8 +244,7 @@ pub async fn version_metadata(r: Request) -> Response {
 
 /// `GET /v2/models/{name}/versions/{version}/ready`.
 #[utoipa::path(get, path = "/v2/models/{name}/versions/{version}/ready", tag = "inference protocol",
-    params(("name" = String, Path, description = "The model's name", example = "titanic_classification_model"),
-        ("version" = String, Path, description = "The model's version")),
+    params(VersionPath),
     responses(
         (status = 200, description = "Ready", body = StatusResponse),
         (status = 503, description = "Shutting down, or the history store is down", body = StatusResponse),
@@ -214,19 +257,9 @@ pub async fn version_ready(r: Request) -> Response {
 /// `POST /v2/models/{name}/versions/{version}/infer`: as without the
 /// version, scored by that version.
 #[utoipa::path(post, path = "/v2/models/{name}/versions/{version}/infer", tag = "inference protocol",
-    params(("name" = String, Path, description = "The model's name", example = "titanic_classification_model"),
-        ("version" = String, Path, description = "The model's version")),
+    params(VersionPath),
     request_body(content = InferRequest, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The outputs", body = InferResponse),
-        (status = 400, description = "The request or a record is invalid: the error names the input and row", body = ProtocolError),
-        (status = 401, description = "`API_KEY` is set and the bearer token is missing or wrong", body = ProtocolError),
-        (status = 404, description = "No such model or version", body = ProtocolError),
-        (status = 408, description = "The body did not arrive in time", body = ProtocolError),
-        (status = 409, description = "A record's own id is already stored, or repeated", body = ProtocolError),
-        (status = 413, description = "Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` rows", body = ProtocolError),
-        (status = 503, description = "At capacity, or the history store cannot take the records", body = ProtocolError),
-    ))]
+    responses(InferResponses))]
 pub async fn infer_version(r: Request) -> Response {
     infer(r).await
 }
