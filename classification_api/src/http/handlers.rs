@@ -152,21 +152,16 @@ pub async fn predict(r: Request) -> Response {
     // the versions as the request found them, whatever a reload does meanwhile
     let models = state.models.current();
     let query = query::parse::<PredictQuery>(query.as_deref());
-    let response =
-        match predict_batch(query.clone(), &headers, body, &state, &models, &request_id).await {
-            Ok(response) => response,
-            Err(e) => {
-                scoring::count_failure(&state, &e);
-                let version = query
-                    .ok()
-                    .and_then(|q| q.version)
-                    .and_then(|v| models.get(Some(&v)).ok())
-                    .unwrap_or(models.default_model())
-                    .version();
-                e.in_prediction(version).into_response()
-            }
-        };
-    output::tag_request(response, &request_id)
+    let result = predict_batch(query.clone(), &headers, body, &state, &models, &request_id).await;
+    scoring::answer(&state, &request_id, result, |e| {
+        let version = query
+            .ok()
+            .and_then(|q| q.version)
+            .and_then(|v| models.get(Some(&v)).ok())
+            .unwrap_or(models.default_model())
+            .version();
+        e.in_prediction(version).into_response()
+    })
 }
 
 async fn predict_batch(

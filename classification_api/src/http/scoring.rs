@@ -152,11 +152,22 @@ pub async fn score(
     })
 }
 
-/// Counts a failed prediction request's invalid fields in the metrics.
-pub fn count_failure(state: &AppState, error: &ApiError) {
-    if let ApiError::Invalid(items) = error {
-        state
-            .metrics
-            .record_validation_failure(items.iter().filter_map(|i| i.field.as_deref()));
-    }
+/// A scoring request's answer, tagged with its request id: the response, or
+/// the error (its invalid fields counted in the metrics) in the endpoint's
+/// own error shape.
+pub fn answer(
+    state: &AppState,
+    request_id: &str,
+    result: Result<warp::reply::Response, ApiError>,
+    shape: impl FnOnce(ApiError) -> warp::reply::Response,
+) -> warp::reply::Response {
+    let response = result.unwrap_or_else(|error| {
+        if let ApiError::Invalid(items) = &error {
+            state
+                .metrics
+                .record_validation_failure(items.iter().filter_map(|i| i.field.as_deref()));
+        }
+        shape(error)
+    });
+    crate::http::output::tag_request(response, request_id)
 }

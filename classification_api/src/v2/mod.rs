@@ -172,14 +172,10 @@ pub async fn infer(r: Request) -> Response {
     let request_id = crate::http::ids::request_id_or_new(&headers);
     let name = params.first().map_or("", String::as_str);
     let version = params.get(1).map(String::as_str);
-    let response = match infer_batch(name, version, &headers, body, &state, &request_id).await {
-        Ok(response) => response,
-        Err(e) => {
-            scoring::count_failure(&state, &e);
-            warp::Reply::into_response(e.in_protocol())
-        }
-    };
-    output::tag_request(response, &request_id)
+    let result = infer_batch(name, version, &headers, body, &state, &request_id).await;
+    scoring::answer(&state, &request_id, result, |e| {
+        warp::Reply::into_response(e.in_protocol())
+    })
 }
 
 async fn infer_batch(
