@@ -107,7 +107,7 @@ class Container:
         self.name, self.port = f"{PREFIX}-{name}", free_port()
         args = ["run", "-d", "--name", self.name, "--read-only", "--network", "host",
                 "--add-host", f"{DB_HOST}:127.0.0.1", *LIMITS,
-                "-e", f"PORT={self.port}", "-e", f"SHUTDOWN_GRACE_SECS={GRACE}"]
+                "-e", f"PORT={self.port}", "-e", "GRPC_PORT=0", "-e", f"SHUTDOWN_GRACE_SECS={GRACE}"]
         for k, v in (env or {}).items():
             args += ["-e", f"{k}={v}"]
         if volume:
@@ -179,13 +179,13 @@ def binary_answer(body):
     """The 1309-row answer of the same binary run outside the image."""
     binary = os.path.join(ROOT, "target/image/rootfs/usr/local/bin/classification_api")
     address = f"/tmp/{PREFIX}-address"
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": "0", "HISTORY": "off",
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": "0", "GRPC_PORT": "0", "HISTORY": "off",
            "ADDRESS_FILE": address, "RUST_LOG": "warn"}
     proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL)
     try:
         if not within(30, lambda: os.path.exists(address)):
             fail("the binary did not start")
-        port = int(open(address).read().strip().rsplit(":", 1)[1])
+        port = int(open(address).read().split()[0].rsplit(":", 1)[1])
         return request(port, "POST", "/predict", dataset_csv(), {"Content-Type": "text/csv"})
     finally:
         proc.terminate()

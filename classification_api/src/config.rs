@@ -14,7 +14,11 @@ pub struct Config {
     pub host: IpAddr,
     /// `PORT` (default 8002; 0 picks a free port).
     pub port: u16,
-    /// `MAX_BODY_BYTES`: largest accepted request body (default 1 MiB).
+    /// `GRPC_PORT`: the port of the Open Inference Protocol's gRPC service
+    /// (default 8081; 0 picks a free port; `off` serves no gRPC).
+    pub grpc_port: Option<u16>,
+    /// `MAX_BODY_BYTES`: largest accepted request body, and gRPC message
+    /// (default 1 MiB).
     pub max_body_bytes: usize,
     /// `MAX_BATCH`: most records in one request (default 10,000).
     pub max_batch: usize,
@@ -69,7 +73,8 @@ pub struct Config {
     /// `true`; the image sets `false`).
     pub admin_loopback: bool,
     /// `ADDRESS_FILE`: once ready, the server writes the address it listens
-    /// on to this file, for a supervisor that starts it with `PORT=0`.
+    /// on to this file, for a supervisor that starts it with `PORT=0`: the
+    /// HTTP address on the first line, the gRPC one (if on) on the second.
     pub address_file: Option<PathBuf>,
 }
 
@@ -111,6 +116,7 @@ impl Default for Config {
         Self {
             host: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             port: 8002,
+            grpc_port: Some(8081),
             max_body_bytes: 1024 * 1024,
             max_batch: 10_000,
             shutdown_grace: Duration::from_secs(10),
@@ -155,6 +161,15 @@ impl Config {
         Ok(Config {
             host,
             port: parse(get("PORT"), "PORT", d.port, "a port number from 0 to 65535")?,
+            grpc_port: match get("GRPC_PORT") {
+                Some(off) if off.trim().eq_ignore_ascii_case("off") => None,
+                port => Some(parse(
+                    port,
+                    "GRPC_PORT",
+                    d.grpc_port.unwrap_or_default(),
+                    "a port number from 0 to 65535, or off",
+                )?),
+            },
             max_body_bytes: positive(get("MAX_BODY_BYTES"), "MAX_BODY_BYTES", d.max_body_bytes)?,
             max_batch: positive(get("MAX_BATCH"), "MAX_BATCH", d.max_batch)?,
             shutdown_grace: Duration::from_secs(parse(
@@ -252,6 +267,11 @@ impl Config {
     /// The address to listen on.
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::new(self.host, self.port)
+    }
+
+    /// The address of the gRPC service, if it is on.
+    pub fn grpc_addr(&self) -> Option<SocketAddr> {
+        self.grpc_port.map(|port| SocketAddr::new(self.host, port))
     }
 }
 
@@ -354,6 +374,11 @@ mod tests {
         let e = from(&[("PORT", "80a")]).unwrap_err().to_string();
         assert!(e.contains("PORT") && e.contains("80a"), "{e}");
         assert!(from(&[("PORT", "70000")]).is_err());
+        assert_eq!(from(&[]).unwrap().grpc_port, Some(8081));
+        assert_eq!(from(&[("GRPC_PORT", "0")]).unwrap().grpc_port, Some(0));
+        assert_eq!(from(&[("GRPC_PORT", "OFF")]).unwrap().grpc_port, None);
+        let e = from(&[("GRPC_PORT", "h2")]).unwrap_err().to_string();
+        assert!(e.contains("GRPC_PORT") && e.contains("or off"), "{e}");
         assert!(from(&[("MAX_BODY_BYTES", "0")]).is_err());
         assert!(from(&[("HOST", "nowhere")]).is_err());
         assert!(from(&[("MAX_IN_FLIGHT", "-1")]).is_err());

@@ -32,27 +32,50 @@ pub async fn run(config: Config) -> Result<(), ServiceError> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| ServiceError::Bind { addr, source })?;
+    let grpc = match config.grpc_addr() {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServiceError::Bind { addr, source })?,
+        ),
+        None => None,
+    };
     let signal = shutdown_signal()?;
-    let ready = Ready::new(config, listener).await?;
+    let mut ready = Ready::new(config, listener).await?;
+    if let Some(grpc) = grpc {
+        ready = ready.with_grpc(grpc);
+    }
     reload::on_sighup(ready.state.reloader());
     let local = ready.local_addr();
+    let grpc = ready.grpc_addr();
     if let Some(path) = &ready.config.address_file {
-        write_address(path, local).map_err(|source| ServiceError::AddressFile {
+        write_address(path, local, grpc).map_err(|source| ServiceError::AddressFile {
             path: path.clone(),
             source,
         })?;
     }
     tracing::info!(address = %local, model_version = %ready.version, "listening on http://{local}");
+    if let Some(grpc) = grpc {
+        tracing::info!(address = %grpc, "gRPC (Open Inference Protocol) on {grpc}");
+    }
     ready.serve(signal).await;
     Ok(())
 }
 
-/// Writes `addr` to `path` whole: beside it first, then renamed, so that a
-/// reader never sees half of it.
-fn write_address(path: &std::path::Path, addr: SocketAddr) -> std::io::Result<()> {
+/// Writes `addr` (and the gRPC address on a second line) to `path` whole:
+/// beside it first, then renamed, so that a reader never sees half of it.
+fn write_address(
+    path: &std::path::Path,
+    addr: SocketAddr,
+    grpc: Option<SocketAddr>,
+) -> std::io::Result<()> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
-    std::fs::write(&partial, format!("{addr}\n"))?;
+    let text = match grpc {
+        Some(grpc) => format!("{addr}\n{grpc}\n"),
+        None => format!("{addr}\n"),
+    };
+    std::fs::write(&partial, text)?;
     std::fs::rename(&partial, path)
 }
 
@@ -60,6 +83,7 @@ fn write_address(path: &std::path::Path, addr: SocketAddr) -> std::io::Result<()
 /// bound: once made, it answers every request.
 pub struct Ready {
     listener: TcpListener,
+    grpc: Option<TcpListener>,
     state: Arc<AppState>,
     config: Config,
     /// The default model version, for the first log line.
@@ -99,6 +123,7 @@ impl Ready {
         Ok(Ready {
             _watcher: reload::watch(state.reloader()),
             listener,
+            grpc: None,
             state,
             config,
             version: loaded.default,
@@ -114,6 +139,17 @@ impl Ready {
             .unwrap_or_else(|_| self.config.addr())
     }
 
+    /// Also serves the gRPC services on `listener`.
+    pub fn with_grpc(mut self, listener: TcpListener) -> Self {
+        self.grpc = Some(listener);
+        self
+    }
+
+    /// The address the gRPC services listen on, if they are on.
+    pub fn grpc_addr(&self) -> Option<SocketAddr> {
+        self.grpc.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     /// Serves until `signal`, lets in-flight requests finish, then writes
     /// what the history has queued.
     pub async fn serve(self, signal: impl Future<Output = ()>) {
@@ -123,7 +159,26 @@ impl Ready {
                 self.config.monitoring_refresh,
             ))
         });
+        // one signal stops both servers
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let grpc = self.grpc.map(|listener| {
+            let (state, config) = (self.state.clone(), self.config.clone());
+            let mut stopped = stopped.clone();
+            tokio::spawn(async move {
+                let signal = async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                };
+                crate::grpc::server::serve(listener, state, &config, signal).await;
+            })
+        });
+        let signal = async move {
+            signal.await;
+            let _ = stop.send(true);
+        };
         serve(self.listener, self.state, &self.config, signal).await;
+        if let Some(grpc) = grpc {
+            let _ = grpc.await;
+        }
         if let Some(refresher) = refresher {
             refresher.abort();
         }
@@ -220,7 +275,7 @@ async fn serve(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => serve_one(stream, peer),
-                Err(e) => accept_error(e).await,
+                Err(e) => crate::accept::failed(e).await,
             },
             () = &mut signal => break,
         }
@@ -257,17 +312,4 @@ async fn refuse(mut stream: TcpStream) {
     )
     .await;
     tracing::warn!("connection refused: MAX_CONNECTIONS reached");
-}
-
-async fn accept_error(e: std::io::Error) {
-    use std::io::ErrorKind::*;
-    if matches!(
-        e.kind(),
-        ConnectionAborted | ConnectionReset | ConnectionRefused
-    ) {
-        return;
-    }
-    // out of file descriptors and the like: back off instead of spinning
-    tracing::error!(error = %e, "cannot accept connections");
-    tokio::time::sleep(Duration::from_millis(100)).await;
 }

@@ -314,6 +314,7 @@ fn faulty_model_files_stop_the_start_and_a_good_one_is_served() {
         std::fs::write(&path, text).unwrap();
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_classification_api"))
             .env("PORT", "0")
+            .env("GRPC_PORT", "0")
             .env("HOST", "127.0.0.1")
             .env("MODEL_PATH", &path)
             .output()

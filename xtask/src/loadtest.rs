@@ -33,6 +33,10 @@ pub struct Args {
     /// the 1309 dataset rows (JSON records, V2 JSON, V2 binary tensors).
     #[arg(long, conflicts_with = "reload")]
     pub v2: bool,
+    /// gRPC ModelInfer (a tonic client) against REST V2 infer with JSON
+    /// and binary tensors: one row and the 1309 dataset rows.
+    #[arg(long, conflicts_with_all = ["reload", "v2", "history"])]
+    pub grpc: bool,
     /// One-record /predict without reloads, with a reload every 250 ms, and
     /// without again; then the time from a new artifact to its first 200.
     #[arg(long)]
@@ -54,6 +58,9 @@ pub fn run(o: Args) -> Result<()> {
     }
     if o.v2 {
         return v2(&o);
+    }
+    if o.grpc {
+        return grpc(&o);
     }
     if o.reload {
         return crate::reload_load::run(&o.wrk);
@@ -388,6 +395,29 @@ fn v2(o: &Args) -> Result<()> {
     }
     println!("{report}");
     let path = wrk.dir.join("v2.md");
+    std::fs::write(&path, &report).with_context(|| path.display().to_string())?;
+    println!("(written to {})", path.display());
+    Ok(())
+}
+
+/// `--grpc`: see [`crate::grpc_load`].
+fn grpc(o: &Args) -> Result<()> {
+    let wrk = Wrk::new(&o.wrk, root().join("target/loadtest"))?;
+    std::fs::create_dir_all(&wrk.dir).with_context(|| wrk.dir.display().to_string())?;
+    let data = std::fs::read(root().join("classification_model/datasets/titanic.csv"))
+        .map_err(|e| anyhow!("the dataset: {e}"))?;
+    let dataset = classification_model::train::read_dataset(&data).map_err(anyhow::Error::from)?;
+    build_release()?;
+    let server = Server::start(&wrk.dir)?;
+    let url = format!("http://{}", server.addr);
+    let grpc = server
+        .grpc
+        .ok_or_else(|| anyhow!("the server wrote no gRPC address"))?;
+    let report = crate::grpc_load::compare(&wrk, &url, grpc, &dataset.passengers);
+    server.stop()?;
+    let report = report?;
+    println!("{report}");
+    let path = wrk.dir.join("grpc.md");
     std::fs::write(&path, &report).with_context(|| path.display().to_string())?;
     println!("(written to {})", path.display());
     Ok(())

@@ -2,6 +2,8 @@
 //! the commands, `cargo xtask <command> --help` their flags).
 
 use anyhow::{Context as _, anyhow};
+mod codegen;
+mod grpc_load;
 mod image;
 mod loadtest;
 mod modules;
@@ -59,6 +61,9 @@ enum Command {
     /// Score a prediction history's logged inputs with another artifact:
     /// agreement, |Δp|, and both models' metrics on the rows with feedback.
     Replay(replay::Args),
+    /// Generate the gRPC code from the Open Inference Protocol's `.proto`
+    /// (`--check`: fail if the committed code is stale).
+    Codegen(codegen::Args),
     /// Print each crate's module graph and fail on a cycle or on a lower
     /// layer of the API naming an upper one.
     Modules,
@@ -79,6 +84,7 @@ fn main() -> ExitCode {
         Command::Soak(args) => soak::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Modules => modules::run(),
+        Command::Codegen(args) => codegen::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,10 +19,11 @@ pub const LAYERS: [(&str, &[&str], &[&str]); 1] = [(
         "history",
         "telemetry",
         "clock",
+        "accept",
         "config",
         "errors",
     ],
-    &["http", "v2", "server"],
+    &["http", "v2", "grpc", "server"],
 )];
 
 /// Module -> the modules it names, for the crate in `src`. Modules are

@@ -65,7 +65,7 @@ pub fn run(o: &WrkArgs) -> Result<()> {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 std::thread::sleep(EVERY);
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     install(&models, "0.2.0", &contents[(n / 2 % 2) as usize])?;
                 } else if status(addr, "POST", "/admin/reload", "") != Some(200) {
                     return Err(anyhow!("POST /admin/reload failed"));

@@ -251,10 +251,8 @@ fn sweep(set: &Set, point: impl Fn(f64, f64, f64, f64) -> Option<(f64, f64)>) ->
         let last_of_tie = order
             .get(k + 1)
             .is_none_or(|&j| set.probabilities[j] != set.probabilities[i]);
-        if last_of_tie {
-            if let Some(p) = point(tp, fp, positives, negatives) {
-                points.push(p);
-            }
+        if last_of_tie && let Some(p) = point(tp, fp, positives, negatives) {
+            points.push(p);
         }
     }
     points

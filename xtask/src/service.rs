@@ -72,6 +72,8 @@ pub struct Server {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where its gRPC services listen (the bare handler has none).
+    pub grpc: Option<SocketAddr>,
     /// From exec to the first 200 from `/health`.
     pub cold_start: Duration,
     /// Access-log lines seen so far (one per completed request).
@@ -116,6 +118,7 @@ impl Server {
             .envs(env.iter().copied())
             .env("HOST", "127.0.0.1")
             .env("PORT", "0")
+            .env("GRPC_PORT", "0")
             .env("ADDRESS_FILE", &address_file)
             .env(
                 "RUST_LOG",
@@ -155,11 +158,18 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(1));
         }
-        let addr: SocketAddr = std::fs::read_to_string(&address_file)
-            .with_context(|| address_file.display().to_string())?
-            .trim()
-            .parse()
+        // the HTTP address, then the gRPC one
+        let text = std::fs::read_to_string(&address_file)
+            .with_context(|| address_file.display().to_string())?;
+        let mut lines = text.lines().map(str::parse::<SocketAddr>);
+        let addr = lines
+            .next()
+            .context("an empty address file")?
             .with_context(|| format!("the address in {}", address_file.display()))?;
+        let grpc = lines
+            .next()
+            .transpose()
+            .with_context(|| format!("the gRPC address in {}", address_file.display()))?;
         let deadline = Instant::now() + Duration::from_secs(10);
         while !health_ok(addr) {
             if Instant::now() > deadline {
@@ -170,6 +180,7 @@ impl Server {
         Ok(Server {
             child,
             addr,
+            grpc,
             cold_start: started.elapsed(),
             access_lines,
             probe_requests: 1,

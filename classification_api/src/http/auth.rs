@@ -84,7 +84,7 @@ fn forbidden(message: &str) -> ApiError {
 }
 
 /// Whether `Authorization: Bearer <token>` carries the key.
-fn authorized(header: Option<&HeaderValue>, key: &Secret) -> bool {
+pub fn authorized(header: Option<&HeaderValue>, key: &Secret) -> bool {
     let Some(value) = header.map(HeaderValue::as_bytes) else {
         return false;
     };

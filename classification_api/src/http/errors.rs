@@ -183,6 +183,12 @@ impl ApiError {
         ApiError::Protocol(Box::new(self))
     }
 
+    /// The problems in one line, as the Open Inference Protocol answers
+    /// them: `input "age", row 3: must be ...; ...`.
+    pub fn protocol_message(&self) -> String {
+        protocol_message(&self.items())
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {

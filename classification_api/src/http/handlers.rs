@@ -60,16 +60,23 @@ pub async fn ready(r: Request) -> Response {
 /// The readiness answer: 503 once shutdown has begun, or while the history
 /// store is down.
 pub fn readiness(state: &AppState) -> Response {
-    if !state.ready.load(Ordering::Relaxed) {
-        return status("shutting down", StatusCode::SERVICE_UNAVAILABLE);
-    }
-    match state.history.as_ref().and_then(|h| h.health.problem()) {
-        Some(problem) => status(
-            &format!("not ready: {problem}"),
-            StatusCode::SERVICE_UNAVAILABLE,
-        ),
+    match unready(state) {
+        Some(why) => status(&why, StatusCode::SERVICE_UNAVAILABLE),
         None => status("ready", StatusCode::OK),
     }
+}
+
+/// Why the server is not ready (shutting down, or the history store is
+/// down), or `None` while it is.
+pub fn unready(state: &AppState) -> Option<String> {
+    if !state.ready.load(Ordering::Relaxed) {
+        return Some("shutting down".into());
+    }
+    state
+        .history
+        .as_ref()
+        .and_then(|h| h.health.problem())
+        .map(|problem| format!("not ready: {problem}"))
 }
 
 fn status(status: &str, code: StatusCode) -> Response {

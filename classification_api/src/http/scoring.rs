@@ -162,12 +162,17 @@ pub fn answer(
     shape: impl FnOnce(ApiError) -> warp::reply::Response,
 ) -> warp::reply::Response {
     let response = result.unwrap_or_else(|error| {
-        if let ApiError::Invalid(items) = &error {
-            state
-                .metrics
-                .record_validation_failure(items.iter().filter_map(|i| i.field.as_deref()));
-        }
+        count_failure(state, &error);
         shape(error)
     });
     crate::http::output::tag_request(response, request_id)
+}
+
+/// Counts a scoring request's invalid fields in the metrics.
+pub fn count_failure(state: &AppState, error: &ApiError) {
+    if let ApiError::Invalid(items) = error {
+        state
+            .metrics
+            .record_validation_failure(items.iter().filter_map(|i| i.field.as_deref()));
+    }
 }

@@ -248,13 +248,13 @@ impl Registry {
                 "SHADOW_MODEL_VERSION is {default}, the default version: a shadow must be another version"
             )));
         }
-        if let Some(dir) = &dir {
-            if let Err(e) = std::fs::read_dir(dir) {
-                return Err(ServiceError::Models(format!(
-                    "cannot read MODELS_DIR {}: {e}",
-                    dir.display()
-                )));
-            }
+        if let Some(dir) = &dir
+            && let Err(e) = std::fs::read_dir(dir)
+        {
+            return Err(ServiceError::Models(format!(
+                "cannot read MODELS_DIR {}: {e}",
+                dir.display()
+            )));
         }
         let registry = Registry {
             current: ArcSwap::from_pointee(Models {
@@ -316,18 +316,18 @@ impl Registry {
             .into_iter()
             .flatten()
         {
-            if !models.contains_key(pinned) {
-                if let Some(kept) = old.versions.get(pinned) {
-                    refused.push(Refused {
-                        file: kept.source.describe(),
-                        reason: format!(
-                            "version {pinned} is configured (DEFAULT_MODEL_VERSION or \
+            if !models.contains_key(pinned)
+                && let Some(kept) = old.versions.get(pinned)
+            {
+                refused.push(Refused {
+                    file: kept.source.describe(),
+                    reason: format!(
+                        "version {pinned} is configured (DEFAULT_MODEL_VERSION or \
                              SHADOW_MODEL_VERSION) and cannot be unloaded: its previous load \
                              keeps serving"
-                        ),
-                    });
-                    models.insert(pinned.clone(), kept.clone());
-                }
+                    ),
+                });
+                models.insert(pinned.clone(), kept.clone());
             }
         }
         self.install(models, refused)

@@ -76,11 +76,11 @@ async fn run(mut jobs: mpsc::Receiver<Job>, metrics: Arc<Metrics>, store: Option
                 Err(_) => break,
             }
         }
-        if let Some(store) = &store {
-            if let Err(e) = store.insert_shadow(&rows).await {
-                metrics.record_shadow_unstored(rows.len());
-                tracing::warn!(error = %e, rows = rows.len(), "shadow answers not stored");
-            }
+        if let Some(store) = &store
+            && let Err(e) = store.insert_shadow(&rows).await
+        {
+            metrics.record_shadow_unstored(rows.len());
+            tracing::warn!(error = %e, rows = rows.len(), "shadow answers not stored");
         }
         rows.clear();
     }

@@ -29,6 +29,19 @@ struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RpcLabels {
+    protocol: &'static str,
+    method: &'static str,
+    code: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RpcMethodLabels {
+    protocol: &'static str,
+    method: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ClassLabels {
     class: &'static str,
 }
@@ -56,6 +69,8 @@ pub struct Metrics {
     ok_by_route: Vec<Counter>,
     /// Per route of the route table, then `other`.
     latency_by_route: Vec<Histogram>,
+    rpc_requests: Family<RpcLabels, Counter>,
+    rpc_latency: Family<RpcMethodLabels, Histogram>,
     survived: Counter,
     died: Counter,
     rejected_requests: Counter,
@@ -108,6 +123,20 @@ impl Metrics {
             "http_request_duration_seconds",
             "Time to answer, by route",
             latency.clone(),
+        );
+        let rpc_requests = Family::<RpcLabels, Counter>::default();
+        registry.register(
+            "rpc_requests",
+            "Calls by protocol (grpc), method and status code",
+            rpc_requests.clone(),
+        );
+        let rpc_latency = Family::<RpcMethodLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.000_025, 2.0, 16))
+        });
+        registry.register(
+            "rpc_request_duration_seconds",
+            "Time to answer a call, by protocol and method",
+            rpc_latency.clone(),
         );
         let predictions = Family::<ClassLabels, Counter>::default();
         registry.register(
@@ -227,6 +256,8 @@ impl Metrics {
             requests,
             ok_by_route,
             latency_by_route,
+            rpc_requests,
+            rpc_latency,
             survived,
             died,
             rejected_requests,
@@ -306,6 +337,27 @@ impl Metrics {
     /// Records whether the history store accepts writes.
     pub fn record_store_up(&self, up: bool) {
         self.store_up.set(i64::from(up));
+    }
+
+    /// Records one answered call of an RPC protocol (`grpc`): its method
+    /// and status code (`OK`, `INVALID_ARGUMENT`...).
+    pub fn record_rpc(
+        &self,
+        protocol: &'static str,
+        method: &'static str,
+        code: &'static str,
+        seconds: f64,
+    ) {
+        self.rpc_requests
+            .get_or_create(&RpcLabels {
+                protocol,
+                method,
+                code,
+            })
+            .inc();
+        self.rpc_latency
+            .get_or_create(&RpcMethodLabels { protocol, method })
+            .observe(seconds);
     }
 
     /// Records one answered request.

@@ -23,10 +23,8 @@ pub mod response;
 pub mod tensor;
 
 use self::request::InferRequest;
+pub use self::response::SERVER_NAME;
 use self::response::{InferResponse, ModelMetadata, ServerMetadata};
-
-/// The server's name in `GET /v2`.
-pub const SERVER_NAME: &str = "classification_api";
 
 /// The path of a model, in the OpenAPI description.
 #[derive(utoipa::IntoParams)]
@@ -86,19 +84,12 @@ enum InferResponses<'a> {
 #[utoipa::path(get, path = "/v2", tag = "inference protocol",
     responses((status = 200, description = "Server metadata", body = ServerMetadata)))]
 pub async fn server_metadata(_: Request) -> Response {
-    output::json(
-        &ServerMetadata {
-            name: SERVER_NAME.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            extensions: vec!["binary_tensor_data".into()],
-        },
-        StatusCode::OK,
-    )
+    output::json(&response::server_metadata(), StatusCode::OK)
 }
 
-/// The model a path names, at its version if one is given (else the
-/// default), among the versions a request found.
-fn find<'a>(
+/// The model a request names, at its version if one is given (else the
+/// default), among the versions the request found.
+pub fn find<'a>(
     models: &'a Models,
     name: &str,
     version: Option<&str>,

@@ -144,6 +144,30 @@ fn input_item(name: &str, message: impl std::fmt::Display) -> ErrorItem {
     ErrorItem::message(format!("input {:?} {message}", shorten(name)))
 }
 
+/// One input tensor, whichever protocol brought it (REST's JSON, or gRPC).
+#[derive(Debug)]
+pub struct Tensor<'a> {
+    /// The input's name: a dataset column, or `id`.
+    pub name: Cow<'a, str>,
+    /// Its shape: `[N]` or `[N, 1]`.
+    pub shape: Vec<i64>,
+    /// Its datatype's protocol name.
+    pub datatype: Cow<'a, str>,
+    /// Its values.
+    pub data: TensorData<'a>,
+}
+
+/// An input tensor's values, as its protocol carries them.
+#[derive(Debug)]
+pub enum TensorData<'a> {
+    /// Elements (REST's JSON `data`, gRPC's typed `contents`).
+    Elements(Elements),
+    /// Triton's binary encoding (REST's binary part, gRPC's raw contents).
+    Binary(&'a [u8]),
+    /// No usable values: what is wrong, said of the input.
+    Unusable(String),
+}
+
 /// Reads an `infer` body (with `headers` for its binary part, if any) of
 /// at most `max_rows` rows (413 beyond, before anything is allocated).
 pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer, ApiError> {
@@ -154,7 +178,65 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
             format!("the body must be an inference request: {e}"),
         )
     })?;
-    let n = rows(&request.inputs)?;
+    let InferRequest {
+        id,
+        parameters,
+        inputs,
+        outputs,
+    } = request;
+    let mut tensors = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let data = match (input.parameters.binary_data_size, input.data) {
+            (Some(_), Some(_)) => {
+                TensorData::Unusable("has both data and binary_data_size: send one".into())
+            }
+            (None, None) => TensorData::Unusable("has no data".into()),
+            (Some(size), None) => match usize::try_from(size).ok().filter(|s| *s <= binary.len()) {
+                Some(size) => {
+                    let (data, rest) = binary.split_at(size);
+                    binary = rest;
+                    TensorData::Binary(data)
+                }
+                None => TensorData::Unusable(format!(
+                    "declares {size} bytes of binary data, but only {} are left",
+                    binary.len()
+                )),
+            },
+            (None, Some(elements)) => TensorData::Elements(elements),
+        };
+        tensors.push(Tensor {
+            name: input.name,
+            shape: input.shape,
+            datatype: input.datatype,
+            data,
+        });
+    }
+    let batch = columns(tensors, max_rows, binary.len())?;
+    let binary_output = parameters.binary_data_output == Some(true);
+    let outputs = outputs.map(|outputs| {
+        outputs
+            .into_iter()
+            .map(|o| (o.name, o.parameters.binary_data.unwrap_or(binary_output)))
+            .collect()
+    });
+    Ok(Infer {
+        batch,
+        id,
+        explain: parameters.explain == Some(true),
+        outputs,
+        binary_output,
+    })
+}
+
+/// The passengers and ids the input tensors give, one tensor per dataset
+/// column (and `id`), of at most `max_rows` rows (413 beyond, before
+/// anything is allocated). `leftover` counts binary bytes no input took.
+pub fn columns(
+    tensors: Vec<Tensor<'_>>,
+    max_rows: usize,
+    leftover: usize,
+) -> Result<Batch, ApiError> {
+    let n = rows(&tensors)?;
     if n > max_rows {
         return Err(ApiError::TooLarge(ErrorItem::field(
             "inputs",
@@ -168,7 +250,7 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
     // the columns given, as bits (Column::bit), and whether `id` was
     let (mut seen, mut seen_id) = (0u32, false);
     let mut items = Vec::new();
-    for input in request.inputs {
+    for input in tensors {
         let name = input.name.as_ref();
         let column = Column::of(name);
         if column.is_none() && name != ID_KEY {
@@ -206,36 +288,16 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
         if column.is_none() {
             ids = Some(vec![None; n]);
         }
-        match (input.parameters.binary_data_size, input.data) {
-            (Some(_), Some(_)) => {
-                return Err(bad_input(
-                    name,
-                    "has both data and binary_data_size: send one",
-                ));
-            }
-            (None, None) => return Err(bad_input(name, "has no data")),
-            (Some(size), None) => {
-                let size = usize::try_from(size)
-                    .ok()
-                    .filter(|s| *s <= binary.len())
-                    .ok_or_else(|| {
-                        bad_input(
-                            name,
-                            format!(
-                                "declares {size} bytes of binary data, but only {} are left",
-                                binary.len()
-                            ),
-                        )
-                    })?;
-                let (data, rest) = binary.split_at(size);
-                binary = rest;
+        match input.data {
+            TensorData::Unusable(why) => return Err(bad_input(name, why)),
+            TensorData::Binary(data) => {
                 let values =
                     tensor::binary_values(datatype, n, data).map_err(|e| bad_input(name, e))?;
                 for (row, v) in values.into_iter().enumerate() {
                     place(column, row, v, &mut passengers, &mut ids, &mut items);
                 }
             }
-            (None, Some(Elements(elements))) => {
+            TensorData::Elements(Elements(elements)) => {
                 if elements.len() != n {
                     return Err(bad_input(
                         name,
@@ -251,12 +313,11 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
             }
         }
     }
-    if !binary.is_empty() {
+    if leftover > 0 {
         return Err(bad(
             "body",
             format!(
-                "has {} bytes of binary data that no input's binary_data_size accounts for",
-                binary.len()
+                "has {leftover} bytes of binary data that no input's binary_data_size accounts for"
             ),
         ));
     }
@@ -279,33 +340,15 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
             .iter()
             .map(Option::as_deref),
     )?;
-    let outputs = request.outputs.map(|outputs| {
-        outputs
-            .into_iter()
-            .map(|o| {
-                let binary = o.parameters.binary_data;
-                (
-                    o.name,
-                    binary.unwrap_or(request.parameters.binary_data_output == Some(true)),
-                )
-            })
-            .collect()
-    });
-    Ok(Infer {
-        batch: Batch {
-            passengers,
-            ids,
-            lines: None,
-        },
-        id: request.id,
-        explain: request.parameters.explain == Some(true),
-        outputs,
-        binary_output: request.parameters.binary_data_output == Some(true),
+    Ok(Batch {
+        passengers,
+        ids,
+        lines: None,
     })
 }
 
 /// The number of rows every input's shape gives, `[N]` or `[N, 1]` alike.
-fn rows(inputs: &[RequestInput<'_>]) -> Result<usize, ApiError> {
+fn rows(inputs: &[Tensor<'_>]) -> Result<usize, ApiError> {
     let mut n: Option<(usize, &str)> = None;
     for input in inputs {
         let rows = match input.shape.as_slice() {

@@ -29,6 +29,18 @@ pub struct ServerMetadata {
     pub extensions: Vec<String>,
 }
 
+/// The server's name in its metadata.
+pub const SERVER_NAME: &str = "classification_api";
+
+/// The server's metadata (`GET /v2`, gRPC's `ServerMetadata`).
+pub fn server_metadata() -> ServerMetadata {
+    ServerMetadata {
+        name: SERVER_NAME.into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        extensions: vec!["binary_tensor_data".into()],
+    }
+}
+
 /// An input or output as model metadata lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
 pub struct TensorMetadata {
@@ -184,7 +196,7 @@ pub struct ResponseOutput<'a> {
     /// The N values, when not in the binary part.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<serde_json::Value>>)]
-    pub data: Option<Data<'a>>,
+    pub data: Option<&'a Data<'a>>,
 }
 
 /// `{"binary_data_size": n}`.
@@ -208,7 +220,8 @@ pub enum Data<'a> {
 }
 
 impl Data<'_> {
-    fn put(&self, out: &mut Vec<u8>) {
+    /// Appends the values in Triton's binary encoding.
+    pub fn put(&self, out: &mut Vec<u8>) {
         match self {
             Data::Classes(v) => tensor::put_int64(out, v.iter().map(|&c| i64::from(c))),
             Data::Numbers(v) => tensor::put_fp64(out, v.iter().copied()),
@@ -218,9 +231,58 @@ impl Data<'_> {
     }
 }
 
-/// The answer to an `infer` request: the outputs asked for (`outputs`, each
-/// with whether it goes as binary data) or the default set, where
+/// One output of an answer.
+#[derive(Debug)]
+pub struct Output<'a> {
+    /// Its name.
+    pub name: String,
+    /// Its datatype.
+    pub datatype: Datatype,
+    /// Its values.
+    pub data: Data<'a>,
+    /// Whether it goes as binary data.
+    pub binary: bool,
+}
+
+/// The outputs an answer carries, in order: those asked for (`outputs`,
+/// each with whether it goes as binary data), or the default set, where
 /// `binary_output` says how the default set goes.
+pub fn outputs<'a>(
+    scored: &'a Scored,
+    outputs: Option<&[(String, bool)]>,
+    binary_output: bool,
+) -> Vec<Output<'a>> {
+    let chosen: Vec<(String, bool)> = match (outputs, &scored.explanations) {
+        (Some(o), _) => o.to_vec(),
+        (None, None) => OUTPUTS
+            .iter()
+            .map(|(n, _)| ((*n).to_owned(), binary_output))
+            .collect(),
+        (None, Some(_)) => output_names()
+            .into_iter()
+            .map(|n| (n, binary_output))
+            .collect(),
+    };
+    chosen
+        .into_iter()
+        .map(|(name, binary)| {
+            let (datatype, data) = match name.as_str() {
+                "predictions" => (Datatype::Int64, Data::Classes(&scored.result.predictions)),
+                "probabilities" => (Datatype::Fp64, Data::Numbers(&scored.result.probabilities)),
+                "ids" => (Datatype::Bytes, Data::Texts(&scored.ids)),
+                other => (Datatype::Fp64, Data::Owned(explanation(scored, other))),
+            };
+            Output {
+                name,
+                datatype,
+                data,
+                binary,
+            }
+        })
+        .collect()
+}
+
+/// The answer to an `infer` request, with [`outputs`]' arguments.
 pub fn infer_response(
     model: &Model,
     id: &str,
@@ -228,32 +290,14 @@ pub fn infer_response(
     outputs: Option<&[(String, bool)]>,
     binary_output: bool,
 ) -> Response {
-    // the explanation outputs' names, when the default set includes them
-    let explained = match (outputs, &scored.explanations) {
-        (None, Some(_)) => output_names(),
-        _ => Vec::new(),
-    };
-    let outputs: Vec<(&str, bool)> = match outputs {
-        Some(o) => o.iter().map(|(n, b)| (n.as_str(), *b)).collect(),
-        None if explained.is_empty() => OUTPUTS.iter().map(|(n, _)| (*n, binary_output)).collect(),
-        None => explained
-            .iter()
-            .map(|n| (n.as_str(), binary_output))
-            .collect(),
-    };
+    let chosen = self::outputs(scored, outputs, binary_output);
     let n = scored.ids.len();
     let mut binary = Vec::new();
-    let mut tensors = Vec::with_capacity(outputs.len());
-    for (name, as_binary) in outputs {
-        let (datatype, data) = match name {
-            "predictions" => (Datatype::Int64, Data::Classes(&scored.result.predictions)),
-            "probabilities" => (Datatype::Fp64, Data::Numbers(&scored.result.probabilities)),
-            "ids" => (Datatype::Bytes, Data::Texts(&scored.ids)),
-            other => (Datatype::Fp64, Data::Owned(explanation(scored, other))),
-        };
-        let (parameters, data) = if as_binary {
+    let mut tensors = Vec::with_capacity(chosen.len());
+    for output in &chosen {
+        let (parameters, data) = if output.binary {
             let start = binary.len();
-            data.put(&mut binary);
+            output.data.put(&mut binary);
             (
                 Some(BinarySize {
                     binary_data_size: binary.len() - start,
@@ -261,11 +305,11 @@ pub fn infer_response(
                 None,
             )
         } else {
-            (None, Some(data))
+            (None, Some(&output.data))
         };
         tensors.push(ResponseOutput {
-            name,
-            datatype: datatype.name(),
+            name: &output.name,
+            datatype: output.datatype.name(),
             shape: [n],
             parameters,
             data,

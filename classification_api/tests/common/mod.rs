@@ -89,6 +89,8 @@ impl Write for Sink {
 /// kept in `log`; stopped when dropped.
 pub struct Server {
     pub addr: SocketAddr,
+    /// Where its gRPC services listen.
+    pub grpc: SocketAddr,
     pub log: Arc<Mutex<String>>,
     /// The history directory made for it, removed when it is dropped.
     pub temp: Option<PathBuf>,
@@ -129,6 +131,9 @@ impl Server {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
+        let grpc_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        grpc_listener.set_nonblocking(true).unwrap();
+        let grpc = grpc_listener.local_addr().unwrap();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -144,8 +149,10 @@ impl Server {
                 .unwrap();
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let grpc = tokio::net::TcpListener::from_std(grpc_listener).unwrap();
                 match Ready::new(config, listener).await {
                     Ok(ready) => {
+                        let ready = ready.with_grpc(grpc);
                         let _ = ready_tx.send(Ok(()));
                         ready
                             .serve(async {
@@ -165,6 +172,7 @@ impl Server {
             .unwrap_or_else(|_| Err("the server's thread ended before it was ready".into()));
         let server = Server {
             addr,
+            grpc,
             log: log.0,
             temp,
             stop: Some(stop),
@@ -199,6 +207,8 @@ impl Drop for Server {
 pub struct Process {
     pub child: Child,
     pub addr: SocketAddr,
+    /// Where its gRPC services listen (unless `GRPC_PORT=off`).
+    pub grpc: Option<SocketAddr>,
     /// Its standard output and error, as they come.
     pub log: Arc<Mutex<String>>,
     /// The directory of its history (unless the settings chose the store)
@@ -221,6 +231,7 @@ impl Process {
         let address_file = temp.join("address");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_classification_api"));
         cmd.env("PORT", "0")
+            .env("GRPC_PORT", "0")
             .env("HOST", "127.0.0.1")
             .env("RUST_LOG", "info")
             .env("ADDRESS_FILE", &address_file)
@@ -261,10 +272,15 @@ impl Process {
             ));
         }
         assert!(ready, "the server never became ready");
-        let addr = std::fs::read_to_string(&address_file).unwrap();
+        // the HTTP address, then the gRPC one if it is on
+        let text = std::fs::read_to_string(&address_file).unwrap();
+        let mut lines = text.lines();
+        let addr = lines.next().unwrap().parse().unwrap();
+        let grpc = lines.next().map(|l| l.parse().unwrap());
         Ok(Process {
             child,
-            addr: addr.trim().parse().unwrap(),
+            addr,
+            grpc,
             log,
             temp,
         })

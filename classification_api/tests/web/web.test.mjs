@@ -42,7 +42,7 @@ async function serve(env) {
   const dir = mkdtempSync(join(tmpdir(), "web-test-"));
   const address = join(dir, "address");
   const child = spawn(SERVER_BIN, [], {
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", RUST_LOG: "info", HISTORY_PATH: join(dir, "history.sqlite3"), ADDRESS_FILE: address, ...env },
+    env: { ...process.env, PORT: "0", GRPC_PORT: "0", HOST: "127.0.0.1", RUST_LOG: "info", HISTORY_PATH: join(dir, "history.sqlite3"), ADDRESS_FILE: address, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   // the server writes ADDRESS_FILE once it is ready
@@ -55,7 +55,7 @@ async function serve(env) {
     const poll = setInterval(() => {
       if (existsSync(address)) {
         clearInterval(poll);
-        ok(`http://${readFileSync(address, "utf8").trim()}`);
+        ok(`http://${readFileSync(address, "utf8").split("\n")[0].trim()}`);
       } else if (Date.now() - started > 30000) {
         clearInterval(poll);
         fail(new Error(`the server did not start: ${seen}`));
@@ -485,7 +485,7 @@ async function serveImage(env) {
   const name = `web-test-${process.pid}-${port}`;
   const [podmanBin, ...podmanArgs] = (process.env.PODMAN || "podman").split(/\s+/);
   const podman = [...podmanArgs, "--cgroup-manager=cgroupfs", "--runtime", "runc"];
-  const vars = Object.entries({ PORT: String(port), ...env }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+  const vars = Object.entries({ PORT: String(port), GRPC_PORT: "0", ...env }).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
   execFileSync(podmanBin, [...podman, "run", "-d", "--name", name, "--read-only", "--network", "host",
     "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096", ...vars, process.env.CLASSIFICATION_IMAGE]);
   const base = `http://127.0.0.1:${port}`;

@@ -1,0 +1,233 @@
+//! `cargo xtask loadtest --grpc`: the Open Inference Protocol over gRPC
+//! (a tonic client: one HTTP/2 connection per simulated client, each
+//! calling in a loop, as wrk's connections do) against REST V2 with JSON
+//! and binary tensors (wrk), one row and the 1309 dataset rows, on the same
+//! server in the same run.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, anyhow};
+use bytes::Bytes;
+use classification_model::Passenger;
+use classification_model::schema::{Checked, FIELDS, Kind};
+
+use crate::Result;
+use crate::wrk::{Wrk, WrkResult};
+
+/// The protocol's messages and client, from the service's generated code.
+#[allow(
+    dead_code,
+    missing_docs,
+    clippy::all,
+    clippy::pedantic,
+    rustdoc::bare_urls
+)]
+mod inference {
+    include!("../../classification_api/src/grpc/generated/inference.rs");
+}
+
+use inference::grpc_inference_service_client::GrpcInferenceServiceClient;
+use inference::model_infer_request::InferInputTensor;
+use inference::{InferTensorContents, ModelInferRequest};
+
+/// A `ModelInfer` request for `passengers`, each field typed as it reads
+/// (text as BYTES, whole numbers INT64, the rest FP64), in raw contents as
+/// `tritonclient[grpc]` sends them (missing: NaN, or empty text).
+pub fn raw_request(passengers: &[Passenger]) -> ModelInferRequest {
+    let n = passengers.len();
+    let mut inputs = Vec::new();
+    let mut raw = Vec::new();
+    for (i, field) in FIELDS.iter().enumerate() {
+        let datatype = match field.kind {
+            Kind::Integer { .. } => "INT64",
+            Kind::Number { .. } => "FP64",
+            Kind::Choice(_) | Kind::Text => "BYTES",
+        };
+        let mut out = Vec::new();
+        for p in passengers {
+            let checked = field.check(p.values()[i]).unwrap_or(Checked::Missing);
+            match (datatype, checked) {
+                ("INT64", Checked::Number(v)) => out.extend_from_slice(&(v as i64).to_le_bytes()),
+                ("INT64", _) => out.extend_from_slice(&0i64.to_le_bytes()),
+                ("FP64", Checked::Number(v)) => out.extend_from_slice(&v.to_le_bytes()),
+                ("FP64", _) => out.extend_from_slice(&f64::NAN.to_le_bytes()),
+                (_, checked) => {
+                    let text = match checked {
+                        Checked::Label(l) => l.to_owned(),
+                        Checked::Text(t) => t.to_string(),
+                        Checked::Number(v) => v.to_string(),
+                        Checked::Missing => String::new(),
+                    };
+                    out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+                    out.extend_from_slice(text.as_bytes());
+                }
+            }
+        }
+        raw.push(Bytes::from(out));
+        inputs.push(InferInputTensor {
+            name: field.name.to_owned(),
+            datatype: datatype.to_owned(),
+            shape: vec![n as i64],
+            parameters: Default::default(),
+            contents: None::<InferTensorContents>,
+        });
+    }
+    ModelInferRequest {
+        model_name: classification_model::artifact::MODEL_NAME.to_owned(),
+        inputs,
+        raw_input_contents: raw,
+        ..Default::default()
+    }
+}
+
+/// Calls `ModelInfer` with `request` on `connections` connections for
+/// `duration`, on a runtime of `threads` threads; what wrk would report.
+pub fn run(
+    addr: SocketAddr,
+    request: &ModelInferRequest,
+    connections: u64,
+    threads: u64,
+    duration: Duration,
+) -> Result<WrkResult> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1) as usize)
+        .enable_all()
+        .build()
+        .context("a runtime for the gRPC load")?;
+    runtime.block_on(async {
+        let mut clients = Vec::new();
+        for _ in 0..connections {
+            let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+                .map_err(|e| anyhow!("{e}"))?
+                .connect()
+                .await
+                .with_context(|| format!("connecting to gRPC on {addr}"))?;
+            clients
+                .push(GrpcInferenceServiceClient::new(channel).max_decoding_message_size(64 << 20));
+        }
+        // one call first on each, so that connecting is not timed
+        for client in &mut clients {
+            client
+                .model_infer(request.clone())
+                .await
+                .map_err(|e| anyhow!("the first gRPC call failed: {e}"))?;
+        }
+        let started = Instant::now();
+        let deadline = started + duration;
+        let tasks: Vec<_> = clients
+            .into_iter()
+            .map(|mut client| {
+                let request = request.clone();
+                tokio::spawn(async move {
+                    let (mut latencies, mut errors) = (Vec::new(), 0u64);
+                    while Instant::now() < deadline {
+                        let sent = Instant::now();
+                        match client.model_infer(request.clone()).await {
+                            Ok(_) => latencies.push(sent.elapsed()),
+                            Err(_) => errors += 1,
+                        }
+                    }
+                    (latencies, errors)
+                })
+            })
+            .collect();
+        let mut latencies = Vec::new();
+        let mut errors = 0;
+        for task in tasks {
+            let (l, e) = task.await.context("a load task")?;
+            latencies.extend(l);
+            errors += e;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        latencies.sort_unstable();
+        let at = |q: f64| {
+            latencies
+                .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+                .map(|d| show(*d))
+                .unwrap_or_default()
+        };
+        Ok(WrkResult {
+            requests_per_sec: latencies.len() as f64 / elapsed,
+            p50: at(0.50),
+            p99: at(0.99),
+            max: latencies.last().map(|d| show(*d)).unwrap_or_default(),
+            errors,
+        })
+    })
+}
+
+/// A latency as wrk writes it (`251.00us`, `1.23ms`).
+fn show(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us < 1000.0 {
+        format!("{us:.2}us")
+    } else if us < 1e6 {
+        format!("{:.2}ms", us / 1000.0)
+    } else {
+        format!("{:.2}s", us / 1e6)
+    }
+}
+
+/// `--grpc`: the scenarios, each REST one before and after its gRPC
+/// counterpart so that the machine's drift shows.
+pub fn compare(wrk: &Wrk, url: &str, grpc: SocketAddr, all: &[Passenger]) -> Result<String> {
+    let one = &all[..1];
+    let infer = format!(
+        "/v2/models/{}/infer",
+        classification_model::artifact::MODEL_NAME
+    );
+    let (v1, ball) = (
+        crate::v2_bodies::json("v1", one),
+        crate::v2_bodies::binary("ball", all),
+    );
+    let duration = Duration::from_secs(wrk.duration);
+    let grpc_run = |passengers: &[Passenger]| {
+        run(
+            grpc,
+            &raw_request(passengers),
+            wrk.connections,
+            wrk.threads,
+            duration,
+        )
+    };
+    let rest1 = wrk.run_body(url, &infer, Some(&v1))?;
+    let grpc1 = grpc_run(one)?;
+    let rest1_again = wrk.run_body(url, &infer, Some(&v1))?;
+    let restall = wrk.run_body(url, &infer, Some(&ball))?;
+    let grpcall = grpc_run(all)?;
+    let restall_again = wrk.run_body(url, &infer, Some(&ball))?;
+    let small = (rest1.requests_per_sec + rest1_again.requests_per_sec) / 2.0;
+    let large = (restall.requests_per_sec + restall_again.requests_per_sec) / 2.0;
+    let mut report = format!(
+        "gRPC ModelInfer against REST V2 infer, {} connections, {} client threads, {} s each, history off\n\n\
+         | scenario | requests/s | ratio to REST of the same size (mean of its two runs) | p50 | p99 | errors |\n|---|---|---|---|---|---|\n",
+        wrk.connections, wrk.threads, wrk.duration
+    );
+    for (name, r, base) in [
+        ("REST V2 infer, 1 row (JSON)", &rest1, small),
+        ("gRPC ModelInfer, 1 row (raw contents)", &grpc1, small),
+        ("REST V2 infer, 1 row (JSON), again", &rest1_again, small),
+        ("REST V2 infer, 1309 rows (binary tensors)", &restall, large),
+        ("gRPC ModelInfer, 1309 rows (raw contents)", &grpcall, large),
+        (
+            "REST V2 infer, 1309 rows (binary tensors), again",
+            &restall_again,
+            large,
+        ),
+    ] {
+        report.push_str(&r.row(name, base));
+    }
+    // with a fixed number of clients each waiting for its answer, the mean
+    // latency is clients / throughput (Little's law)
+    report.push_str(&format!(
+        "\none-row gRPC throughput: {:.2}x REST V2 JSON (target ≥ 1.0x)\n\
+         1309-row gRPC mean latency: {:.2}x REST V2 binary (target ≤ 1.0x)\n",
+        grpc1.requests_per_sec / small,
+        large / grpcall.requests_per_sec,
+    ));
+    if grpc1.errors + grpcall.errors > 0 {
+        return Err(anyhow!("gRPC calls failed under load\n{report}"));
+    }
+    Ok(report)
+}
