@@ -9,49 +9,13 @@ real Python clients, and checks every row against POST /predict (1e-12).
 Usage: python tools/v2_clients.py HOST:PORT  (run by .ci/v2_clients.sh)
 """
 
-import json
 import sys
-import urllib.request
 
 import numpy as np
-import pandas as pd
 import tritonclient.http as httpclient
 from mlserver.codecs import PandasCodec
 
-DATASET = "classification_model/datasets/titanic.csv"
-MODEL = "titanic_classification_model"
-TOLERANCE = 1e-12
-
-# The numeric columns read "?" as NaN; the text columns keep "?", which the
-# field rules read as missing, as they do an empty string.
-NUMERIC = {"pclass": np.int64, "age": np.float64, "sibsp": np.int64,
-           "parch": np.int64, "fare": np.float64}
-TEXT = ["name", "sex", "cabin", "embarked", "ticket"]
-
-
-def post(address, path, body, content_type):
-    request = urllib.request.Request(
-        f"http://{address}{path}", data=body, method="POST",
-        headers={"Content-Type": content_type})
-    with urllib.request.urlopen(request) as response:
-        return json.load(response)
-
-
-def reference(address):
-    with open(DATASET, "rb") as f:
-        body = post(address, "/predict", f.read(), "text/csv")
-    return np.array(body["probabilities"]), np.array(body["predictions"])
-
-
-def frame():
-    df = pd.read_csv(DATASET, keep_default_na=False,
-                     na_values={c: ["?"] for c in NUMERIC})
-    for column, dtype in NUMERIC.items():
-        df[column] = df[column].astype(dtype)
-    for column in TEXT:
-        df[column] = df[column].astype(str).astype(object)
-    return df[list(NUMERIC) + TEXT]
-
+from v2_data import MODEL, TEXT, TOLERANCE, frame, post, reference
 
 def triton_inputs(df, binary):
     inputs = []

@@ -2,7 +2,8 @@
 //! (a tonic client: one HTTP/2 connection per simulated client, each
 //! calling in a loop, as wrk's connections do) against REST V2 with JSON
 //! and binary tensors (wrk), one row and the 1309 dataset rows, on the same
-//! server in the same run.
+//! server in the same run. The client runs as xtask built in release
+//! (`xtask grpc-load`): a debug build of tonic would measure itself.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -169,6 +170,85 @@ fn show(d: Duration) -> String {
     }
 }
 
+/// Flags of the hidden `xtask grpc-load`, the optimised load generator.
+#[derive(Debug, clap::Args)]
+pub struct LoadArgs {
+    /// The gRPC address.
+    #[arg(long)]
+    addr: SocketAddr,
+    /// Dataset rows per call (from the first).
+    #[arg(long)]
+    rows: usize,
+    #[arg(long)]
+    connections: u64,
+    #[arg(long)]
+    threads: u64,
+    /// Seconds.
+    #[arg(long)]
+    duration: u64,
+}
+
+/// `xtask grpc-load`: prints what [`run`] measures, one value per line.
+pub fn load(a: LoadArgs) -> Result<()> {
+    let data = std::fs::read(crate::root().join("classification_model/datasets/titanic.csv"))
+        .map_err(|e| anyhow!("the dataset: {e}"))?;
+    let dataset = classification_model::train::read_dataset(&data).map_err(anyhow::Error::from)?;
+    let rows = a.rows.min(dataset.passengers.len());
+    let r = run(
+        a.addr,
+        &raw_request(&dataset.passengers[..rows]),
+        a.connections,
+        a.threads,
+        Duration::from_secs(a.duration),
+    )?;
+    println!(
+        "{}\n{}\n{}\n{}\n{}",
+        r.requests_per_sec, r.p50, r.p99, r.max, r.errors
+    );
+    Ok(())
+}
+
+/// Runs `xtask grpc-load` from the release build.
+fn release_load(wrk: &Wrk, addr: SocketAddr, rows: usize) -> Result<WrkResult> {
+    let status = std::process::Command::new("cargo")
+        .args(["build", "--quiet", "--release", "--locked", "-p", "xtask"])
+        .current_dir(crate::root())
+        .status()
+        .context("cargo build --release -p xtask")?;
+    if !status.success() {
+        return Err(anyhow!("building xtask in release failed"));
+    }
+    let out = std::process::Command::new(crate::root().join("target/release/xtask"))
+        .args([
+            "grpc-load",
+            "--addr",
+            &addr.to_string(),
+            "--rows",
+            &rows.to_string(),
+        ])
+        .args(["--connections", &wrk.connections.to_string()])
+        .args(["--threads", &wrk.threads.to_string()])
+        .args(["--duration", &wrk.duration.to_string()])
+        .output()
+        .context("running xtask grpc-load")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    match (out.status.success(), lines.as_slice()) {
+        (true, [rps, p50, p99, max, errors]) => Ok(WrkResult {
+            requests_per_sec: rps.parse().context("requests/s")?,
+            p50: (*p50).to_owned(),
+            p99: (*p99).to_owned(),
+            max: (*max).to_owned(),
+            errors: errors.parse().context("errors")?,
+        }),
+        _ => Err(anyhow!(
+            "xtask grpc-load failed: {}{}",
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        )),
+    }
+}
+
 /// `--grpc`: the scenarios, each REST one before and after its gRPC
 /// counterpart so that the machine's drift shows.
 pub fn compare(wrk: &Wrk, url: &str, grpc: SocketAddr, all: &[Passenger]) -> Result<String> {
@@ -181,16 +261,7 @@ pub fn compare(wrk: &Wrk, url: &str, grpc: SocketAddr, all: &[Passenger]) -> Res
         crate::v2_bodies::json("v1", one),
         crate::v2_bodies::binary("ball", all),
     );
-    let duration = Duration::from_secs(wrk.duration);
-    let grpc_run = |passengers: &[Passenger]| {
-        run(
-            grpc,
-            &raw_request(passengers),
-            wrk.connections,
-            wrk.threads,
-            duration,
-        )
-    };
+    let grpc_run = |passengers: &[Passenger]| release_load(wrk, grpc, passengers.len());
     let rest1 = wrk.run_body(url, &infer, Some(&v1))?;
     let grpc1 = grpc_run(one)?;
     let rest1_again = wrk.run_body(url, &infer, Some(&v1))?;

@@ -64,6 +64,10 @@ enum Command {
     /// Generate the gRPC code from the Open Inference Protocol's `.proto`
     /// (`--check`: fail if the committed code is stale).
     Codegen(codegen::Args),
+    /// The gRPC load generator of `loadtest --grpc` (run from the release
+    /// build).
+    #[command(hide = true)]
+    GrpcLoad(grpc_load::LoadArgs),
     /// Print each crate's module graph and fail on a cycle or on a lower
     /// layer of the API naming an upper one.
     Modules,
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Modules => modules::run(),
         Command::Codegen(args) => codegen::run(args),
+        Command::GrpcLoad(args) => grpc_load::load(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
