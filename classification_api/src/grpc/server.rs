@@ -43,8 +43,14 @@ pub async fn serve(
     let health = tonic_health::pb::health_server::HealthServer::new(Checks::new(state));
     let in_flight = u32::try_from(config.max_in_flight).unwrap_or(u32::MAX);
     let limit = config.max_body_bytes;
+    // a whole request may arrive without waiting for window updates (the
+    // HTTP/2 default of 64 KiB a stream would make a 1309-row batch wait
+    // for round trips); the connection's window holds a few of them
+    let window = u32::try_from(limit.clamp(1 << 16, 1 << 24)).unwrap_or(1 << 24);
     let router = tonic::transport::Server::builder()
         .timeout(config.request_timeout)
+        .initial_stream_window_size(window)
+        .initial_connection_window_size(window.saturating_mul(4))
         .max_concurrent_streams(in_flight)
         .http2_keepalive_interval(Some(KEEPALIVE))
         .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
