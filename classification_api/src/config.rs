@@ -76,6 +76,194 @@ pub struct Config {
     /// on to this file, for a supervisor that starts it with `PORT=0`: the
     /// HTTP address on the first line, the gRPC one (if on) on the second.
     pub address_file: Option<PathBuf>,
+    /// `OTEL_*`: where traces go; `None` (the default) exports none.
+    pub traces: Option<TraceSettings>,
+}
+
+/// Trace export, from OpenTelemetry's standard variables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceSettings {
+    /// The collector's URL for traces: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
+    /// as it is, or `OTEL_EXPORTER_OTLP_ENDPOINT` (with `/v1/traces`
+    /// appended for HTTP).
+    pub endpoint: String,
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`: `grpc` or `http/protobuf`
+    /// (the default).
+    pub protocol: OtlpProtocol,
+    /// `OTEL_SERVICE_NAME` (default `classification_api`).
+    pub service_name: String,
+    /// `OTEL_RESOURCE_ATTRIBUTES`: `key=value` pairs.
+    pub resource: Vec<(String, String)>,
+    /// `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` (default
+    /// `parentbased_always_on`).
+    pub sampler: TraceSampler,
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` (milliseconds; default 10 s).
+    pub timeout: Duration,
+    /// `OTEL_BSP_MAX_QUEUE_SIZE`: finished spans waiting for export, at
+    /// most (default 2048); more are dropped and counted.
+    pub queue: usize,
+}
+
+/// How spans reach the collector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtlpProtocol {
+    /// OTLP over gRPC.
+    Grpc,
+    /// OTLP over HTTP, protobuf bodies.
+    HttpProtobuf,
+}
+
+/// Which traces are kept, as `OTEL_TRACES_SAMPLER` names them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TraceSampler {
+    /// `always_on`.
+    AlwaysOn,
+    /// `always_off`.
+    AlwaysOff,
+    /// `traceidratio`: this fraction of traces.
+    Ratio(f64),
+    /// `parentbased_*`: as the caller's `traceparent` says, else the inner
+    /// sampler.
+    ParentBased(ParentlessSampler),
+}
+
+/// What a parent-based sampler does for a trace that starts here.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ParentlessSampler {
+    /// Keep it.
+    AlwaysOn,
+    /// Drop it.
+    AlwaysOff,
+    /// Keep this fraction.
+    Ratio(f64),
+}
+
+impl TraceSettings {
+    /// The settings `lookup` gives; `None` when no endpoint is set, or when
+    /// `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`.
+    fn from_lookup(
+        get: impl Fn(&'static str) -> Option<String>,
+    ) -> Result<Option<TraceSettings>, ConfigError> {
+        let disabled = get("OTEL_SDK_DISABLED")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+            || get("OTEL_TRACES_EXPORTER").is_some_and(|v| v.trim().eq_ignore_ascii_case("none"));
+        let protocol = match get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+            .or_else(|| get("OTEL_EXPORTER_OTLP_PROTOCOL"))
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("http/protobuf") => OtlpProtocol::HttpProtobuf,
+            Some("grpc") => OtlpProtocol::Grpc,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "OTEL_EXPORTER_OTLP_PROTOCOL",
+                    other,
+                    "grpc or http/protobuf",
+                ));
+            }
+        };
+        let endpoint = match (
+            get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+            get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+        ) {
+            (Some(url), _) => url.trim().to_owned(),
+            (None, Some(url)) if protocol == OtlpProtocol::HttpProtobuf => {
+                format!("{}/v1/traces", url.trim().trim_end_matches('/'))
+            }
+            (None, Some(url)) => url.trim().to_owned(),
+            (None, None) => return Ok(None),
+        };
+        if disabled {
+            return Ok(None);
+        }
+        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+            return Err(ConfigError::new(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                &endpoint,
+                "an http:// or https:// URL, such as http://localhost:4318",
+            ));
+        }
+        let ratio = || -> Result<f64, ConfigError> {
+            match get("OTEL_TRACES_SAMPLER_ARG") {
+                None => Ok(1.0),
+                Some(v) => v
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| (0.0..=1.0).contains(r))
+                    .ok_or_else(|| {
+                        ConfigError::new("OTEL_TRACES_SAMPLER_ARG", &v, "a number from 0 to 1")
+                    }),
+            }
+        };
+        let sampler = match get("OTEL_TRACES_SAMPLER")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("parentbased_always_on") => {
+                TraceSampler::ParentBased(ParentlessSampler::AlwaysOn)
+            }
+            Some("parentbased_always_off") => {
+                TraceSampler::ParentBased(ParentlessSampler::AlwaysOff)
+            }
+            Some("parentbased_traceidratio") => {
+                TraceSampler::ParentBased(ParentlessSampler::Ratio(ratio()?))
+            }
+            Some("always_on") => TraceSampler::AlwaysOn,
+            Some("always_off") => TraceSampler::AlwaysOff,
+            Some("traceidratio") => TraceSampler::Ratio(ratio()?),
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "OTEL_TRACES_SAMPLER",
+                    other,
+                    "always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio",
+                ));
+            }
+        };
+        let resource = get("OTEL_RESOURCE_ATTRIBUTES")
+            .map(|v| {
+                v.split(',')
+                    .filter_map(|pair| pair.split_once('='))
+                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                    .filter(|(k, _)| !k.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let timeout =
+            match get("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")
+                .or_else(|| get("OTEL_EXPORTER_OTLP_TIMEOUT"))
+            {
+                None => Duration::from_secs(10),
+                Some(v) => Duration::from_millis(v.trim().parse().map_err(|_| {
+                    ConfigError::new("OTEL_EXPORTER_OTLP_TIMEOUT", &v, "milliseconds")
+                })?),
+            };
+        let queue = match get("OTEL_BSP_MAX_QUEUE_SIZE") {
+            None => 2048,
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1 << 20).contains(n))
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "OTEL_BSP_MAX_QUEUE_SIZE",
+                        &v,
+                        "a whole number from 1 to 1048576",
+                    )
+                })?,
+        };
+        Ok(Some(TraceSettings {
+            queue,
+            endpoint,
+            protocol,
+            service_name: get("OTEL_SERVICE_NAME")
+                .map_or_else(|| "classification_api".to_owned(), |v| v.trim().to_owned()),
+            resource,
+            sampler,
+            timeout,
+        }))
+    }
 }
 
 /// Where the prediction history is kept.
@@ -137,6 +325,7 @@ impl Default for Config {
             admin_key: None,
             admin_loopback: true,
             address_file: None,
+            traces: None,
         }
     }
 }
@@ -240,6 +429,7 @@ impl Config {
             )?),
             admin_key: key(lookup("ADMIN_API_KEY"), "ADMIN_API_KEY")?,
             address_file: get("ADDRESS_FILE").map(PathBuf::from),
+            traces: TraceSettings::from_lookup(get)?,
             cors_origins: match get("CORS_ORIGINS") {
                 None => None,
                 Some(list) => {
@@ -375,6 +565,52 @@ mod tests {
         assert!(e.contains("PORT") && e.contains("80a"), "{e}");
         assert!(from(&[("PORT", "70000")]).is_err());
         assert_eq!(from(&[]).unwrap().grpc_port, Some(8081));
+        assert_eq!(from(&[]).unwrap().traces, None);
+        let t = from(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318/")])
+            .unwrap()
+            .traces
+            .unwrap();
+        assert_eq!(t.endpoint, "http://c:4318/v1/traces");
+        assert_eq!(t.protocol, OtlpProtocol::HttpProtobuf);
+        assert_eq!(
+            t.sampler,
+            TraceSampler::ParentBased(ParentlessSampler::AlwaysOn)
+        );
+        let t = from(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+            ("OTEL_SERVICE_NAME", "titanic"),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "deployment.environment=test, team=ml",
+            ),
+        ])
+        .unwrap()
+        .traces
+        .unwrap();
+        assert_eq!(t.endpoint, "http://c:4317");
+        assert_eq!(t.sampler, TraceSampler::Ratio(0.25));
+        assert_eq!(t.service_name, "titanic");
+        assert_eq!(t.resource[1], ("team".to_owned(), "ml".to_owned()));
+        for (bad, name) in [
+            (("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"), None),
+            (("OTEL_TRACES_SAMPLER", "sometimes"), None),
+            (("OTEL_TRACES_SAMPLER_ARG", "2"), Some("traceidratio")),
+        ] {
+            let mut pairs = vec![("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c"), bad];
+            if let Some(sampler) = name {
+                pairs.push(("OTEL_TRACES_SAMPLER", sampler));
+            }
+            let e = from(&pairs).unwrap_err().to_string();
+            assert!(e.contains(bad.0), "{e}");
+        }
+        let off = from(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c"),
+            ("OTEL_SDK_DISABLED", "true"),
+        ]);
+        assert_eq!(off.unwrap().traces, None);
         assert_eq!(from(&[("GRPC_PORT", "0")]).unwrap().grpc_port, Some(0));
         assert_eq!(from(&[("GRPC_PORT", "OFF")]).unwrap().grpc_port, None);
         let e = from(&[("GRPC_PORT", "h2")]).unwrap_err().to_string();

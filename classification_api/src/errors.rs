@@ -34,6 +34,9 @@ pub enum ServiceError {
     /// The configured model versions cannot be served.
     #[error("cannot serve the model versions: {0}")]
     Models(String),
+    /// The trace exporter could not be made.
+    #[error("cannot export traces (check OTEL_EXPORTER_OTLP_ENDPOINT and _PROTOCOL): {0}")]
+    Traces(String),
     /// Waiting for a shutdown signal failed.
     #[error("cannot install the signal handlers: {0}")]
     Signal(std::io::Error),

@@ -3,14 +3,31 @@
 use std::process::ExitCode;
 
 use classification_api::config::Config;
+use classification_api::telemetry::traces::Tracing;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let _flush_on_exit = classification_api::telemetry::logging::init();
-    let result = match Config::from_env() {
-        Ok(config) => classification_api::server::run(config).await,
-        Err(e) => Err(e.into()),
+    let config = Config::from_env();
+    let traces = match &config {
+        Ok(Config {
+            traces: Some(settings),
+            ..
+        }) => Some(Tracing::start(settings)),
+        _ => None,
     };
+    let (traces, traces_failed) = match traces {
+        Some(Ok(traces)) => (Some(traces), None),
+        Some(Err(e)) => (None, Some(e)),
+        None => (None, None),
+    };
+    let _flush_on_exit = classification_api::telemetry::logging::init(traces.as_ref());
+    let result = match (config, traces_failed) {
+        (_, Some(e)) => Err(e),
+        (Ok(config), None) => classification_api::server::run(config).await,
+        (Err(e), None) => Err(e.into()),
+    };
+    // the last spans are exported before the log's last lines
+    drop(traces);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

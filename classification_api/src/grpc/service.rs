@@ -22,7 +22,7 @@ use crate::http::errors::ApiError;
 use crate::http::handlers::unready;
 use crate::http::scoring;
 use crate::http::state::AppState;
-use crate::telemetry::logging;
+use crate::telemetry::{logging, traces};
 use crate::v2;
 
 /// The service, over the HTTP server's state.
@@ -50,16 +50,25 @@ impl Inference {
         F: FnOnce(T, String) -> Fut,
         Fut: Future<Output = Result<R, ApiError>>,
     {
+        use tracing::Instrument as _;
         let started = Instant::now();
         let (metadata, _, message) = request.into_parts();
         let headers = metadata.into_headers();
         let request_id = crate::http::ids::request_id_or_new(&headers);
+        let span = tracing::info_span!(target: traces::SPANS, "request",
+            otel.name = %format_args!("inference.GRPCInferenceService/{method}"),
+            otel.kind = "server", rpc.system = "grpc", rpc.service = "inference.GRPCInferenceService",
+            rpc.method = method, rpc.grpc.status_code = tracing::field::Empty,
+            model.version = tracing::field::Empty, records = tracing::field::Empty);
+        traces::continue_trace(&span, &headers);
         let allowed = !protected
             || self.state.api_key.as_ref().is_none_or(|key| {
                 crate::http::auth::authorized(headers.get(warp::http::header::AUTHORIZATION), key)
             });
         let result = if allowed {
-            f(message, request_id.clone()).await
+            f(message, request_id.clone())
+                .instrument(span.clone())
+                .await
         } else {
             Err(ApiError::Unauthorized)
         };
@@ -70,6 +79,7 @@ impl Inference {
         let code = result
             .as_ref()
             .map_or_else(Status::code, |_| tonic::Code::Ok);
+        span.record("rpc.grpc.status_code", code as i32);
         let elapsed = started.elapsed();
         self.state.metrics.record_rpc(
             "grpc",
@@ -82,21 +92,41 @@ impl Inference {
             method,
             code as u16,
             u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            traces::trace_id(&span).as_deref(),
         );
+        // the trace, continued or begun here, for the caller
+        let mut trace = warp::http::HeaderMap::new();
+        traces::answer_trace(&span, &mut trace);
+        let trace: Vec<(&'static str, MetadataValue<tonic::metadata::Ascii>)> =
+            ["traceparent", "tracestate"]
+                .into_iter()
+                .filter_map(|k| {
+                    let v = trace.get(k)?.to_str().ok()?;
+                    Some((k, MetadataValue::try_from(v).ok()?))
+                })
+                .collect();
         // an id is 1 to 128 characters without control characters: it may
         // still be no valid metadata (non-ASCII); then it is not echoed
         let id = MetadataValue::try_from(request_id.as_str()).ok();
         match result {
             Ok(message) => {
                 let mut response = Response::new(message);
+                let metadata = response.metadata_mut();
                 if let Some(id) = id {
-                    response.metadata_mut().insert("x-request-id", id);
+                    metadata.insert("x-request-id", id);
+                }
+                for (k, v) in trace {
+                    metadata.insert(k, v);
                 }
                 Ok(response)
             }
             Err(mut status) => {
+                let metadata = status.metadata_mut();
                 if let Some(id) = id {
-                    status.metadata_mut().insert("x-request-id", id);
+                    metadata.insert("x-request-id", id);
+                }
+                for (k, v) in trace {
+                    metadata.insert(k, v);
                 }
                 Err(status)
             }
@@ -219,7 +249,8 @@ async fn infer(
     )?;
     let chosen = models.shadowing(model);
     let permit = scoring::admit(state)?;
-    let infer = convert::infer_request(request, state.max_batch)?;
+    let infer = tracing::info_span!(target: crate::telemetry::traces::SPANS, "parse")
+        .in_scope(|| convert::infer_request(request, state.max_batch))?;
     let scored = scoring::score(
         state,
         &chosen,

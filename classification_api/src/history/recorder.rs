@@ -37,6 +37,8 @@ pub enum Outcome {
 struct Job {
     rows: Vec<NewRow>,
     done: oneshot::Sender<Outcome>,
+    /// The request's span, which its group's span links to.
+    link: Option<opentelemetry::trace::SpanContext>,
 }
 
 /// The store's health, as `/health/ready` reports it.
@@ -136,13 +138,18 @@ impl Recorder {
         )
     }
 
-    /// Stores a request's rows (all or none) and says what became of them.
-    pub async fn record(&self, rows: Vec<NewRow>) -> Outcome {
+    /// Stores a request's rows (all or none) and says what became of them;
+    /// the group's span links to `link` (the request's span, if traced).
+    pub async fn record(
+        &self,
+        rows: Vec<NewRow>,
+        link: Option<opentelemetry::trace::SpanContext>,
+    ) -> Outcome {
         if let Some(e) = self.health.problem() {
             return Outcome::Failed(e);
         }
         let (done, answer) = oneshot::channel();
-        if self.queue.send(Job { rows, done }).await.is_err() {
+        if self.queue.send(Job { rows, done, link }).await.is_err() {
             return Outcome::Failed(StoreError::Unavailable {
                 backend: self.store.backend(),
                 reason: "the service is shutting down".into(),
@@ -212,16 +219,21 @@ async fn write_groups(
 /// Stores one group on the writer's connection (taken from the pool when it
 /// has none; dropped after a failure, as it may be broken).
 async fn write_group(store: &Store, held: &mut Option<Held>, jobs: Vec<Job>, health: &Health) {
+    use tracing::Instrument as _;
     // a job whose request was dropped (client gone) is still written
     let rows: Vec<&[NewRow]> = jobs.iter().map(|j| j.rows.as_slice()).collect();
-    let mut result = insert(store, held, &rows).await;
+    // one span for the group, linked to the span of each request in it
+    let span = tracing::info_span!(target: crate::telemetry::traces::SPANS, "history commit",
+        backend = store.backend(), requests = jobs.len(), rows = rows.iter().map(|r| r.len()).sum::<usize>());
+    crate::telemetry::traces::link(&span, jobs.iter().filter_map(|j| j.link.clone()));
+    let mut result = insert(store, held, &rows).instrument(span.clone()).await;
     if let Err(e) = &result {
         // a caller-chosen id stored by another replica in the meantime: the
         // retry sees it
         if e.as_database_error()
             .is_some_and(|d| d.is_unique_violation())
         {
-            result = insert(store, held, &rows).await;
+            result = insert(store, held, &rows).instrument(span.clone()).await;
         }
     }
     match result {

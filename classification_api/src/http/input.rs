@@ -309,6 +309,22 @@ fn parse_json(bytes: &[u8], max: usize) -> Result<Vec<Identified>, ApiError> {
 /// waits for `100 Continue` or declared a length beyond that.
 pub async fn read_body(
     headers: &HeaderMap,
+    body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
+    limits: BodyLimits,
+) -> Result<Bytes, ApiError> {
+    use tracing::Instrument as _;
+    let span = tracing::info_span!(target: crate::telemetry::traces::SPANS, "read body", bytes = tracing::field::Empty);
+    let bytes = read_within(headers, body, limits)
+        .instrument(span.clone())
+        .await;
+    if let Ok(bytes) = &bytes {
+        span.record("bytes", bytes.len());
+    }
+    bytes
+}
+
+async fn read_within(
+    headers: &HeaderMap,
     mut body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
     limits: BodyLimits,
 ) -> Result<Bytes, ApiError> {

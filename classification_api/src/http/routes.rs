@@ -20,6 +20,8 @@ use crate::http::endpoints::{ENDPOINTS, route_index};
 use crate::http::errors::{ApiError, ErrorItem};
 use crate::http::request::{Body, Request};
 use crate::http::state::AppState;
+use crate::telemetry::traces;
+use tracing::Instrument as _;
 
 /// Every endpoint of [`ENDPOINTS`], with CORS (if configured), errors
 /// turned into JSON, and every request logged and counted. One filter reads
@@ -118,7 +120,27 @@ async fn dispatch(method: Method, path: warp::path::FullPath, mut request: Reque
     if endpoint.needs_history() && request.state.history.is_none() {
         return ApiError::NotFound.into_response();
     }
-    (endpoint.handler)(request).await
+    // the request's span (a disabled callsite unless traces are on)
+    let span = tracing::info_span!(target: traces::SPANS, "request",
+        otel.name = %format_args!("{} {}", method, endpoint.path), otel.kind = "server",
+        http.request.method = %method, http.route = endpoint.path,
+        http.response.status_code = tracing::field::Empty,
+        model.version = tracing::field::Empty, records = tracing::field::Empty);
+    traces::continue_trace(&span, &request.headers);
+    let mut response = (endpoint.handler)(request).instrument(span.clone()).await;
+    if !span.is_disabled() {
+        span.record("http.response.status_code", response.status().as_u16());
+        traces::answer_trace(&span, response.headers_mut());
+        TRACE_ID.set(traces::trace_id(&span));
+    }
+    response
+}
+
+thread_local! {
+    /// The trace id of the response this thread just finished, for its
+    /// access line: the log filter runs in the same poll, on the same
+    /// thread, right after the handler's future completes.
+    static TRACE_ID: std::cell::Cell<Option<String>> = const { std::cell::Cell::new(None) };
 }
 
 /// Every response carries an `X-Request-Id`: `/predict` sets the one it
@@ -181,6 +203,7 @@ fn log_request(state: &AppState, info: warp::log::Info<'_>) {
         info.path(),
         info.status().as_u16(),
         elapsed.as_micros() as u64,
+        TRACE_ID.take().as_deref(),
     );
 }
 

@@ -7,6 +7,9 @@ use std::sync::Arc;
 
 use classification_model::{CheckedBatch, Explanation, PredictOptions, PredictionResult};
 use tokio::sync::OwnedSemaphorePermit;
+use tracing::Instrument as _;
+
+use crate::telemetry::traces::SPANS;
 
 use crate::history::recorder::Outcome;
 use crate::history::rows::new_rows;
@@ -65,6 +68,11 @@ pub async fn score(
         )));
     }
     let model = &chosen.model;
+    let request_span = tracing::Span::current();
+    request_span.record("model.version", model.version());
+    request_span.record("records", n);
+    let score_span = tracing::info_span!(target: SPANS, "score", records = n, explain);
+    let scoring = score_span.enter();
     let Batch {
         passengers,
         ids: client_ids,
@@ -94,6 +102,7 @@ pub async fn score(
             .filter_map(|p| p.explanation)
             .collect()
     });
+    drop(scoring);
     // the permit bounds predictions being computed; waiting for the store is
     // bounded by the connection limit and the writers' queue
     drop(permit);
@@ -113,7 +122,9 @@ pub async fn score(
             time_us,
             state.keep_names,
         );
-        match history.record(rows).await {
+        let write = tracing::info_span!(target: SPANS, "history write", rows = rows.len());
+        let link = crate::telemetry::traces::link_of(&request_span);
+        match history.record(rows, link).instrument(write).await {
             Outcome::Stored => {}
             Outcome::Taken(rows) => {
                 return Err(ApiError::Conflict(Batch::locate_in(
@@ -141,6 +152,7 @@ pub async fn score(
                 served: (result.probabilities.clone(), result.predictions.clone()),
                 ids: ids.clone(),
                 time_us,
+                link: crate::telemetry::traces::link_of(&request_span),
             },
             &state.metrics,
         );

@@ -26,14 +26,19 @@ pub const SETTLE: Duration = Duration::from_millis(200);
 /// Reads `MODELS_DIR` again, swaps the new set in, and logs and counts what
 /// happened. `trigger` names what asked for it, in the log.
 pub async fn reload(state: Reloader, trigger: &'static str) -> ReloadReport {
+    use tracing::Instrument as _;
+    let span = tracing::info_span!(target: crate::telemetry::traces::SPANS, "model reload", trigger, versions = tracing::field::Empty, refused = tracing::field::Empty);
     let registry_state = state.models.clone();
     let report = tokio::task::spawn_blocking(move || registry_state.reload())
+        .instrument(span.clone())
         .await
         .unwrap_or_else(|e| {
             // a panic in the scan: the old set was not replaced
             tracing::error!(error = %e, "model reload failed");
             state.models.current().report(Vec::new())
         });
+    span.record("versions", report.versions.len());
+    span.record("refused", report.refused.len());
     record(&state, &report, trigger);
     report
 }

@@ -33,6 +33,8 @@ pub struct Job {
     pub ids: Vec<String>,
     /// When the batch was served (microseconds since the Unix epoch).
     pub time_us: i64,
+    /// The serving request's span, which the shadow's span links to.
+    pub link: Option<opentelemetry::trace::SpanContext>,
 }
 
 /// Hands batches to the shadow task.
@@ -89,6 +91,9 @@ async fn run(mut jobs: mpsc::Receiver<Job>, metrics: Arc<Metrics>, store: Option
 /// Scores one batch with the shadow, counts how it compares, and adds its
 /// rows to `rows`.
 fn score(job: Job, metrics: &Metrics, rows: &mut Vec<ShadowRow>) {
+    let span = tracing::info_span!(target: crate::telemetry::traces::SPANS, "shadow score", model.version = job.model.version(), records = job.ids.len());
+    crate::telemetry::traces::link(&span, job.link.clone());
+    let _entered = span.enter();
     // checked once, for the served version: the field table is the same
     let predictions = job.model.score(&job.batch, &PredictOptions::default());
     let labels: Vec<u8> = predictions.iter().map(|p| p.label).collect();

@@ -120,13 +120,19 @@ static WRITER: OnceLock<BatchWriter> = OnceLock::new();
 pub const ACCESS: &str = "classification_api::access";
 
 /// One access-log line, as `tracing` would write
-/// `info!(target: ACCESS, method, path, status, latency_us)`, if enabled.
-pub fn access(method: &str, path: &str, status: u16, latency_us: u64) {
+/// `info!(target: ACCESS, method, path, status, latency_us[, trace_id])`,
+/// if enabled; `trace_id` is there when the request was traced.
+pub fn access(method: &str, path: &str, status: u16, latency_us: u64, trace_id: Option<&str>) {
     if !tracing::enabled!(target: ACCESS, tracing::Level::INFO) {
         return;
     }
     let Some(writer) = WRITER.get() else {
-        tracing::info!(target: ACCESS, method, path, status, latency_us);
+        match trace_id {
+            Some(trace_id) => {
+                tracing::info!(target: ACCESS, method, path, status, latency_us, trace_id);
+            }
+            None => tracing::info!(target: ACCESS, method, path, status, latency_us),
+        }
         return;
     };
     thread_local! {
@@ -135,11 +141,15 @@ pub fn access(method: &str, path: &str, status: u16, latency_us: u64) {
     LINE.with_borrow_mut(|line| {
         line.clear();
         // writing to a String cannot fail
-        let _ = writeln!(
+        let _ = write!(
             line,
             "{}  INFO {ACCESS}: method={method} path={path} status={status} latency_us={latency_us}",
             humantime::format_rfc3339_micros(SystemTime::now()),
         );
+        if let Some(trace_id) = trace_id {
+            let _ = write!(line, " trace_id={trace_id}");
+        }
+        line.push('\n');
         writer.append(line.as_bytes());
     });
 }
@@ -163,8 +173,18 @@ fn filter(rust_log: Option<&str>) -> (Targets, Option<String>) {
     }
 }
 
-/// Logs to standard output with the `RUST_LOG` filter (default `info`).
-pub fn init() -> FlushGuard {
+/// The log's filter: `targets`, without the trace spans (the trace layer
+/// takes them; the log would write them into every line within them).
+pub fn without_spans(targets: Targets) -> Targets {
+    targets.with_target(
+        crate::telemetry::traces::SPANS,
+        tracing_subscriber::filter::LevelFilter::OFF,
+    )
+}
+
+/// Logs to standard output with the `RUST_LOG` filter (default `info`),
+/// and records spans into `traces` if they are on.
+pub fn init(traces: Option<&crate::telemetry::traces::Tracing>) -> FlushGuard {
     use std::io::IsTerminal;
     let (writer, guard) = batch_writer(Box::new(std::io::stdout()));
     let _ = WRITER.set(writer.clone());
@@ -174,8 +194,9 @@ pub fn init() -> FlushGuard {
             tracing_subscriber::fmt::layer()
                 .with_writer(move || writer.clone())
                 .with_ansi(std::io::stdout().is_terminal())
-                .with_filter(targets),
+                .with_filter(without_spans(targets)),
         )
+        .with(traces.map(crate::telemetry::traces::Tracing::layer))
         .init();
     if let Some(problem) = problem {
         tracing::warn!("{problem}");

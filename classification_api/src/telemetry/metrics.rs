@@ -224,6 +224,11 @@ impl Metrics {
             "Records the shadow did not score (its queue was full)",
             shadow_dropped.clone(),
         );
+        registry.register(
+            "otel_spans_dropped",
+            "Spans not exported because the export queue was full (the collector down or slow; traces on only)",
+            crate::telemetry::traces::SPANS_DROPPED.clone(),
+        );
         let shadow_unstored = Counter::default();
         registry.register(
             "shadow_unstored",

@@ -182,7 +182,8 @@ async fn infer_batch(
     let chosen = models.shadowing(find(&models, name, version)?);
     let bytes = input::read_body(headers, body, state.body).await?;
     let permit = scoring::admit(state)?;
-    let request = request::parse(headers, &bytes, state.max_batch)?;
+    let request = tracing::info_span!(target: crate::telemetry::traces::SPANS, "parse")
+        .in_scope(|| request::parse(headers, &bytes, state.max_batch))?;
     response::check_outputs(request.outputs.as_deref())?;
     let explain = request.explain
         || request

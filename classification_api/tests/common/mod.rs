@@ -96,6 +96,8 @@ pub struct Server {
     pub temp: Option<PathBuf>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Its trace export, if on: flushed once the server has stopped.
+    traces: Option<classification_api::telemetry::traces::Tracing>,
 }
 
 impl Server {
@@ -120,13 +122,23 @@ impl Server {
             .unwrap();
         let log = Sink::default();
         let writer = log.clone();
+        let traces = config
+            .traces
+            .as_ref()
+            .map(classification_api::telemetry::traces::Tracing::start)
+            .transpose()
+            .map_err(|e| e.to_string())?;
         let dispatch = tracing::Dispatch::new(
-            tracing_subscriber::registry().with(
-                tracing_subscriber::fmt::layer()
-                    .with_writer(move || writer.clone())
-                    .with_ansi(false)
-                    .with_filter(targets),
-            ),
+            tracing_subscriber::registry()
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .with_writer(move || writer.clone())
+                        .with_ansi(false)
+                        .with_filter(classification_api::telemetry::logging::without_spans(
+                            targets,
+                        )),
+                )
+                .with(traces.as_ref().map(|t| t.layer())),
         );
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -171,6 +183,7 @@ impl Server {
             .recv()
             .unwrap_or_else(|_| Err("the server's thread ended before it was ready".into()));
         let server = Server {
+            traces,
             addr,
             grpc,
             log: log.0,
@@ -188,6 +201,8 @@ impl Server {
         if let Some(thread) = self.thread.take() {
             thread.join().expect("the server's thread ends");
         }
+        // every span the server made is exported
+        drop(self.traces.take());
     }
 }
 
