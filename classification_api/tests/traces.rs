@@ -306,3 +306,57 @@ fn dropped(server: &Server) -> u64 {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or_else(|| panic!("no otel_spans_dropped_total in {metrics}"))
 }
+
+/// An OTLP/HTTP receiver (`POST /v1/traces`, protobuf) on a loopback port.
+fn http_receiver() -> (SocketAddr, Arc<Mutex<Vec<Span>>>) {
+    use warp::Filter as _;
+    let spans = Arc::new(Mutex::new(Vec::new()));
+    let kept = spans.clone();
+    let route = warp::post()
+        .and(warp::path!("v1" / "traces"))
+        .and(warp::header::exact_ignore_case(
+            "content-type",
+            "application/x-protobuf",
+        ))
+        .and(warp::body::bytes())
+        .map(move |body: bytes::Bytes| {
+            let request = <ExportTraceServiceRequest as prost::Message>::decode(body).unwrap();
+            for resource_spans in request.resource_spans {
+                for scope in resource_spans.scope_spans {
+                    kept.lock().unwrap().extend(scope.spans);
+                }
+            }
+            warp::http::Response::builder()
+                .header("content-type", "application/x-protobuf")
+                .body(Vec::new())
+                .unwrap()
+        });
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            warp::serve(route).incoming(listener).run().await;
+        });
+    });
+    (rx.recv().unwrap(), spans)
+}
+
+#[test]
+fn http_protobuf_export_reaches_the_collector() {
+    let (addr, spans) = http_receiver();
+    let mut server = Server::start(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", &format!("http://{addr}")),
+        ("HISTORY", "off"),
+    ]);
+    let r = predict(&server, &format!("traceparent: 00-{TRACE}-{PARENT}-01\r\n"));
+    assert_eq!(r.status, 200);
+    server.stop();
+    let spans = spans.lock().unwrap().clone();
+    let request = spans
+        .iter()
+        .find(|s| s.name == "POST /predict" && hex(&s.trace_id) == TRACE)
+        .expect("the request span, over HTTP/protobuf");
+    assert_eq!(hex(&request.parent_span_id), PARENT);
+}

@@ -86,7 +86,7 @@ pub fn raw_request(passengers: &[Passenger]) -> ModelInferRequest {
 /// only: the load generator spends its time on the calls, as wrk does, not
 /// on protobuf (the first call on each connection is decoded and checked).
 #[derive(Debug, Clone, Copy)]
-struct Raw;
+pub(crate) struct Raw;
 
 impl tonic::codec::Codec for Raw {
     type Encode = Bytes;

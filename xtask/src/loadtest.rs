@@ -37,6 +37,10 @@ pub struct Args {
     /// and binary tensors: one row and the 1309 dataset rows.
     #[arg(long, conflicts_with_all = ["reload", "v2", "history"])]
     pub grpc: bool,
+    /// One-record /predict with traces off, on (every request sampled,
+    /// exported over OTLP/gRPC to a local receiver) and off again.
+    #[arg(long, conflicts_with_all = ["reload", "v2", "history", "grpc"])]
+    pub traces: bool,
     /// One-record /predict without reloads, with a reload every 250 ms, and
     /// without again; then the time from a new artifact to its first 200.
     #[arg(long)]
@@ -61,6 +65,16 @@ pub fn run(o: Args) -> Result<()> {
     }
     if o.grpc {
         return grpc(&o);
+    }
+    if o.traces {
+        let wrk = Wrk::new(&o.wrk, root().join("target/loadtest"))?;
+        std::fs::create_dir_all(&wrk.dir).with_context(|| wrk.dir.display().to_string())?;
+        let report = crate::otlp_sink::compare(&wrk)?;
+        println!("{report}");
+        let path = wrk.dir.join("traces.md");
+        std::fs::write(&path, &report).with_context(|| path.display().to_string())?;
+        println!("(written to {})", path.display());
+        return Ok(());
     }
     if o.reload {
         return crate::reload_load::run(&o.wrk);

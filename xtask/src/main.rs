@@ -7,6 +7,7 @@ mod grpc_load;
 mod image;
 mod loadtest;
 mod modules;
+mod otlp_sink;
 mod release;
 mod reload_load;
 mod replay;
@@ -68,6 +69,9 @@ enum Command {
     /// build).
     #[command(hide = true)]
     GrpcLoad(grpc_load::LoadArgs),
+    /// The OTLP receiver of `loadtest --traces` (run from the release build).
+    #[command(hide = true)]
+    OtlpSink(otlp_sink::SinkArgs),
     /// Print each crate's module graph and fail on a cycle or on a lower
     /// layer of the API naming an upper one.
     Modules,
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         Command::Modules => modules::run(),
         Command::Codegen(args) => codegen::run(args),
         Command::GrpcLoad(args) => grpc_load::load(args),
+        Command::OtlpSink(args) => otlp_sink::sink(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
