@@ -189,15 +189,20 @@ pub fn init(traces: Option<&crate::telemetry::traces::Tracing>) -> FlushGuard {
     let (writer, guard) = batch_writer(Box::new(std::io::stdout()));
     let _ = WRITER.set(writer.clone());
     let (targets, problem) = filter(std::env::var("RUST_LOG").ok().as_deref());
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(move || writer.clone())
-                .with_ansi(std::io::stdout().is_terminal())
-                .with_filter(without_spans(targets)),
-        )
-        .with(traces.map(crate::telemetry::traces::Tracing::layer))
-        .init();
+    let log = tracing_subscriber::fmt::layer()
+        .with_writer(move || writer.clone())
+        .with_ansi(std::io::stdout().is_terminal())
+        .with_filter(without_spans(targets));
+    // no trace layer at all without traces: an absent layer (`None`) would
+    // enable the span callsites, and every request would make its spans in
+    // the registry only for the log to leave them out
+    match traces {
+        Some(traces) => tracing_subscriber::registry()
+            .with(log)
+            .with(traces.layer())
+            .init(),
+        None => tracing_subscriber::registry().with(log).init(),
+    }
     if let Some(problem) = problem {
         tracing::warn!("{problem}");
     }

@@ -128,18 +128,19 @@ impl Server {
             .map(classification_api::telemetry::traces::Tracing::start)
             .transpose()
             .map_err(|e| e.to_string())?;
-        let dispatch = tracing::Dispatch::new(
-            tracing_subscriber::registry()
-                .with(
-                    tracing_subscriber::fmt::layer()
-                        .with_writer(move || writer.clone())
-                        .with_ansi(false)
-                        .with_filter(classification_api::telemetry::logging::without_spans(
-                            targets,
-                        )),
-                )
-                .with(traces.as_ref().map(|t| t.layer())),
-        );
+        let layer = tracing_subscriber::fmt::layer()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_filter(classification_api::telemetry::logging::without_spans(
+                targets,
+            ));
+        // no trace layer without traces (an absent one would enable the spans)
+        let dispatch = match &traces {
+            Some(t) => {
+                tracing::Dispatch::new(tracing_subscriber::registry().with(layer).with(t.layer()))
+            }
+            None => tracing::Dispatch::new(tracing_subscriber::registry().with(layer)),
+        };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
