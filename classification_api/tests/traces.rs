@@ -360,3 +360,47 @@ fn http_protobuf_export_reaches_the_collector() {
         .expect("the request span, over HTTP/protobuf");
     assert_eq!(hex(&request.parent_span_id), PARENT);
 }
+
+#[test]
+fn shadow_scoring_and_reloads_have_their_spans() {
+    let (addr, received) = receiver();
+    let dir = common::temp_dir("traces-models");
+    common::install_artifact(&dir, "9.3.0", &common::artifact("9.3.0", 7));
+    let mut server = Server::start(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", &format!("http://{addr}")),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("MODELS_DIR", dir.to_str().unwrap()),
+        ("SHADOW_MODEL_VERSION", "9.3.0"),
+    ]);
+    let r = predict(&server, &format!("traceparent: 00-{TRACE}-{PARENT}-01\r\n"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let reload = server.post("/admin/reload", "application/json", "");
+    assert_eq!(reload.status, 200, "{}", reload.body);
+    server.stop();
+    let spans = received.spans.lock().unwrap().clone();
+    let request = spans
+        .iter()
+        .find(|s| s.name == "POST /predict" && hex(&s.trace_id) == TRACE)
+        .expect("the request span");
+    let shadow = spans
+        .iter()
+        .find(|s| s.name == "shadow score")
+        .expect("a shadow score span");
+    assert!(
+        shadow.links.iter().any(|l| l.span_id == request.span_id),
+        "the shadow's span links to the request it shadows"
+    );
+    assert_eq!(attribute(shadow, "model.version").as_deref(), Some("9.3.0"));
+    let reloads: Vec<Option<String>> = spans
+        .iter()
+        .filter(|s| s.name == "model reload")
+        .map(|s| attribute(s, "trigger"))
+        .collect();
+    assert!(
+        reloads
+            .iter()
+            .any(|t| t.as_deref() == Some("POST /admin/reload")),
+        "a model reload span for POST /admin/reload: {reloads:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
