@@ -88,9 +88,16 @@ impl Tracing {
         use tracing_subscriber::Layer as _;
         tracing_opentelemetry::layer()
             .with_tracer(self.provider.tracer("classification_api"))
+            // only what the spans need: no code location, thread, level or
+            // target attributes, no busy/idle timings, and no OpenTelemetry
+            // context made current on each enter (nothing here reads it: the
+            // parent comes from the tracing span)
             .with_location(false)
             .with_threads(false)
+            .with_level(false)
+            .with_target(false)
             .with_tracked_inactivity(false)
+            .with_context_activation(false)
             .with_filter(
                 tracing_subscriber::filter::Targets::new().with_target(SPANS, tracing::Level::INFO),
             )
