@@ -286,32 +286,24 @@ fn sigterm_lets_in_flight_requests_finish_and_exits_0() {
 #[test]
 fn startup_failures_are_clear_errors_not_panics() {
     let first = Server::start(&[]);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_classification_api"))
-        .env("PORT", first.addr.port().to_string())
-        .env("GRPC_PORT", "0")
-        .env("HOST", "127.0.0.1")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("cannot listen on") && !stderr.contains("panicked"),
-        "{stderr}"
-    );
-    // the gRPC port too
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_classification_api"))
-        .env("PORT", "0")
-        .env("GRPC_PORT", first.grpc.port().to_string())
-        .env("HOST", "127.0.0.1")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(&format!("cannot listen on {}", first.grpc))
-            && !stderr.contains("panicked"),
-        "{stderr}"
-    );
+    // the HTTP port taken, then the gRPC one
+    for (port, grpc_port, taken) in [
+        (first.addr.port(), 0, first.addr),
+        (0, first.grpc.port(), first.grpc),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_classification_api"))
+            .env("PORT", port.to_string())
+            .env("GRPC_PORT", grpc_port.to_string())
+            .env("HOST", "127.0.0.1")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("cannot listen on {taken}")) && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+    }
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_classification_api"))
         .env("PORT", "eighty")

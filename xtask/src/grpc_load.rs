@@ -282,15 +282,7 @@ pub fn load(a: LoadArgs) -> Result<()> {
 
 /// Runs `xtask grpc-load` from the release build.
 fn release_load(wrk: &Wrk, addr: SocketAddr, rows: usize) -> Result<WrkResult> {
-    let status = std::process::Command::new("cargo")
-        .args(["build", "--quiet", "--release", "--locked", "-p", "xtask"])
-        .current_dir(crate::root())
-        .status()
-        .context("cargo build --release -p xtask")?;
-    if !status.success() {
-        return Err(anyhow!("building xtask in release failed"));
-    }
-    let out = std::process::Command::new(crate::root().join("target/release/xtask"))
+    let out = std::process::Command::new(crate::service::release_xtask()?)
         .args([
             "grpc-load",
             "--addr",

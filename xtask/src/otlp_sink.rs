@@ -92,17 +92,9 @@ pub fn sink(a: SinkArgs) -> Result<()> {
 /// `--traces`: the runs and their report.
 pub fn compare(wrk: &Wrk) -> Result<String> {
     build_release()?;
-    let status = std::process::Command::new("cargo")
-        .args(["build", "--quiet", "--release", "--locked", "-p", "xtask"])
-        .current_dir(crate::root())
-        .status()
-        .context("cargo build --release -p xtask")?;
-    if !status.success() {
-        return Err(anyhow!("building xtask in release failed"));
-    }
     let address_file = wrk.dir.join("otlp-sink.address");
     let _ = std::fs::remove_file(&address_file);
-    let mut sink = std::process::Command::new(crate::root().join("target/release/xtask"))
+    let mut sink = std::process::Command::new(crate::service::release_xtask()?)
         .arg("otlp-sink")
         .arg("--address-file")
         .arg(&address_file)

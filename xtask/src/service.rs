@@ -16,6 +16,20 @@ pub fn build_release() -> Result<()> {
     cargo_release(&[])
 }
 
+/// xtask itself built in release, for the load generators and receivers
+/// that must not measure a debug build of themselves; its path.
+pub fn release_xtask() -> Result<std::path::PathBuf> {
+    let status = Command::new("cargo")
+        .args(["build", "--quiet", "--release", "--locked", "-p", "xtask"])
+        .current_dir(root())
+        .status()
+        .map_err(|e| anyhow!("cargo build --release -p xtask: {e}"))?;
+    if !status.success() {
+        return Err(anyhow!("building xtask in release failed"));
+    }
+    Ok(root().join("target/release/xtask"))
+}
+
 /// The cargo profile load tests build and run: `release` unless
 /// [`use_profile`] chose another (`deploy`, as deploys build).
 static PROFILE: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
