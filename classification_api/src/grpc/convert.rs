@@ -81,16 +81,13 @@ pub fn infer_request(request: ModelInferRequest, max_rows: usize) -> Result<Infe
     let batch = columns(tensors, max_rows, 0)?;
     let outputs: Option<Vec<(String, bool)>> =
         (!outputs.is_empty()).then(|| outputs.into_iter().map(|o| (o.name, true)).collect());
-    response::check_outputs(outputs.as_deref())?;
-    let explain = matches!(
+    let asked = matches!(
         parameters.get("explain"),
         Some(InferParameter {
             parameter_choice: Some(ParameterChoice::BoolParam(true))
         })
-    ) || outputs
-        .iter()
-        .flatten()
-        .any(|(name, _)| response::is_explanation(name));
+    );
+    let explain = response::explained(asked, outputs.as_deref())?;
     Ok(Infer {
         batch,
         id,

@@ -184,13 +184,7 @@ async fn infer_batch(
     let permit = scoring::admit(state)?;
     let request = tracing::info_span!(target: crate::telemetry::traces::SPANS, "parse")
         .in_scope(|| request::parse(headers, &bytes, state.max_batch))?;
-    response::check_outputs(request.outputs.as_deref())?;
-    let explain = request.explain
-        || request
-            .outputs
-            .iter()
-            .flatten()
-            .any(|(name, _)| response::is_explanation(name));
+    let explain = response::explained(request.explain, request.outputs.as_deref())?;
     let scored = scoring::score(state, &chosen, permit, request.batch, explain, request_id).await?;
     Ok(response::infer_response(
         &chosen.model,

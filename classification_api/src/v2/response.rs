@@ -86,7 +86,7 @@ fn contribution(feature: &str) -> String {
 }
 
 /// Whether an output name is one of the explanations.
-pub fn is_explanation(name: &str) -> bool {
+fn is_explanation(name: &str) -> bool {
     name == BASELINE || contribution_index(name).is_some()
 }
 
@@ -143,8 +143,20 @@ pub fn model_metadata(model: &Model, models: &Models) -> ModelMetadata {
     }
 }
 
+/// Whether an answer carries the explanations: asked for with the `explain`
+/// parameter, or by naming an explanation output. Every output named must
+/// exist.
+pub fn explained(explain: bool, outputs: Option<&[(String, bool)]>) -> Result<bool, ApiError> {
+    check_outputs(outputs)?;
+    Ok(explain
+        || outputs
+            .into_iter()
+            .flatten()
+            .any(|(name, _)| is_explanation(name)))
+}
+
 /// Checks that every output asked for exists.
-pub fn check_outputs(outputs: Option<&[(String, bool)]>) -> Result<(), ApiError> {
+fn check_outputs(outputs: Option<&[(String, bool)]>) -> Result<(), ApiError> {
     let Some(outputs) = outputs else {
         return Ok(());
     };
