@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tonic::metadata::MetadataValue;
+use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
 use crate::grpc::convert;
@@ -87,47 +87,31 @@ impl Inference {
             convert::code_name(code),
             elapsed.as_secs_f64(),
         );
+        // what the answer carries besides its message: the request id (when
+        // it is valid metadata: ASCII) and the trace, continued or begun here
+        let mut extra = warp::http::HeaderMap::new();
+        if request_id.is_ascii()
+            && let Ok(id) = warp::http::HeaderValue::from_str(&request_id)
+        {
+            extra.insert("x-request-id", id);
+        }
+        let trace_id = traces::answer_trace(&span, &mut extra);
         logging::access(
             "GRPC",
             method,
             code as u16,
             u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-            traces::trace_id(&span).as_deref(),
+            trace_id.as_deref(),
         );
-        // the trace, continued or begun here, for the caller
-        let mut trace = warp::http::HeaderMap::new();
-        traces::answer_trace(&span, &mut trace);
-        let trace: Vec<(&'static str, MetadataValue<tonic::metadata::Ascii>)> =
-            ["traceparent", "tracestate"]
-                .into_iter()
-                .filter_map(|k| {
-                    let v = trace.get(k)?.to_str().ok()?;
-                    Some((k, MetadataValue::try_from(v).ok()?))
-                })
-                .collect();
-        // an id is 1 to 128 characters without control characters: it may
-        // still be no valid metadata (non-ASCII); then it is not echoed
-        let id = MetadataValue::try_from(request_id.as_str()).ok();
+        let extra = MetadataMap::from_headers(extra);
         match result {
             Ok(message) => {
                 let mut response = Response::new(message);
-                let metadata = response.metadata_mut();
-                if let Some(id) = id {
-                    metadata.insert("x-request-id", id);
-                }
-                for (k, v) in trace {
-                    metadata.insert(k, v);
-                }
+                *response.metadata_mut() = extra;
                 Ok(response)
             }
             Err(mut status) => {
-                let metadata = status.metadata_mut();
-                if let Some(id) = id {
-                    metadata.insert("x-request-id", id);
-                }
-                for (k, v) in trace {
-                    metadata.insert(k, v);
-                }
+                *status.metadata_mut() = extra;
                 Err(status)
             }
         }

@@ -130,8 +130,7 @@ async fn dispatch(method: Method, path: warp::path::FullPath, mut request: Reque
     let mut response = (endpoint.handler)(request).instrument(span.clone()).await;
     if !span.is_disabled() {
         span.record("http.response.status_code", response.status().as_u16());
-        traces::answer_trace(&span, response.headers_mut());
-        TRACE_ID.set(traces::trace_id(&span));
+        TRACE_ID.set(traces::answer_trace(&span, response.headers_mut()));
     }
     response
 }

@@ -71,6 +71,8 @@ pub async fn score(
     let request_span = tracing::Span::current();
     request_span.record("model.version", model.version());
     request_span.record("records", n);
+    // what the group commit's and the shadow's spans link to
+    let link = crate::telemetry::traces::link_of(&request_span);
     let score_span = tracing::info_span!(target: SPANS, "score", records = n, explain);
     let scoring = score_span.enter();
     let Batch {
@@ -123,8 +125,7 @@ pub async fn score(
             state.keep_names,
         );
         let write = tracing::info_span!(target: SPANS, "history write", rows = rows.len());
-        let link = crate::telemetry::traces::link_of(&request_span);
-        match history.record(rows, link).instrument(write).await {
+        match history.record(rows, link.clone()).instrument(write).await {
             Outcome::Stored => {}
             Outcome::Taken(rows) => {
                 return Err(ApiError::Conflict(Batch::locate_in(
@@ -152,7 +153,7 @@ pub async fn score(
                 served: (result.probabilities.clone(), result.predictions.clone()),
                 ids: ids.clone(),
                 time_us,
-                link: crate::telemetry::traces::link_of(&request_span),
+                link,
             },
             &state.metrics,
         );

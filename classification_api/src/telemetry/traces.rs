@@ -346,20 +346,14 @@ pub fn continue_trace(span: &tracing::Span, headers: &HeaderMap) {
     let _ = span.set_parent(parent);
 }
 
-/// Writes `span`'s `traceparent` (and `tracestate`) into `headers`.
-pub fn answer_trace(span: &tracing::Span, headers: &mut HeaderMap) {
-    if span.is_disabled() {
-        return;
-    }
-    TraceContextPropagator::new().inject_context(&span.context(), &mut HeadersMut(headers));
-}
-
-/// The id of `span`'s trace, for the access log; `None` when not traced.
-pub fn trace_id(span: &tracing::Span) -> Option<String> {
+/// Writes `span`'s `traceparent` (and `tracestate`) into `headers`, and
+/// gives its trace's id for the access log; `None` when not traced.
+pub fn answer_trace(span: &tracing::Span, headers: &mut HeaderMap) -> Option<String> {
     if span.is_disabled() {
         return None;
     }
     let context = span.context();
+    TraceContextPropagator::new().inject_context(&context, &mut HeadersMut(headers));
     let id = context.span().span_context().trace_id();
     (id != opentelemetry::trace::TraceId::INVALID).then(|| id.to_string())
 }
