@@ -1,0 +1,174 @@
+"""The Python API over the native scorer: inputs by type, answers in kind.
+
+Every rule (which values a field takes, the pipeline, explanations) is the
+Rust crate's; this module only hands data over and shapes the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, Union
+
+import pandas as pd
+import pyarrow as pa
+
+from . import _native
+from ._native import ValidationError
+
+Records = Iterable[Mapping[str, Any]]
+Data = Union[pd.DataFrame, pa.Table, pa.RecordBatch, Mapping[str, Any], Records]
+
+
+def model_version() -> str:
+    """The version of the model this package carries (its ``VERSION``)."""
+    return _native.model_version()
+
+
+def fields() -> list[dict[str, Any]]:
+    """The input fields and their rules, in the dataset's column order.
+
+    Each is a dict: ``name``, ``kind`` (integer, number, choice or text),
+    ``required``, ``minimum``, ``maximum``, ``choices``, ``expected`` (the
+    rule in words), ``description`` and ``feature`` (the name its
+    explanation is reported under).
+    """
+    return _native.fields()
+
+
+def model_card() -> dict[str, Any]:
+    """What the model is and how it was made: name, version, format
+    revision, training configuration, training data (rows and SHA-256) and
+    metrics (train, test and cross-validation)."""
+    return json.loads(_native.model_card_json())
+
+
+def predict_arrow(
+    batch: pa.RecordBatch | pa.Table, *, explain: bool = False, threshold: float = 0.5
+) -> pa.RecordBatch:
+    """Scores an Arrow record batch (or table), reading its columns in place.
+
+    Columns are named as in the dataset; numbers may be any integer or float
+    type, text any string type (or a dictionary of strings). Nulls and NaN
+    are missing values.
+
+    Returns a record batch with ``probability`` (float64) and ``prediction``
+    (uint8: 1 above ``threshold``) per row and, with ``explain``,
+    ``baseline`` and one ``contribution_<feature>`` column per feature, which
+    sum to the log-odds of the probability.
+
+    Raises :class:`ValidationError` listing every invalid row and field (or
+    column) and scores nothing.
+    """
+    if isinstance(batch, pa.Table):
+        return _native.predict_columns(
+            batch.column_names,
+            [c.combine_chunks() for c in batch.columns],
+            batch.num_rows,
+            explain=explain,
+            threshold=threshold,
+        )
+    return _native.predict_arrow(batch, explain=explain, threshold=threshold)
+
+
+def predict(data: Data, *, explain: bool = False, threshold: float = 0.5) -> Any:
+    """Scores passengers: a pandas DataFrame, a ``pyarrow.Table`` or
+    ``RecordBatch``, a list of dicts (records) or a dict of columns.
+
+    Returns a DataFrame (with the input's index, for a DataFrame), or an
+    Arrow table or batch for Arrow input, with the columns of
+    :func:`predict_arrow`.
+
+    Values may come as text, numbers, ``None``, NaN or ``pandas.NA``; the
+    same value gives the same outcome however it comes, and as it would
+    over the API.
+    """
+    batch = _score(data, explain, threshold)
+    if isinstance(data, pa.RecordBatch):
+        return batch
+    if isinstance(data, pa.Table):
+        return pa.Table.from_batches([batch])
+    out = batch.to_pandas()
+    if isinstance(data, pd.DataFrame):
+        out.index = data.index
+    return out
+
+
+def _score(data: Data, explain: bool, threshold: float) -> pa.RecordBatch:
+    """The scores of any accepted input, as a record batch."""
+    if isinstance(data, (pa.RecordBatch, pa.Table)):
+        return predict_arrow(data, explain=explain, threshold=threshold)
+    if isinstance(data, pd.DataFrame):
+        return _score_frame(data, explain, threshold)
+    if isinstance(data, Mapping):
+        return _score_mapping(data, explain, threshold)
+    if isinstance(data, (str, bytes)) or not isinstance(data, Iterable):
+        raise TypeError(
+            "expected a pandas DataFrame, a pyarrow Table or RecordBatch, "
+            f"a list of dicts or a dict of columns, got {type(data).__name__}"
+        )
+    return _native.predict_records(data, explain=explain, threshold=threshold)
+
+
+def _score_frame(df: pd.DataFrame, explain: bool, threshold: float) -> pa.RecordBatch:
+    names, columns = [], []
+    for name, series in df.items():
+        names.append(str(name))
+        columns.append(_column(series))
+    return _native.predict_columns(names, columns, len(df), explain=explain, threshold=threshold)
+
+
+def _column(series: pd.Series) -> Any:
+    """A pandas column as an Arrow array when Arrow can type it (NaN and
+    ``pandas.NA`` as nulls), else as its Python values (mixed text and
+    numbers, say), which the native side reads one by one."""
+    try:
+        return pa.array(series, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return series.tolist()
+
+
+def _score_mapping(data: Mapping[str, Any], explain: bool, threshold: float) -> pa.RecordBatch:
+    """A dict of columns, as ``pandas.DataFrame(data)`` reads it; a dict of
+    single values is one record."""
+    values = list(data.values())
+    if not any(isinstance(v, (list, tuple, pd.Series, pa.Array)) for v in values):
+        return _native.predict_records([data], explain=explain, threshold=threshold)
+    return _score_frame(pd.DataFrame(data), explain, threshold)
+
+
+def make_prediction(*, input_data: Data) -> dict[str, Any]:
+    """The course's call: predictions for ``input_data`` (a DataFrame, a
+    list of dicts, a dict of columns, or Arrow data).
+
+    Returns ``{"predictions": [0 or 1, ...], "probabilities": [...],
+    "version": ..., "errors": None}``; when a row is invalid, nothing is
+    predicted: ``predictions`` and ``probabilities`` are None and ``errors``
+    lists every row and field, in the API's words.
+    """
+    try:
+        scored = _score(input_data, False, 0.5)
+    except ValidationError as e:
+        return {
+            "predictions": None,
+            "probabilities": None,
+            "version": model_version(),
+            "errors": e.errors,
+        }
+    return {
+        "predictions": scored.column("prediction").to_pylist(),
+        "probabilities": scored.column("probability").to_pylist(),
+        "version": model_version(),
+        "errors": None,
+    }
+
+
+__all__ = [
+    "ValidationError",
+    "fields",
+    "make_prediction",
+    "model_card",
+    "model_version",
+    "predict",
+    "predict_arrow",
+]
