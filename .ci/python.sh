@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The Python package (python/, issue 26): the wheel built with maturin, then
+# installed into a new virtual environment as a user would, and its pytest
+# suite run against the Rust crate's own predictions and a running API
+# (REQUIRE_ALL=1: a test that cannot run fails). The Spark test scores a
+# million rows with pyspark in local mode (Java 17). The tools come from
+# PyPI into virtual environments made here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pins=('maturin==1.9.6' 'pyarrow==26.0.1' 'pandas==3.1.1' 'numpy==2.4.6' 'pytest==9.2.0' 'pyspark==4.3.0')
+
+tools=target/python-tools-venv
+[ -x "$tools/bin/python" ] || python3 -m venv "$tools"
+"$tools/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[0]}"
+rm -rf target/wheels
+"$tools/bin/maturin" build --release --locked --manifest-path python/Cargo.toml --out target/wheels
+wheel=$(ls target/wheels/classification_model_rs-*.whl)
+echo "built $wheel"
+
+# a new environment each run: the wheel and its declared dependencies
+venv=target/python-test-venv
+rm -rf "$venv"
+python3 -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]:1}" "$wheel"
+
+# the crate's predictions of the dataset, and the API's (a debug build)
+cargo build --quiet --locked -p classification_api
+cargo run --quiet --locked -p classification_model --example predict -- \
+  classification_model/datasets/titanic.csv >target/python-crate-predictions.csv
+source .ci/start_api.sh
+start_api HISTORY=off
+# run from the tests' folder, so that the installed package (not python/python) is imported
+(cd python/tests && CRATE_PREDICTIONS="$PWD/../../target/python-crate-predictions.csv" \
+  API_ADDR="$addr" REQUIRE_ALL=1 "../../$venv/bin/python" -m pytest -q -p no:cacheprovider)
