@@ -13,9 +13,15 @@ tools=target/python-tools-venv
 [ -x "$tools/bin/python" ] || python3 -m venv "$tools"
 "$tools/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[0]}"
 rm -rf target/wheels
+# the wheel, as the README says to build it
 "$tools/bin/maturin" build --release --locked --manifest-path python/Cargo.toml --out target/wheels
-wheel=$(ls target/wheels/classification_model_rs-*.whl)
-echo "built $wheel"
+# the sdist PyPI gets, and a wheel built from it alone (as pip does from
+# PyPI): it must carry the model crate and its artifact
+"$tools/bin/maturin" sdist --manifest-path python/Cargo.toml --out target/wheels/sdist
+PATH="$PWD/$tools/bin:$PATH" CARGO_TARGET_DIR="$PWD/target" "$tools/bin/python" -m pip wheel --quiet --disable-pip-version-check \
+  --no-build-isolation --no-deps -w target/wheels/from-sdist target/wheels/sdist/*.tar.gz
+wheel=$(ls target/wheels/from-sdist/classification_model_rs-*.whl)
+echo "built the wheel and, from the sdist, $wheel"
 
 # a new environment each run: the wheel and its declared dependencies
 venv=target/python-test-venv

@@ -36,6 +36,12 @@ def title(name):
 
 def prepare(path):
     df = pd.read_csv(path, na_values="?", keep_default_na=False, dtype=str)
+    return prepare_frame(df), df["survived"].astype(int).to_numpy()
+
+
+def prepare_frame(df):
+    """The features of a DataFrame with the dataset's columns (text or
+    typed; `?` or NaN for missing)."""
     df = df.replace("?", np.nan)
     out = pd.DataFrame()
     out["pclass"] = df["pclass"].astype(float)
@@ -47,7 +53,7 @@ def prepare(path):
     out["cabin"] = df["cabin"].map(lambda c: c.split()[0] if isinstance(c, str) else np.nan)
     out["embarked"] = df["embarked"]
     out["title"] = df["name"].map(title)
-    return out[FEATURES], df["survived"].astype(int).to_numpy()
+    return out[FEATURES]
 
 
 def fit(X):

@@ -36,6 +36,11 @@ pub fn bump(what: &str) -> Result<()> {
         }
         Ok(())
     })?;
+    // the Python wheel's version is its crate's (pyproject.toml: dynamic)
+    edit_toml(&root().join("python/Cargo.toml"), |doc| {
+        doc["package"]["version"] = value(new.to_string());
+        Ok(())
+    })?;
     write(&model_dir().join("VERSION"), &format!("{new}\n"))?;
     update_changelog(&new)?;
     // refresh the workspace's own entries in Cargo.lock (no other crate changes)
@@ -129,6 +134,7 @@ pub fn check_release(tag: &str) -> Result<()> {
             "classification_api requires classification_model {requirement:?}, which {version} does not satisfy"
         )),
     }
+    problems.extend(python_version_problem(&version.to_string())?);
     let artifacts = artifacts_in(&model_dir().join("trained_models"))?;
     let expected = model_dir().join("trained_models").join(
         classification_model::artifact::artifact_file_name(&version.to_string()),
@@ -173,6 +179,33 @@ pub fn check_release(tag: &str) -> Result<()> {
             problems.join("\n  - ")
         ))
     }
+}
+
+/// Why the Python wheel would not carry `version`, if it would not: its
+/// version is `python/Cargo.toml`'s, which pyproject.toml must not override.
+fn python_version_problem(version: &str) -> Result<Option<String>> {
+    let cargo = read_toml(&root().join("python/Cargo.toml"))?;
+    let wheel = cargo["package"]["version"].as_str().unwrap_or_default();
+    if wheel != version {
+        return Ok(Some(format!(
+            "python/Cargo.toml (the wheel classification-model-rs) has version {wheel:?} but \
+             VERSION is {version}: use `cargo xtask bump` to change both"
+        )));
+    }
+    let pyproject = read_toml(&root().join("python/pyproject.toml"))?;
+    let project = &pyproject["project"];
+    let dynamic = project
+        .get("dynamic")
+        .and_then(|d| d.as_array())
+        .is_some_and(|d| d.iter().any(|v| v.as_str() == Some("version")));
+    if project.get("version").is_some() || !dynamic {
+        return Ok(Some(
+            "python/pyproject.toml must leave the version to Cargo.toml: \
+             `dynamic = [\"version\"]` and no `version`"
+                .into(),
+        ));
+    }
+    Ok(None)
 }
 
 fn read_toml(path: &Path) -> Result<DocumentMut> {

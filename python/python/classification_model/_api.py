@@ -17,6 +17,10 @@ from . import _native
 from ._native import ValidationError
 
 Records = Iterable[Mapping[str, Any]]
+
+# The dataset's columns the model reads none of (the crate's lists): a
+# DataFrame's such columns are named to the scorer but not converted.
+_UNREAD = frozenset(_native.column_names()) - {f["name"] for f in _native.fields()}
 Data = Union[pd.DataFrame, pa.Table, pa.RecordBatch, Mapping[str, Any], Records]
 
 
@@ -114,7 +118,7 @@ def _score_frame(df: pd.DataFrame, explain: bool, threshold: float) -> pa.Record
     names, columns = [], []
     for name, series in df.items():
         names.append(str(name))
-        columns.append(_column(series))
+        columns.append(pa.nulls(len(df)) if name in _UNREAD else _column(series))
     return _native.predict_columns(names, columns, len(df), explain=explain, threshold=threshold)
 
 
