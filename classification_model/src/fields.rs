@@ -325,8 +325,16 @@ macro_rules! fields {
             /// The raw value of field number `index` of [`FIELDS`], to fill
             /// (as column-wise readers do); `None` past the last field.
             pub fn value_mut(&mut self, index: usize) -> Option<&mut FieldValue> {
-                let slots = [ $( &mut self.$name, )* ];
-                slots.into_iter().nth(index)
+                // one comparison per field, not an array of them all per call
+                let mut i = 0;
+                $(
+                    if index == i {
+                        return Some(&mut self.$name);
+                    }
+                    i += 1;
+                )*
+                let _ = i;
+                None
             }
         }
     };

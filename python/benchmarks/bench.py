@@ -105,16 +105,24 @@ def arrow(batch: pa.RecordBatch) -> None:
 
 
 def spark(pipe) -> None:
+    from pyspark import cloudpickle
     from pyspark.sql import SparkSession
 
     import spark_score
 
+    # the workers import neither module: send their functions by value
+    cloudpickle.register_pickle_by_value(spark_score)
+    cloudpickle.register_pickle_by_value(R)
+
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (SparkSession.builder.master("local[2]").appName("bench")
-               .config("spark.ui.enabled", "false").getOrCreate())
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false").getOrCreate())
     try:
         rows = 1_000_000
-        passengers = spark_score.repeated_passengers(session, str(DATASET), rows).cache()
+        fields = [f["name"] for f in classification_model.fields()]
+        passengers = spark_score.repeated_passengers(session, str(DATASET), rows)
+        passengers = passengers.select("id", *fields).cache()
         passengers.count()
 
         def with_pandas(frames):

@@ -126,8 +126,16 @@ impl Columns {
     }
 
     /// Writes rows `start..start + out.len()` into `out`, reusing its text
-    /// buffers. Fields with no column are left as they are (missing).
+    /// buffers (`out` may hold an earlier call's rows): fields with no
+    /// column become missing.
     pub fn fill(&self, start: usize, out: &mut [Passenger]) {
+        for index in 0..FIELDS.len() {
+            if !self.fields.iter().any(|(i, _)| *i == index) {
+                for slot in out.iter_mut().filter_map(|p| p.value_mut(index)) {
+                    *slot = FieldValue::Missing;
+                }
+            }
+        }
         for (index, cells) in &self.fields {
             let slots = out.iter_mut().filter_map(|p| p.value_mut(*index));
             match cells {

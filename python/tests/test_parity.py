@@ -107,3 +107,14 @@ def test_explanations_sum_to_the_log_odds(dataset):
         total = row["baseline"] + sum(row[c] for c in columns)
         p = row["probability"]
         assert math.isclose(total, math.log(p / (1 - p)), abs_tol=1e-9)
+
+
+def test_a_call_sees_nothing_of_the_one_before(dataset):
+    """The native side reuses its row buffers between calls: a column one
+    call lacks must read as missing, not as the last call's value."""
+    minimal = {"pclass": 3, "sex": "male", "sibsp": 0, "parch": 0}
+    first = classification_model.predict([minimal])["probability"].iloc[0]
+    classification_model.predict(dataset)  # every column, 1309 rows
+    again = classification_model.predict(pa.Table.from_pylist([minimal]))
+    assert again.column("probability")[0].as_py() == first
+    assert classification_model.predict([minimal])["probability"].iloc[0] == first
