@@ -7,9 +7,11 @@ mod common;
 use common::Server;
 use serde_json::{Map, Value, json};
 
-/// The base record and the cases `(field, text, accepted)`, shared with
-/// the Python package's tests.
-fn table() -> (Map<String, Value>, Vec<(String, String, bool)>) {
+/// One case: a field, its text, and whether it is accepted.
+type Case = (String, String, bool);
+
+/// The base record and the cases, shared with the Python package's tests.
+fn table() -> (Map<String, Value>, Vec<Case>) {
     let table: Value = serde_json::from_str(include_str!("text_rules.json")).unwrap();
     let base = table["base"].as_object().unwrap().clone();
     let cases = serde_json::from_value(table["cases"].clone()).unwrap();
