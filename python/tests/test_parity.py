@@ -118,3 +118,11 @@ def test_a_call_sees_nothing_of_the_one_before(dataset):
     again = classification_model.predict(pa.Table.from_pylist([minimal]))
     assert again.column("probability")[0].as_py() == first
     assert classification_model.predict([minimal])["probability"].iloc[0] == first
+
+
+def test_a_pandas_without_its_column_accessor_reads_alike(dataset, monkeypatch):
+    """The DataFrame path reads columns with pandas' `_get_column_array`
+    where it exists, and through each column's Series otherwise."""
+    expected = classification_model.predict(dataset)["probability"].tolist()
+    monkeypatch.delattr(pd.DataFrame, "_get_column_array")
+    assert classification_model.predict(dataset)["probability"].tolist() == expected
