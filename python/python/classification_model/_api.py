@@ -176,13 +176,3 @@ def make_prediction(*, input_data: Data) -> dict[str, Any]:
         "errors": None,
     }
 
-
-__all__ = [
-    "ValidationError",
-    "fields",
-    "make_prediction",
-    "model_card",
-    "model_version",
-    "predict",
-    "predict_arrow",
-]
