@@ -2,12 +2,14 @@
 # The Python package (python/, issue 26): the wheel built with maturin, then
 # installed into a new virtual environment as a user would, and its pytest
 # suite run against the Rust crate's own predictions and a running API
-# (REQUIRE_ALL=1: a test that cannot run fails). The Spark test scores a
-# million rows with pyspark in local mode (Java 17). The tools come from
-# PyPI into virtual environments made here.
+# (REQUIRE_ALL=1: a test that cannot run fails). The Spark and Dask tests
+# each score a million rows (pyspark in local mode, on Java 17; Dask's
+# threaded scheduler). The tools come from PyPI into virtual environments
+# made here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pins=('maturin==1.9.6' 'pyarrow==26.0.1' 'pandas==3.1.1' 'numpy==2.4.6' 'pytest==9.2.0' 'pyspark==4.3.0')
+pins=('maturin==1.9.6' 'pyarrow==26.0.1' 'pandas==3.1.1' 'numpy==2.4.6' 'pytest==9.2.0' 'pyspark==4.3.0'
+  'dask[dataframe]==2026.8.0')
 
 tools=target/python-tools-venv
 [ -x "$tools/bin/python" ] || python3 -m venv "$tools"
