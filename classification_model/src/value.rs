@@ -51,6 +51,26 @@ pub enum Checked<'a> {
     Text(&'a str),
 }
 
+impl FieldValue {
+    /// A number from a typed column (a binary V2 tensor, Arrow, NumPy,
+    /// pandas), where NaN is how a missing value is written: NaN is
+    /// [`Missing`](FieldValue::Missing), any other value a number.
+    ///
+    /// ```
+    /// use classification_model::FieldValue;
+    ///
+    /// assert_eq!(FieldValue::from_column(f64::NAN), FieldValue::Missing);
+    /// assert_eq!(FieldValue::from_column(7.25), FieldValue::Number(7.25));
+    /// ```
+    pub fn from_column(n: f64) -> Self {
+        if n.is_nan() {
+            FieldValue::Missing
+        } else {
+            FieldValue::Number(n)
+        }
+    }
+}
+
 impl From<f64> for FieldValue {
     fn from(v: f64) -> Self {
         FieldValue::Number(v)

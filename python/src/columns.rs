@@ -224,15 +224,6 @@ fn set_text(slot: &mut FieldValue, text: &str) {
     }
 }
 
-/// A number: NaN is missing, as in pandas and the V2 protocol's tensors.
-fn number(slot: &mut FieldValue, n: f64) {
-    *slot = if n.is_nan() {
-        FieldValue::Missing
-    } else {
-        FieldValue::Number(n)
-    };
-}
-
 fn fill_arrow<'a>(
     array: &dyn Array,
     start: usize,
@@ -246,7 +237,7 @@ fn fill_arrow<'a>(
     ) {
         for (i, slot) in (start..).zip(slots) {
             if a.is_valid(i) {
-                number(slot, as_f64(a.value(i)));
+                *slot = FieldValue::from_column(as_f64(a.value(i)));
             } else {
                 *slot = FieldValue::Missing;
             }

@@ -31,7 +31,7 @@ pub fn field_value(value: &Bound<'_, PyAny>) -> FieldValue {
         };
     }
     if value.is_instance_of::<PyFloat>() {
-        return float(value.extract::<f64>().unwrap_or(f64::NAN));
+        return FieldValue::from_column(value.extract::<f64>().unwrap_or(f64::NAN));
     }
     match type_name(value).as_deref() {
         // pandas' missing markers
@@ -39,21 +39,13 @@ pub fn field_value(value: &Bound<'_, PyAny>) -> FieldValue {
         Some(name) if name.starts_with("bool") => FieldValue::Invalid("a boolean"),
         // numpy's scalars (int64, float32, ...): numbers that are not int or float
         Some(name) if is_numpy_number(name) => match value.extract::<f64>() {
-            Ok(n) => float(n),
+            Ok(n) => FieldValue::from_column(n),
             Err(_) => FieldValue::Invalid("a number that cannot be read"),
         },
         Some("list" | "tuple") => FieldValue::Invalid("a list"),
         Some("dict") => FieldValue::Invalid("an object"),
         Some("bytes") => FieldValue::Invalid("bytes"),
         _ => FieldValue::Invalid("a value that is neither a number nor text"),
-    }
-}
-
-fn float(n: f64) -> FieldValue {
-    if n.is_nan() {
-        FieldValue::Missing
-    } else {
-        FieldValue::Number(n)
     }
 }
 

@@ -241,13 +241,7 @@ pub fn binary_values(datatype: Datatype, n: usize, data: &[u8]) -> Result<Vec<Fi
             n.saturating_mul(width)
         ));
     }
-    let float = |f: f64| {
-        if f.is_nan() {
-            FieldValue::Missing
-        } else {
-            FieldValue::Number(f)
-        }
-    };
+    let float = FieldValue::from_column;
     Ok(data
         .chunks_exact(width)
         .map(|c| match datatype {
