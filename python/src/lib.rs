@@ -15,7 +15,7 @@ mod scoring;
 
 use arrow_array::{RecordBatch, make_array};
 use arrow_pyarrow::{FromPyArrow, ToPyArrow};
-use classification_model::schema::{FIELDS, Kind, column_names, features};
+use classification_model::schema::{FIELDS, column_names, feature_specs};
 use classification_model::{FieldValue, Model, PredictOptions};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -174,31 +174,11 @@ fn model_version() -> &'static str {
     classification_model::model_version()
 }
 
-/// The input fields and their rules, in the dataset's column order.
+/// The input fields and their rules as JSON, in the dataset's column order:
+/// what the API's `/model` lists as its `features`.
 #[pyfunction]
-fn fields(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
-    let list = PyList::empty(py);
-    for f in &FIELDS {
-        let d = PyDict::new(py);
-        d.set_item("name", f.name)?;
-        let (kind, min, max, choices): (_, Option<i64>, Option<i64>, Option<Vec<&str>>) =
-            match f.kind {
-                Kind::Integer { min, max } => ("integer", Some(min), Some(max), None),
-                Kind::Number { max } => ("number", Some(0), max, None),
-                Kind::Choice(labels) => ("choice", None, None, Some(labels.to_vec())),
-                Kind::Text => ("text", None, None, None),
-            };
-        d.set_item("kind", kind)?;
-        d.set_item("required", f.required)?;
-        d.set_item("minimum", min)?;
-        d.set_item("maximum", max)?;
-        d.set_item("choices", choices)?;
-        d.set_item("expected", f.expected())?;
-        d.set_item("description", f.description)?;
-        d.set_item("feature", f.feature)?;
-        list.append(d)?;
-    }
-    Ok(list)
+fn fields_json() -> PyResult<String> {
+    serde_json::to_string(&feature_specs()).map_err(|e| PyRuntimeError::new_err(e.to_string()))
 }
 
 /// The names a column may have: the fields, then the dataset's ignored
@@ -206,12 +186,6 @@ fn fields(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
 #[pyfunction(name = "column_names")]
 fn column_names_() -> Vec<&'static str> {
     column_names().collect()
-}
-
-/// The features explanations are reported under, in order.
-#[pyfunction]
-fn explained_features() -> Vec<&'static str> {
-    features().to_vec()
 }
 
 /// The model card as JSON: name, version, format revision, training
@@ -236,9 +210,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(predict_columns, m)?)?;
     m.add_function(wrap_pyfunction!(predict_records, m)?)?;
     m.add_function(wrap_pyfunction!(model_version, m)?)?;
-    m.add_function(wrap_pyfunction!(fields, m)?)?;
+    m.add_function(wrap_pyfunction!(fields_json, m)?)?;
     m.add_function(wrap_pyfunction!(column_names_, m)?)?;
-    m.add_function(wrap_pyfunction!(explained_features, m)?)?;
     m.add_function(wrap_pyfunction!(model_card_json, m)?)?;
     m.add("ValidationError", m.py().get_type::<ValidationError>())?;
     Ok(())

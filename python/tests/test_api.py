@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import urllib.request
 from pathlib import Path
 
 import classification_model
-from conftest import ROOT
+from conftest import ROOT, unavailable
 
 
 def test_the_version_is_the_crate_version():
@@ -20,11 +23,20 @@ def test_fields_come_from_the_crate_table():
         "pclass", "name", "sex", "age", "sibsp", "parch", "fare", "cabin", "embarked",
     ]
     pclass = fields[0]
-    assert pclass["kind"] == "integer" and pclass["required"]
+    assert pclass["type"] == "integer" and pclass["required"]
     assert (pclass["minimum"], pclass["maximum"]) == (1, 3)
+    assert pclass["allowed_values"] == [1, 2, 3]
     sex = fields[2]
-    assert sex["choices"] == ["male", "female"]
-    assert fields[1]["feature"] == "title"
+    assert sex["allowed_values"] == ["male", "female"]
+    assert fields[1]["explained_as"] == "title"
+
+
+def test_fields_are_what_the_api_lists():
+    addr = os.environ.get("API_ADDR")
+    if not addr:
+        unavailable("API_ADDR is not set")
+    with urllib.request.urlopen(f"http://{addr}/model", timeout=30) as r:
+        assert json.load(r)["features"] == classification_model.fields()
 
 
 def test_the_model_card():

@@ -100,7 +100,7 @@ def test_empty_inputs_give_empty_answers():
 
 def test_explanations_sum_to_the_log_odds(dataset):
     out = classification_model.predict(dataset, explain=True)
-    features = [f["feature"] for f in classification_model.fields()]
+    features = [f["explained_as"] for f in classification_model.fields()]
     columns = [f"contribution_{f}" for f in features]
     assert list(out.columns) == ["probability", "prediction", "baseline", *columns]
     for _, row in out.iterrows():

@@ -17,10 +17,6 @@ from . import _native
 from ._native import ValidationError
 
 Records = Iterable[Mapping[str, Any]]
-
-# The dataset's columns the model reads none of (the crate's lists): a
-# DataFrame's such columns are named to the scorer but not converted.
-_UNREAD = frozenset(_native.column_names()) - {f["name"] for f in _native.fields()}
 Data = Union[pd.DataFrame, pa.Table, pa.RecordBatch, Mapping[str, Any], Records]
 
 
@@ -30,14 +26,17 @@ def model_version() -> str:
 
 
 def fields() -> list[dict[str, Any]]:
-    """The input fields and their rules, in the dataset's column order.
+    """The input fields and their rules, in the dataset's column order, as
+    the API's ``/model`` lists them: ``name``, ``type`` (integer, number or
+    string), ``required``, ``allowed_values``, ``minimum``, ``maximum``,
+    ``description`` and ``explained_as`` (the feature its explanation is
+    reported under)."""
+    return json.loads(_native.fields_json())
 
-    Each is a dict: ``name``, ``kind`` (integer, number, choice or text),
-    ``required``, ``minimum``, ``maximum``, ``choices``, ``expected`` (the
-    rule in words), ``description`` and ``feature`` (the name its
-    explanation is reported under).
-    """
-    return _native.fields()
+
+# The dataset's columns the model reads none of (the crate's lists): a
+# DataFrame's such columns are named to the scorer but not converted.
+_UNREAD = frozenset(_native.column_names()) - {f["name"] for f in fields()}
 
 
 def model_card() -> dict[str, Any]:
