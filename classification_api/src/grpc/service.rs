@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
+use opentelemetry::KeyValue;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
@@ -50,25 +51,27 @@ impl Inference {
         F: FnOnce(T, String) -> Fut,
         Fut: Future<Output = Result<R, ApiError>>,
     {
-        use tracing::Instrument as _;
         let started = Instant::now();
         let (metadata, _, message) = request.into_parts();
         let headers = metadata.into_headers();
         let request_id = crate::http::ids::request_id_or_new(&headers);
-        let span = tracing::info_span!(target: traces::SPANS, "request",
-            otel.name = %format_args!("inference.GRPCInferenceService/{method}"),
-            otel.kind = "server", rpc.system = "grpc", rpc.service = "inference.GRPCInferenceService",
-            rpc.method = method, rpc.grpc.status_code = tracing::field::Empty,
-            model.version = tracing::field::Empty, records = tracing::field::Empty);
-        traces::continue_trace(&span, &headers);
+        let span = traces::Request::start(
+            format!("inference.GRPCInferenceService/{method}"),
+            || {
+                vec![
+                    KeyValue::new("rpc.system", "grpc"),
+                    KeyValue::new("rpc.service", "inference.GRPCInferenceService"),
+                    KeyValue::new("rpc.method", method),
+                ]
+            },
+            &headers,
+        );
         let allowed = !protected
             || self.state.api_key.as_ref().is_none_or(|key| {
                 crate::http::auth::authorized(headers.get(warp::http::header::AUTHORIZATION), key)
             });
         let result = if allowed {
-            f(message, request_id.clone())
-                .instrument(span.clone())
-                .await
+            span.around(f(message, request_id.clone())).await
         } else {
             Err(ApiError::Unauthorized)
         };
@@ -79,7 +82,6 @@ impl Inference {
         let code = result
             .as_ref()
             .map_or_else(Status::code, |_| tonic::Code::Ok);
-        span.record("rpc.grpc.status_code", code as i32);
         let elapsed = started.elapsed();
         self.state.metrics.record_rpc(
             "grpc",
@@ -95,13 +97,13 @@ impl Inference {
         {
             extra.insert("x-request-id", id);
         }
-        let trace_id = traces::answer_trace(&span, &mut extra);
+        let trace_id = span.finish("rpc.grpc.status_code", code as i64, &mut extra);
         logging::access(
             "GRPC",
             method,
             code as u16,
             u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-            trace_id.as_deref(),
+            trace_id,
         );
         let extra = MetadataMap::from_headers(extra);
         match result {
@@ -233,8 +235,10 @@ async fn infer(
     )?;
     let chosen = models.shadowing(model);
     let permit = scoring::admit(state)?;
-    let infer = tracing::info_span!(target: crate::telemetry::traces::SPANS, "parse")
-        .in_scope(|| convert::infer_request(request, state.max_batch))?;
+    let parsing = crate::telemetry::traces::Child::start("parse");
+    let infer = convert::infer_request(request, state.max_batch);
+    drop(parsing);
+    let infer = infer?;
     let scored = scoring::score(
         state,
         &chosen,

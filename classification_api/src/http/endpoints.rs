@@ -20,6 +20,8 @@ pub struct Endpoint {
     pub method: Method,
     /// The path, `{name}` segments matching any one segment.
     pub path: &'static str,
+    /// Its trace span's name: the method and the path.
+    pub span_name: &'static str,
     /// Who may call it.
     pub access: Access,
     /// What answers it.
@@ -45,10 +47,12 @@ impl Endpoint {
                 other.len()
             ),
         };
+        // leaked once per endpoint, at start: labels, routes and spans borrow them
+        let path: &'static str = P::path().leak();
         Endpoint {
+            span_name: format!("{method} {path}").leak(),
             method,
-            // leaked once per endpoint, at start: labels and routes borrow it
-            path: P::path().leak(),
+            path,
             access,
             handler,
             operation: P::operation,
@@ -66,6 +70,15 @@ impl Endpoint {
             }
         }
         operation
+    }
+
+    /// Its method's name.
+    pub fn method_name(&self) -> &'static str {
+        if self.method == Method::GET {
+            "GET"
+        } else {
+            "POST"
+        }
     }
 
     /// Whether it is served with `HISTORY=off`.

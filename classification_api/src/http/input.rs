@@ -312,13 +312,10 @@ pub async fn read_body(
     body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
     limits: BodyLimits,
 ) -> Result<Bytes, ApiError> {
-    use tracing::Instrument as _;
-    let span = tracing::info_span!(target: crate::telemetry::traces::SPANS, "read body", bytes = tracing::field::Empty);
-    let bytes = read_within(headers, body, limits)
-        .instrument(span.clone())
-        .await;
+    let mut span = crate::telemetry::traces::Child::start("read body");
+    let bytes = read_within(headers, body, limits).await;
     if let Ok(bytes) = &bytes {
-        span.record("bytes", bytes.len());
+        span.set("bytes", bytes.len() as i64);
     }
     bytes
 }

@@ -21,7 +21,8 @@ use crate::http::errors::{ApiError, ErrorItem};
 use crate::http::request::{Body, Request};
 use crate::http::state::AppState;
 use crate::telemetry::traces;
-use tracing::Instrument as _;
+use opentelemetry::KeyValue;
+use opentelemetry::trace::TraceId;
 
 /// Every endpoint of [`ENDPOINTS`], with CORS (if configured), errors
 /// turned into JSON, and every request logged and counted. One filter reads
@@ -120,18 +121,20 @@ async fn dispatch(method: Method, path: warp::path::FullPath, mut request: Reque
     if endpoint.needs_history() && request.state.history.is_none() {
         return ApiError::NotFound.into_response();
     }
-    // the request's span (a disabled callsite unless traces are on)
-    let span = tracing::info_span!(target: traces::SPANS, "request",
-        otel.name = %format_args!("{} {}", method, endpoint.path), otel.kind = "server",
-        http.request.method = %method, http.route = endpoint.path,
-        http.response.status_code = tracing::field::Empty,
-        model.version = tracing::field::Empty, records = tracing::field::Empty);
-    traces::continue_trace(&span, &request.headers);
-    let mut response = (endpoint.handler)(request).instrument(span.clone()).await;
-    if !span.is_disabled() {
-        span.record("http.response.status_code", response.status().as_u16());
-        TRACE_ID.set(traces::answer_trace(&span, response.headers_mut()));
-    }
+    // the request's span (nothing unless traces are on)
+    let span = traces::Request::start(
+        endpoint.span_name,
+        || {
+            vec![
+                KeyValue::new("http.request.method", endpoint.method_name()),
+                KeyValue::new("http.route", endpoint.path),
+            ]
+        },
+        &request.headers,
+    );
+    let mut response = span.around((endpoint.handler)(request)).await;
+    let status = i64::from(response.status().as_u16());
+    TRACE_ID.set(span.finish("http.response.status_code", status, response.headers_mut()));
     response
 }
 
@@ -139,7 +142,7 @@ thread_local! {
     /// The trace id of the response this thread just finished, for its
     /// access line: the log filter runs in the same poll, on the same
     /// thread, right after the handler's future completes.
-    static TRACE_ID: std::cell::Cell<Option<String>> = const { std::cell::Cell::new(None) };
+    static TRACE_ID: std::cell::Cell<Option<TraceId>> = const { std::cell::Cell::new(None) };
 }
 
 /// Every response carries an `X-Request-Id`: `/predict` sets the one it
@@ -202,7 +205,7 @@ fn log_request(state: &AppState, info: warp::log::Info<'_>) {
         info.path(),
         info.status().as_u16(),
         elapsed.as_micros() as u64,
-        TRACE_ID.take().as_deref(),
+        TRACE_ID.take(),
     );
 }
 

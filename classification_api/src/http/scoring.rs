@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use classification_model::{CheckedBatch, Explanation, PredictOptions, PredictionResult};
+use opentelemetry::KeyValue;
 use tokio::sync::OwnedSemaphorePermit;
-use tracing::Instrument as _;
 
-use crate::telemetry::traces::SPANS;
+use crate::telemetry::traces;
 
 use crate::history::recorder::Outcome;
 use crate::history::rows::new_rows;
@@ -68,13 +68,17 @@ pub async fn score(
         )));
     }
     let model = &chosen.model;
-    let request_span = tracing::Span::current();
-    request_span.record("model.version", model.version());
-    request_span.record("records", n);
+    traces::record(|| {
+        [
+            KeyValue::new("model.version", model.version().to_owned()),
+            KeyValue::new("records", n as i64),
+        ]
+    });
     // what the group commit's and the shadow's spans link to
-    let link = crate::telemetry::traces::link_of(&request_span);
-    let score_span = tracing::info_span!(target: SPANS, "score", records = n, explain);
-    let scoring = score_span.enter();
+    let link = traces::link_of_current();
+    let mut scoring = traces::Child::start("score");
+    scoring.set("records", n as i64);
+    scoring.set("explain", explain);
     let Batch {
         passengers,
         ids: client_ids,
@@ -124,8 +128,11 @@ pub async fn score(
             time_us,
             state.keep_names,
         );
-        let write = tracing::info_span!(target: SPANS, "history write", rows = rows.len());
-        match history.record(rows, link.clone()).instrument(write).await {
+        let mut write = traces::Child::start("history write");
+        write.set("rows", rows.len() as i64);
+        let outcome = history.record(rows, link.clone()).await;
+        drop(write);
+        match outcome {
             Outcome::Stored => {}
             Outcome::Taken(rows) => {
                 return Err(ApiError::Conflict(Batch::locate_in(

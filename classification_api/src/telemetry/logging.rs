@@ -122,14 +122,20 @@ pub const ACCESS: &str = "classification_api::access";
 /// One access-log line, as `tracing` would write
 /// `info!(target: ACCESS, method, path, status, latency_us[, trace_id])`,
 /// if enabled; `trace_id` is there when the request was traced.
-pub fn access(method: &str, path: &str, status: u16, latency_us: u64, trace_id: Option<&str>) {
+pub fn access(
+    method: &str,
+    path: &str,
+    status: u16,
+    latency_us: u64,
+    trace_id: Option<opentelemetry::trace::TraceId>,
+) {
     if !tracing::enabled!(target: ACCESS, tracing::Level::INFO) {
         return;
     }
     let Some(writer) = WRITER.get() else {
         match trace_id {
             Some(trace_id) => {
-                tracing::info!(target: ACCESS, method, path, status, latency_us, trace_id);
+                tracing::info!(target: ACCESS, method, path, status, latency_us, trace_id = %trace_id);
             }
             None => tracing::info!(target: ACCESS, method, path, status, latency_us),
         }

@@ -1,25 +1,31 @@
-//! Traces: spans of the target [`SPANS`] go to an OpenTelemetry collector
-//! over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (`config`'s
-//! [`TraceSettings`]); without it no layer records them, and each span is a
-//! disabled callsite (nothing is allocated). Export runs on its own thread:
-//! a finished span goes into a bounded queue without waiting, and a span
-//! that finds the queue full is dropped and counted ([`SPANS_DROPPED`],
-//! `otel_spans_dropped_total`), so a collector that is down or slow never
-//! slows or fails a request.
+//! Traces, exported to an OpenTelemetry collector over OTLP when
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` is set (`config`'s [`TraceSettings`]).
+//! A request's span and its short children ([`Request`], [`Child`]) are
+//! made through the OpenTelemetry API; the spans away from the request path
+//! (a group commit, a shadow job, a reload) are `tracing` spans of the
+//! target [`SPANS`], which `tracing-opentelemetry` turns into OpenTelemetry
+//! ones. Without traces, neither kind costs anything: there is no tracer,
+//! and each `tracing` span is a disabled callsite. Export runs on its own
+//! thread: a finished span goes into a bounded queue without waiting, and a
+//! span that finds the queue full is dropped and counted
+//! ([`SPANS_DROPPED`], `otel_spans_dropped_total`), so a collector that is
+//! down or slow never slows or fails a request.
 
-use std::sync::LazyLock;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::time::Duration;
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator as _};
-use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
+use opentelemetry::trace::{
+    SpanKind, TraceContextExt as _, TraceId, Tracer as _, TracerProvider as _,
+};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{
-    Sampler, SdkTracerProvider, Span, SpanData, SpanExporter as _, SpanProcessor,
+    Sampler, SdkTracer, SdkTracerProvider, Span, SpanData, SpanExporter as _, SpanProcessor,
 };
 use prometheus_client::metrics::counter::Counter;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
@@ -45,6 +51,130 @@ const LAST_EXPORTS: Duration = Duration::from_secs(5);
 
 /// Spans this process dropped because the export queue was full.
 pub static SPANS_DROPPED: LazyLock<Counter> = LazyLock::new(Counter::default);
+
+/// The tracer of [`Request`] spans and their [`Child`] spans. It sits in
+/// the `tracing` subscriber beside the layer that turns the other spans
+/// into OpenTelemetry ones (a layer that does nothing else), so that a
+/// request finds it where those spans go: with the subscriber of the
+/// thread, which is this process's, or a test server's.
+#[derive(Clone)]
+struct Tracer(SdkTracer);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Tracer {}
+
+impl Tracer {
+    /// The current subscriber's, when traces are on.
+    fn current() -> Option<Tracer> {
+        tracing::dispatcher::get_default(|d| d.downcast_ref::<Tracer>().cloned())
+    }
+}
+
+/// A request's span (HTTP or gRPC), made through the OpenTelemetry API
+/// rather than as a `tracing` span, as are its [`Child`] spans: a `tracing`
+/// span passes through the registry and both layers' filters on each
+/// enter, exit and record, and is converted into an OpenTelemetry span at
+/// its close, which made traces cost a third of a one-record request's
+/// throughput. Spans away from the request path (a group commit, a shadow
+/// job, a reload) stay `tracing` spans. Without traces it is nothing.
+pub struct Request(Option<Context>);
+
+impl Request {
+    /// Starts a server span named `name`, continuing the trace the
+    /// request's `traceparent` (and `tracestate`) names, if any.
+    /// `attributes` is called only when traced.
+    pub fn start(
+        name: impl Into<std::borrow::Cow<'static, str>>,
+        attributes: impl FnOnce() -> Vec<KeyValue>,
+        headers: &HeaderMap,
+    ) -> Request {
+        let Some(tracer) = Tracer::current() else {
+            return Request(None);
+        };
+        let parent = if headers.contains_key("traceparent") {
+            TraceContextPropagator::new().extract(&Headers(headers))
+        } else {
+            Context::new()
+        };
+        let span = tracer
+            .0
+            .span_builder(name)
+            .with_kind(SpanKind::Server)
+            .with_attributes(attributes())
+            .start_with_context(&tracer.0, &parent);
+        Request(Some(parent.with_span(span)))
+    }
+
+    /// Runs `future` in this span: its [`Child`] spans, [`record`] and
+    /// [`link_of_current`] find it.
+    pub async fn around<F: std::future::Future>(&self, future: F) -> F::Output {
+        use opentelemetry::context::FutureExt as _;
+        match &self.0 {
+            Some(context) => future.with_context(context.clone()).await,
+            None => future.await,
+        }
+    }
+
+    /// Sets the answer's `key` (its status code) to `code`, ends the span,
+    /// and writes its `traceparent` (and `tracestate`) into `headers`; gives
+    /// the trace's id for the access log (`None` when not traced).
+    pub fn finish(self, key: &'static str, code: i64, headers: &mut HeaderMap) -> Option<TraceId> {
+        let context = self.0?;
+        let span = context.span();
+        span.set_attribute(KeyValue::new(key, code));
+        span.end();
+        TraceContextPropagator::new().inject_context(&context, &mut HeadersMut(headers));
+        let id = span.span_context().trace_id();
+        (id != TraceId::INVALID).then_some(id)
+    }
+}
+
+/// Sets attributes of the current request's span (nothing when not traced).
+pub fn record(attributes: impl FnOnce() -> [KeyValue; 2]) {
+    Context::map_current(|context| {
+        if context.has_active_span() {
+            let span = context.span();
+            for attribute in attributes() {
+                span.set_attribute(attribute);
+            }
+        }
+    });
+}
+
+/// The current request's span, for a span elsewhere to link to (a group
+/// commit, a shadow job); `None` when not traced.
+pub fn link_of_current() -> Option<opentelemetry::trace::SpanContext> {
+    Context::map_current(|context| {
+        let span = context.span().span_context().clone();
+        span.is_valid().then_some(span)
+    })
+}
+
+/// A short span inside a request (reading its body, parsing, scoring, the
+/// history write), a child of the current [`Request`]; it has no children
+/// of its own, and ends when dropped. Nothing when not traced, or when the
+/// request's span is not sampled (every standard sampler would sample the
+/// child out too).
+pub struct Child(Option<Span>);
+
+impl Child {
+    /// Starts `name` under the current request's span.
+    pub fn start(name: &'static str) -> Child {
+        Child(Context::map_current(|context| {
+            if !context.span().span_context().is_sampled() {
+                return None;
+            }
+            Tracer::current().map(|tracer| tracer.0.start_with_context(name, context))
+        }))
+    }
+
+    /// Sets an attribute (nothing when not traced).
+    pub fn set(&mut self, key: &'static str, value: impl Into<opentelemetry::Value>) {
+        if let Some(span) = &mut self.0 {
+            use opentelemetry::trace::Span as _;
+            span.set_attribute(KeyValue::new(key, value));
+        }
+    }
+}
 
 /// The tracer of the service's spans, and the provider that exports them
 /// (flushed and stopped when dropped).
@@ -86,8 +216,9 @@ impl Tracing {
         S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
     {
         use tracing_subscriber::Layer as _;
+        let tracer = self.provider.tracer("classification_api");
         tracing_opentelemetry::layer()
-            .with_tracer(self.provider.tracer("classification_api"))
+            .with_tracer(tracer.clone())
             // only what the spans need: no code location, thread, level or
             // target attributes, no busy/idle timings, and no OpenTelemetry
             // context made current on each enter (nothing here reads it: the
@@ -98,6 +229,7 @@ impl Tracing {
             .with_target(false)
             .with_tracked_inactivity(false)
             .with_context_activation(false)
+            .and_then(Tracer(tracer))
             .with_filter(
                 tracing_subscriber::filter::Targets::new().with_target(SPANS, tracing::Level::INFO),
             )
@@ -125,28 +257,59 @@ fn sampler(s: TraceSampler) -> Sampler {
     }
 }
 
-/// What the export thread is sent.
-enum Message {
-    Span(Box<SpanData>),
-    /// Export what is queued, then answer.
-    Flush(SyncSender<()>),
+/// Finished spans waiting for the export thread, and what it is asked to do.
+#[derive(Default)]
+struct Pending {
+    spans: Vec<SpanData>,
+    /// Flushes asked for: export what is queued, then answer each.
+    flushes: Vec<SyncSender<()>>,
     /// Export what is queued, then stop.
-    Stop,
+    stop: bool,
+}
+
+/// The queue between the spans' threads and the export thread. A finished
+/// span is pushed under a short lock and wakes nobody, unless it fills a
+/// batch: waking the export thread for each span cost a futex call and a
+/// context switch per span, most of what traces cost a request.
+struct Queue {
+    pending: Mutex<Pending>,
+    wake: Condvar,
+    capacity: usize,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// A span processor with a bounded queue and its own export thread.
-#[derive(Debug)]
 struct Bounded {
-    queue: SyncSender<Message>,
-    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+    queue: Arc<Queue>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Bounded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bounded")
+            .field("capacity", &self.queue.capacity)
+            .finish()
+    }
 }
 
 impl Bounded {
     /// Starts the export thread, which makes the exporter on its own
     /// runtime (the exporter's connection lives there, off the service's).
     fn start(settings: TraceSettings, resource: Resource) -> Result<Bounded, ServiceError> {
-        let (queue, received) = std::sync::mpsc::sync_channel(settings.queue);
+        let queue = Arc::new(Queue {
+            pending: Mutex::new(Pending::default()),
+            wake: Condvar::new(),
+            capacity: settings.queue,
+        });
         let (made, made_rx) = std::sync::mpsc::sync_channel(1);
+        let exported = queue.clone();
         let thread = std::thread::Builder::new()
             .name("otlp-export".into())
             .spawn(move || {
@@ -178,7 +341,7 @@ impl Bounded {
                     Ok(mut exporter) => {
                         exporter.set_resource(&resource);
                         let _ = made.send(Ok(()));
-                        export_loop(&runtime, exporter, received);
+                        export_loop(&runtime, exporter, &exported);
                     }
                     Err(e) => {
                         let _ = made.send(Err(e.to_string()));
@@ -192,7 +355,7 @@ impl Bounded {
             .map_err(ServiceError::Traces)?;
         Ok(Bounded {
             queue,
-            thread: std::sync::Mutex::new(Some(thread)),
+            thread: Mutex::new(Some(thread)),
         })
     }
 }
@@ -201,24 +364,36 @@ impl SpanProcessor for Bounded {
     fn on_start(&self, _: &mut Span, _: &Context) {}
 
     fn on_end(&self, span: SpanData) {
-        match self.queue.try_send(Message::Span(Box::new(span))) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                SPANS_DROPPED.inc();
-            }
+        let mut pending = self.queue.lock();
+        if pending.stop || pending.spans.len() >= self.queue.capacity {
+            drop(pending);
+            SPANS_DROPPED.inc();
+            return;
+        }
+        pending.spans.push(span);
+        let full = pending.spans.len() == BATCH;
+        drop(pending);
+        if full {
+            self.queue.wake.notify_one();
         }
     }
 
     fn force_flush(&self) -> OTelSdkResult {
         let (done, wait) = std::sync::mpsc::sync_channel(1);
-        self.queue
-            .send(Message::Flush(done))
-            .map_err(|_| OTelSdkError::AlreadyShutdown)?;
+        {
+            let mut pending = self.queue.lock();
+            if pending.stop {
+                return Err(OTelSdkError::AlreadyShutdown);
+            }
+            pending.flushes.push(done);
+        }
+        self.queue.wake.notify_one();
         wait.recv().map_err(|_| OTelSdkError::AlreadyShutdown)
     }
 
     fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
-        let _ = self.queue.send(Message::Stop);
+        self.queue.lock().stop = true;
+        self.queue.wake.notify_one();
         let thread = self
             .thread
             .lock()
@@ -231,23 +406,19 @@ impl SpanProcessor for Bounded {
     }
 }
 
-/// Gathers spans into batches and exports each (a failed export is
-/// logged; its spans are lost, the service goes on).
+/// Takes what is queued when a batch is full, a flush or stop is asked
+/// for, or [`EVERY`] has passed, and exports it in batches of at most
+/// [`BATCH`] (a failed export is logged; its spans are lost, the service
+/// goes on). At a stop, what is queued is exported within
+/// [`LAST_EXPORTS`], or dropped and counted.
 fn export_loop(
     runtime: &tokio::runtime::Runtime,
     exporter: opentelemetry_otlp::SpanExporter,
-    received: Receiver<Message>,
+    queue: &Queue,
 ) {
-    let mut batch = Vec::with_capacity(BATCH);
-    // set once stopping: when the last exports must be done
-    let mut deadline: Option<std::time::Instant> = None;
-    let export = |batch: &mut Vec<SpanData>, deadline: Option<std::time::Instant>| {
-        if batch.is_empty() {
-            return;
-        }
-        let spans = std::mem::replace(batch, Vec::with_capacity(BATCH));
+    let export = |spans: Vec<SpanData>, deadline: Option<Instant>| {
         let n = spans.len();
-        let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         if left.is_some_and(|l| l.is_zero()) {
             SPANS_DROPPED.inc_by(n as u64);
             return;
@@ -265,47 +436,44 @@ fn export_loop(
             tracing::warn!(error = %e, spans = n, "traces: export failed");
         }
     };
-    // when the batch being gathered must go, full or not
-    let mut due = std::time::Instant::now() + EVERY;
+    let mut due = Instant::now() + EVERY;
     loop {
-        let wait = due.saturating_duration_since(std::time::Instant::now());
-        match received.recv_timeout(wait) {
-            Ok(Message::Span(span)) => {
-                if batch.is_empty() {
-                    due = std::time::Instant::now() + EVERY;
+        let (spans, flushes, stop) = {
+            let mut pending = queue.lock();
+            loop {
+                let now = Instant::now();
+                if pending.stop
+                    || !pending.flushes.is_empty()
+                    || pending.spans.len() >= BATCH
+                    || now >= due
+                {
+                    break;
                 }
-                batch.push(*span);
-                if batch.len() >= BATCH || std::time::Instant::now() >= due {
-                    export(&mut batch, deadline);
-                }
+                pending = queue
+                    .wake
+                    .wait_timeout(pending, due - now)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .0;
             }
-            Ok(Message::Flush(done)) => {
-                export(&mut batch, deadline);
-                let _ = done.send(());
-            }
-            Ok(Message::Stop) => {
-                // what is queued behind the stop is exported in time, or dropped
-                let deadline = *deadline.get_or_insert(std::time::Instant::now() + LAST_EXPORTS);
-                while let Ok(message) = received.try_recv() {
-                    if let Message::Span(span) = message {
-                        batch.push(*span);
-                        if batch.len() >= BATCH {
-                            export(&mut batch, Some(deadline));
-                        }
-                    }
-                }
-                export(&mut batch, Some(deadline));
-                return;
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                export(&mut batch, deadline);
-                return;
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                export(&mut batch, deadline);
-                due = std::time::Instant::now() + EVERY;
-            }
+            (
+                std::mem::take(&mut pending.spans),
+                std::mem::take(&mut pending.flushes),
+                pending.stop,
+            )
+        };
+        // what was queued when stopping is exported in time, or dropped
+        let deadline = stop.then(|| Instant::now() + LAST_EXPORTS);
+        let mut spans = spans.into_iter().peekable();
+        while spans.peek().is_some() {
+            export(spans.by_ref().take(BATCH).collect(), deadline);
         }
+        for done in flushes {
+            let _ = done.send(());
+        }
+        if stop {
+            return;
+        }
+        due = Instant::now() + EVERY;
     }
 }
 
@@ -334,38 +502,6 @@ impl Injector for HeadersMut<'_> {
             self.0.insert(name, value);
         }
     }
-}
-
-/// Continues the trace a request's `traceparent` (and `tracestate`) names,
-/// if any, in `span`.
-pub fn continue_trace(span: &tracing::Span, headers: &HeaderMap) {
-    if span.is_disabled() || !headers.contains_key("traceparent") {
-        return;
-    }
-    let parent = TraceContextPropagator::new().extract(&Headers(headers));
-    let _ = span.set_parent(parent);
-}
-
-/// Writes `span`'s `traceparent` (and `tracestate`) into `headers`, and
-/// gives its trace's id for the access log; `None` when not traced.
-pub fn answer_trace(span: &tracing::Span, headers: &mut HeaderMap) -> Option<String> {
-    if span.is_disabled() {
-        return None;
-    }
-    let context = span.context();
-    TraceContextPropagator::new().inject_context(&context, &mut HeadersMut(headers));
-    let id = context.span().span_context().trace_id();
-    (id != opentelemetry::trace::TraceId::INVALID).then(|| id.to_string())
-}
-
-/// `span`'s own context, for a span elsewhere to link to (a group commit, a
-/// shadow job); `None` when not traced.
-pub fn link_of(span: &tracing::Span) -> Option<opentelemetry::trace::SpanContext> {
-    if span.is_disabled() {
-        return None;
-    }
-    let context = span.context().span().span_context().clone();
-    context.is_valid().then_some(context)
 }
 
 /// Links `span` to each of `links`.

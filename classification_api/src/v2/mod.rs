@@ -182,8 +182,10 @@ async fn infer_batch(
     let chosen = models.shadowing(find(&models, name, version)?);
     let bytes = input::read_body(headers, body, state.body).await?;
     let permit = scoring::admit(state)?;
-    let request = tracing::info_span!(target: crate::telemetry::traces::SPANS, "parse")
-        .in_scope(|| request::parse(headers, &bytes, state.max_batch))?;
+    let parsing = crate::telemetry::traces::Child::start("parse");
+    let request = request::parse(headers, &bytes, state.max_batch);
+    drop(parsing);
+    let request = request?;
     let explain = response::explained(request.explain, request.outputs.as_deref())?;
     let scored = scoring::score(state, &chosen, permit, request.batch, explain, request_id).await?;
     Ok(response::infer_response(
