@@ -17,6 +17,9 @@ use crate::history::store::{Held, NewRow, Store};
 /// Most rows one group commits.
 const GROUP_ROWS: usize = 4096;
 
+/// How many times a writer yields to gather a group.
+const GATHER_YIELDS: usize = 4;
+
 /// Jobs queued before requests wait to queue theirs.
 const QUEUE: usize = 4096;
 
@@ -202,13 +205,29 @@ async fn write_groups(
             };
             let mut rows = first.rows.len();
             jobs.push(first);
-            while rows < GROUP_ROWS {
-                match rx.try_recv() {
-                    Ok(job) => {
-                        rows += job.rows.len();
-                        jobs.push(job);
+            let mut gather = |jobs: &mut Vec<Job>| {
+                let before = jobs.len();
+                while rows < GROUP_ROWS {
+                    match rx.try_recv() {
+                        Ok(job) => {
+                            rows += job.rows.len();
+                            jobs.push(job);
+                        }
+                        Err(_) => break,
                     }
-                    Err(_) => break,
+                }
+                // whether to gather on: room left, and more came
+                rows < GROUP_ROWS && jobs.len() > before
+            };
+            // Let requests already being answered on the other workers
+            // queue theirs, for fewer and larger commits (a commit's fixed
+            // cost is most of a small one's): yield while that brings more,
+            // a few times at most.
+            let _ = gather(&mut jobs);
+            for _ in 0..GATHER_YIELDS {
+                tokio::task::yield_now().await;
+                if !gather(&mut jobs) {
+                    break;
                 }
             }
         }
