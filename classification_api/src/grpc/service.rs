@@ -56,13 +56,15 @@ impl Inference {
         let headers = metadata.into_headers();
         let request_id = crate::http::ids::request_id_or_new(&headers);
         let span = traces::Request::start(
-            format!("inference.GRPCInferenceService/{method}"),
             || {
-                vec![
-                    KeyValue::new("rpc.system", "grpc"),
-                    KeyValue::new("rpc.service", "inference.GRPCInferenceService"),
-                    KeyValue::new("rpc.method", method),
-                ]
+                (
+                    format!("inference.GRPCInferenceService/{method}").into(),
+                    vec![
+                        KeyValue::new("rpc.system", "grpc"),
+                        KeyValue::new("rpc.service", "inference.GRPCInferenceService"),
+                        KeyValue::new("rpc.method", method),
+                    ],
+                )
             },
             &headers,
         );
@@ -235,10 +237,9 @@ async fn infer(
     )?;
     let chosen = models.shadowing(model);
     let permit = scoring::admit(state)?;
-    let parsing = crate::telemetry::traces::Child::start("parse");
-    let infer = convert::infer_request(request, state.max_batch);
-    drop(parsing);
-    let infer = infer?;
+    let infer = crate::telemetry::traces::Child::within("parse", || {
+        convert::infer_request(request, state.max_batch)
+    })?;
     let scored = scoring::score(
         state,
         &chosen,

@@ -72,15 +72,6 @@ impl Endpoint {
         operation
     }
 
-    /// Its method's name.
-    pub fn method_name(&self) -> &'static str {
-        if self.method == Method::GET {
-            "GET"
-        } else {
-            "POST"
-        }
-    }
-
     /// Whether it is served with `HISTORY=off`.
     pub fn needs_history(&self) -> bool {
         matches!(self.access, Access::Admin { always: false })

@@ -184,10 +184,9 @@ async fn predict_batch(
     let format = input::body_format(headers)?;
     let bytes = input::read_body(headers, body, state.body).await?;
     let permit = scoring::admit(state)?;
-    let parsing = crate::telemetry::traces::Child::start("parse");
-    let batch = input::parse(format, &bytes, state.max_batch);
-    drop(parsing);
-    let batch = batch?;
+    let batch = crate::telemetry::traces::Child::within("parse", || {
+        input::parse(format, &bytes, state.max_batch)
+    })?;
     let scored = scoring::score(state, &chosen, permit, batch, query.explain, request_id).await?;
     Ok(match input::answer_format(headers) {
         Format::Csv => {

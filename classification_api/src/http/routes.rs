@@ -123,12 +123,14 @@ async fn dispatch(method: Method, path: warp::path::FullPath, mut request: Reque
     }
     // the request's span (nothing unless traces are on)
     let span = traces::Request::start(
-        endpoint.span_name,
         || {
-            vec![
-                KeyValue::new("http.request.method", endpoint.method_name()),
-                KeyValue::new("http.route", endpoint.path),
-            ]
+            (
+                endpoint.span_name.into(),
+                vec![
+                    KeyValue::new("http.request.method", endpoint.method.as_str()),
+                    KeyValue::new("http.route", endpoint.path),
+                ],
+            )
         },
         &request.headers,
     );

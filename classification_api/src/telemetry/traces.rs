@@ -79,12 +79,11 @@ impl Tracer {
 pub struct Request(Option<Context>);
 
 impl Request {
-    /// Starts a server span named `name`, continuing the trace the
-    /// request's `traceparent` (and `tracestate`) names, if any.
-    /// `attributes` is called only when traced.
+    /// Starts a server span, continuing the trace the request's
+    /// `traceparent` (and `tracestate`) names, if any. `describe` gives its
+    /// name and attributes; it is called only when traced.
     pub fn start(
-        name: impl Into<std::borrow::Cow<'static, str>>,
-        attributes: impl FnOnce() -> Vec<KeyValue>,
+        describe: impl FnOnce() -> (std::borrow::Cow<'static, str>, Vec<KeyValue>),
         headers: &HeaderMap,
     ) -> Request {
         let Some(tracer) = Tracer::current() else {
@@ -95,11 +94,12 @@ impl Request {
         } else {
             Context::new()
         };
+        let (name, attributes) = describe();
         let span = tracer
             .0
             .span_builder(name)
             .with_kind(SpanKind::Server)
-            .with_attributes(attributes())
+            .with_attributes(attributes)
             .start_with_context(&tracer.0, &parent);
         Request(Some(parent.with_span(span)))
     }
@@ -129,7 +129,7 @@ impl Request {
 }
 
 /// Sets attributes of the current request's span (nothing when not traced).
-pub fn record(attributes: impl FnOnce() -> [KeyValue; 2]) {
+pub fn record<A: IntoIterator<Item = KeyValue>>(attributes: impl FnOnce() -> A) {
     Context::map_current(|context| {
         if context.has_active_span() {
             let span = context.span();
@@ -165,6 +165,12 @@ impl Child {
             }
             Tracer::current().map(|tracer| tracer.0.start_with_context(name, context))
         }))
+    }
+
+    /// Runs `f` within a span `name` under the current request's span.
+    pub fn within<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
+        let _span = Child::start(name);
+        f()
     }
 
     /// Sets an attribute (nothing when not traced).

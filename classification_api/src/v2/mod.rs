@@ -182,10 +182,9 @@ async fn infer_batch(
     let chosen = models.shadowing(find(&models, name, version)?);
     let bytes = input::read_body(headers, body, state.body).await?;
     let permit = scoring::admit(state)?;
-    let parsing = crate::telemetry::traces::Child::start("parse");
-    let request = request::parse(headers, &bytes, state.max_batch);
-    drop(parsing);
-    let request = request?;
+    let request = crate::telemetry::traces::Child::within("parse", || {
+        request::parse(headers, &bytes, state.max_batch)
+    })?;
     let explain = response::explained(request.explain, request.outputs.as_deref())?;
     let scored = scoring::score(state, &chosen, permit, request.batch, explain, request_id).await?;
     Ok(response::infer_response(
