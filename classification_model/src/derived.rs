@@ -97,15 +97,17 @@ impl DerivedFeatures {
 
     /// The derived features that add columns, in column order.
     pub fn added(&self) -> impl Iterator<Item = Derived> + '_ {
-        [
-            (self.fare_per_person, Derived::FarePerPerson),
-            (self.family_group, Derived::FamilyGroup),
-            (self.sex_class, Derived::SexClass),
-            (self.child, Derived::Child),
-        ]
-        .into_iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, d)| d)
+        Derived::ALL.into_iter().filter(|d| self.adds(*d))
+    }
+
+    /// Whether `d`'s switch is on.
+    pub fn adds(&self, d: Derived) -> bool {
+        match d {
+            Derived::FarePerPerson => self.fare_per_person,
+            Derived::FamilyGroup => self.family_group,
+            Derived::SexClass => self.sex_class,
+            Derived::Child => self.child,
+        }
     }
 
     /// The added columns' names, in order.
@@ -135,6 +137,14 @@ impl DerivedFeatures {
 }
 
 impl Derived {
+    /// Every derived feature that adds columns, in column order.
+    pub const ALL: [Derived; 4] = [
+        Derived::FarePerPerson,
+        Derived::FamilyGroup,
+        Derived::SexClass,
+        Derived::Child,
+    ];
+
     /// The columns it adds.
     pub fn columns(self) -> &'static [&'static str] {
         match self {

@@ -243,7 +243,9 @@ fn read<'a>(field: &Field, value: &'a FieldValue) -> Result<Checked<'a>, String>
     // `-0` is 0, so that both read alike everywhere
     let n = number + 0.0;
     let in_range = match field.kind {
-        Kind::Integer { min, max } => n.fract() == 0.0 && n >= min as f64 && n <= max as f64,
+        // whole when the cast back is exact (in range, so the cast cannot
+        // saturate): two instructions, where `fract` calls libm's `trunc`
+        Kind::Integer { min, max } => n >= min as f64 && n <= max as f64 && (n as i64) as f64 == n,
         Kind::Number { max } => n >= 0.0 && max.is_none_or(|m| n <= m as f64),
         Kind::Choice(_) | Kind::Text => false,
     };
@@ -662,6 +664,33 @@ mod tests {
             Ok(Checked::Missing)
         );
         assert!(field("pclass").check(&FieldValue::from("")).is_err());
+    }
+
+    #[test]
+    fn whole_numbers_are_exactly_whole_and_in_range() {
+        let typed = |name: &str, n: f64| match field(name).check(&FieldValue::Number(n)) {
+            Ok(Checked::Number(n)) => Some(n),
+            _ => None,
+        };
+        let Kind::Integer { max, .. } = field("sibsp").kind else {
+            panic!("sibsp is a whole number")
+        };
+        assert_eq!(typed("sibsp", max as f64), Some(max as f64));
+        for bad in [
+            f64::NAN,
+            f64::INFINITY,
+            -1.0,
+            max as f64 + 1.0,
+            0.5,
+            1.0 - f64::EPSILON / 2.0,
+            1.0 + f64::EPSILON,
+            -f64::MIN_POSITIVE,
+            f64::MAX,
+        ] {
+            assert_eq!(typed("sibsp", bad), None, "{bad}");
+        }
+        assert_eq!(typed("pclass", 0.0), None);
+        assert_eq!(typed("pclass", 3.0), Some(3.0));
     }
 
     #[test]

@@ -87,7 +87,6 @@ impl Lookup {
 /// is shared among.
 #[derive(Debug, Clone, PartialEq)]
 struct Added {
-    derived: Derived,
     columns: [Linear; MAX_COLUMNS],
     features: Vec<usize>,
 }
@@ -104,7 +103,9 @@ pub(crate) struct Scorer {
     fill_value: String,
     categorical: [Lookup; 4],
     derived: DerivedFeatures,
-    added: Vec<Added>,
+    /// By [`Derived::ALL`] index: a constant per unrolled step of
+    /// [`score`](Self::score)'s loop, so no step dispatches on the feature.
+    added: [Option<Added>; Derived::ALL.len()],
 }
 
 impl Scorer {
@@ -150,21 +151,18 @@ impl Scorer {
             weight: 0.0,
             mean: 0.0,
         };
-        let added = p
-            .derived
-            .added()
-            .map(|derived| {
+        let added = Derived::ALL.map(|derived| {
+            p.derived.adds(derived).then(|| {
                 let (first, n) = (first_dummy, derived.columns().len());
                 first_dummy += n;
                 Added {
-                    derived,
                     columns: std::array::from_fn(
                         |k| if k < n { column(first + k) } else { unused },
                     ),
                     features: owner(first),
                 }
             })
-            .collect();
+        });
         Ok(Scorer {
             intercept: c.intercept,
             derived: p.derived,
@@ -210,15 +208,14 @@ impl Scorer {
             }
             contributions[self.categorical_feature[var]] += self.categorical[var].at(v);
         }
-        if !self.added.is_empty() {
-            let fare = r.fare.unwrap_or(self.medians[1]);
-            for a in &self.added {
-                let (values, n) = a.derived.values(r, fare);
-                let c: f64 = (0..n).map(|k| a.columns[k].at(values[k])).sum();
-                let share = c / a.features.len() as f64;
-                for &f in &a.features {
-                    contributions[f] += share;
-                }
+        let fare = r.fare.unwrap_or(self.medians[1]);
+        for (a, derived) in self.added.iter().zip(Derived::ALL) {
+            let Some(a) = a else { continue };
+            let (values, n) = derived.values(r, fare);
+            let c: f64 = (0..n).map(|k| a.columns[k].at(values[k])).sum();
+            let share = c / a.features.len() as f64;
+            for &f in &a.features {
+                contributions[f] += share;
             }
         }
         Score {
