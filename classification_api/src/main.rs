@@ -5,6 +5,13 @@ use std::process::ExitCode;
 use classification_api::config::Config;
 use classification_api::telemetry::traces::Tracing;
 
+/// mimalloc (v2), not the system allocator: a span is made on a request's
+/// thread and freed on the export thread, and glibc's free of another
+/// thread's memory was the largest single cost of traces; history and
+/// `/predict` gain too (`docs/BENCHMARKS.md`, "The allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::from_env();

@@ -461,17 +461,21 @@ fn export_loop(
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .0;
             }
+            // the next queue starts with the room this one needed, so
+            // that requests do not grow it (a copy of every span so far)
+            let room = pending.spans.len();
             (
-                std::mem::take(&mut pending.spans),
+                std::mem::replace(&mut pending.spans, Vec::with_capacity(room)),
                 std::mem::take(&mut pending.flushes),
                 pending.stop,
             )
         };
         // what was queued when stopping is exported in time, or dropped
         let deadline = stop.then(|| Instant::now() + LAST_EXPORTS);
-        let mut spans = spans.into_iter().peekable();
-        while spans.peek().is_some() {
-            export(spans.by_ref().take(BATCH).collect(), deadline);
+        let mut spans = spans;
+        while !spans.is_empty() {
+            let rest = spans.split_off(spans.len().min(BATCH));
+            export(std::mem::replace(&mut spans, rest), deadline);
         }
         for done in flushes {
             let _ = done.send(());
