@@ -63,9 +63,16 @@ struct Tracer(SdkTracer);
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Tracer {}
 
 impl Tracer {
-    /// The current subscriber's, when traces are on.
-    fn current() -> Option<Tracer> {
-        tracing::dispatcher::get_default(|d| d.downcast_ref::<Tracer>().cloned())
+    /// Calls `f` with the current subscriber's tracer, when traces are on
+    /// (lent, not cloned: a clone is an atomic count that both workers'
+    /// requests would pass between their cores).
+    fn with<T>(f: impl FnOnce(&SdkTracer) -> T) -> Option<T> {
+        // `get_default` takes an `FnMut`; it calls it once
+        let mut f = Some(f);
+        tracing::dispatcher::get_default(|d| {
+            let tracer = d.downcast_ref::<Tracer>()?;
+            f.take().map(|f| f(&tracer.0))
+        })
     }
 }
 
@@ -86,22 +93,22 @@ impl Request {
         describe: impl FnOnce() -> (std::borrow::Cow<'static, str>, Vec<KeyValue>),
         headers: &HeaderMap,
     ) -> Request {
-        let Some(tracer) = Tracer::current() else {
-            return Request(None);
-        };
-        let parent = if headers.contains_key("traceparent") {
-            TraceContextPropagator::new().extract(&Headers(headers))
-        } else {
-            Context::new()
-        };
-        let (name, attributes) = describe();
-        let span = tracer
-            .0
-            .span_builder(name)
-            .with_kind(SpanKind::Server)
-            .with_attributes(attributes)
-            .start_with_context(&tracer.0, &parent);
-        Request(Some(parent.with_span(span)))
+        Request(Tracer::with(|tracer| {
+            let parent = if headers.contains_key("traceparent") {
+                TraceContextPropagator::new().extract(&Headers(headers))
+            } else {
+                Context::new()
+            };
+            let (name, mut attributes) = describe();
+            // room for what the request adds (model version, records, status)
+            attributes.reserve(3);
+            let span = tracer
+                .span_builder(name)
+                .with_kind(SpanKind::Server)
+                .with_attributes(attributes)
+                .start_with_context(tracer, &parent);
+            parent.with_span(span)
+        }))
     }
 
     /// Runs `future` in this span: its [`Child`] spans, [`record`] and
@@ -163,7 +170,7 @@ impl Child {
             if !context.span().span_context().is_sampled() {
                 return None;
             }
-            Tracer::current().map(|tracer| tracer.0.start_with_context(name, context))
+            Tracer::with(|tracer| tracer.start_with_context(name, context))
         }))
     }
 
