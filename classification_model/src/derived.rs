@@ -101,7 +101,7 @@ impl DerivedFeatures {
     }
 
     /// Whether `d`'s switch is on.
-    pub fn adds(&self, d: Derived) -> bool {
+    pub(crate) fn adds(&self, d: Derived) -> bool {
         match d {
             Derived::FarePerPerson => self.fare_per_person,
             Derived::FamilyGroup => self.family_group,
@@ -138,7 +138,7 @@ impl DerivedFeatures {
 
 impl Derived {
     /// Every derived feature that adds columns, in column order.
-    pub const ALL: [Derived; 4] = [
+    pub(crate) const ALL: [Derived; 4] = [
         Derived::FarePerPerson,
         Derived::FamilyGroup,
         Derived::SexClass,
