@@ -451,7 +451,7 @@ fn export_loop(
     };
     let mut due = Instant::now() + EVERY;
     loop {
-        let (spans, flushes, stop) = {
+        let (mut spans, flushes, stop) = {
             let mut pending = queue.lock();
             loop {
                 let now = Instant::now();
@@ -479,7 +479,6 @@ fn export_loop(
         };
         // what was queued when stopping is exported in time, or dropped
         let deadline = stop.then(|| Instant::now() + LAST_EXPORTS);
-        let mut spans = spans;
         while !spans.is_empty() {
             let rest = spans.split_off(spans.len().min(BATCH));
             export(std::mem::replace(&mut spans, rest), deadline);
