@@ -1,4 +1,7 @@
-//! Configuration from the environment.
+//! Configuration from the environment (or the same settings as flags):
+//! every variable is declared once, in [`SETTINGS`], with its default and
+//! what it means; `classification_api --help` lists them, and
+//! [`Config::from_lookup`] reads each into its type.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -6,6 +9,234 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::errors::ConfigError;
+
+/// Every setting: its environment variable, its default (`None`: unset)
+/// and what it means. `--help` lists them; each is also a flag (`PORT` is
+/// `--port`).
+pub const SETTINGS: &[(&str, Option<&str>, &str)] = &[
+    (
+        "HOST",
+        Some("0.0.0.0"),
+        "Address to listen on (Railway needs 0.0.0.0; `localhost` is 127.0.0.1)",
+    ),
+    (
+        "PORT",
+        Some("8002"),
+        "Port to listen on (0 picks a free one)",
+    ),
+    (
+        "GRPC_PORT",
+        Some("8081"),
+        "Port of the Open Inference Protocol's gRPC service (0 picks a free one; `off` serves none)",
+    ),
+    (
+        "API_KEY",
+        None,
+        "When set (16+ characters), /predict and inference require `Authorization: Bearer <key>`",
+    ),
+    (
+        "MODEL_PATH",
+        None,
+        "Serve this artifact file instead of the embedded model",
+    ),
+    (
+        "MODELS_DIR",
+        None,
+        "Serve the artifacts in this directory beside it, reloaded when it changes",
+    ),
+    (
+        "DEFAULT_MODEL_VERSION",
+        None,
+        "The version requests without one get (default: the base model's)",
+    ),
+    (
+        "SHADOW_MODEL_VERSION",
+        None,
+        "A version that also scores every request, off the response path",
+    ),
+    (
+        "MAX_BODY_BYTES",
+        Some("1048576"),
+        "Larger bodies get 413 (larger gRPC messages RESOURCE_EXHAUSTED)",
+    ),
+    (
+        "MAX_BATCH",
+        Some("10000"),
+        "More records in one request get 413",
+    ),
+    (
+        "MAX_IN_FLIGHT",
+        Some("256"),
+        "More predictions computed at once get 503 with Retry-After",
+    ),
+    (
+        "MAX_CONNECTIONS",
+        Some("4096"),
+        "More open connections get 503 and are closed",
+    ),
+    (
+        "HEADER_TIMEOUT_SECS",
+        Some("10"),
+        "Request head deadline; idle keep-alive connections close after it",
+    ),
+    (
+        "REQUEST_TIMEOUT_SECS",
+        Some("30"),
+        "Body deadline (408 after it)",
+    ),
+    (
+        "SHUTDOWN_GRACE_SECS",
+        Some("10"),
+        "How long in-flight requests may finish after SIGTERM or Ctrl-C",
+    ),
+    (
+        "CORS_ORIGINS",
+        None,
+        "Origins allowed to call the API from a browser, comma-separated, or `*` (unset: no CORS)",
+    ),
+    (
+        "HISTORY",
+        Some("on"),
+        "`off` stores nothing and removes the history endpoints",
+    ),
+    (
+        "HISTORY_PATH",
+        Some(DEFAULT_HISTORY_PATH),
+        "The SQLite history file (created with its directory)",
+    ),
+    (
+        "DATABASE_URL",
+        None,
+        "postgres://...: keep the history in PostgreSQL instead",
+    ),
+    (
+        "HISTORY_KEEP_NAMES",
+        Some("false"),
+        "`true` stores names; by default only their titles",
+    ),
+    (
+        "HISTORY_RETENTION_DAYS",
+        None,
+        "Prune history rows older than this many days (unset: keep)",
+    ),
+    (
+        "MONITORING_REFRESH_SECS",
+        Some("30"),
+        "How often the monitoring gauges of /metrics are recomputed",
+    ),
+    (
+        "ADMIN_API_KEY",
+        None,
+        "When set (16+ characters), the admin endpoints require `Authorization: Bearer <key>`",
+    ),
+    (
+        "ADMIN_LOOPBACK",
+        Some("true"),
+        "Whether, without ADMIN_API_KEY, loopback clients through no proxy reach the admin endpoints",
+    ),
+    (
+        "ADDRESS_FILE",
+        None,
+        "Once ready, write the address listened on (then the gRPC one) to this file",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        None,
+        "Export traces to this OTLP collector (unset: no traces)",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        None,
+        "The collector's URL for traces, as it is",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        Some("http/protobuf"),
+        "`grpc` or `http/protobuf`",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        None,
+        "As OTEL_EXPORTER_OTLP_PROTOCOL, for traces",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+        Some("10000"),
+        "Export timeout, in milliseconds",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+        None,
+        "As OTEL_EXPORTER_OTLP_TIMEOUT, for traces",
+    ),
+    (
+        "OTEL_SERVICE_NAME",
+        Some("classification_api"),
+        "The service's name in traces",
+    ),
+    (
+        "OTEL_RESOURCE_ATTRIBUTES",
+        None,
+        "`key=value` pairs, comma-separated, on every span",
+    ),
+    (
+        "OTEL_TRACES_SAMPLER",
+        Some("parentbased_always_on"),
+        "always_on, always_off, traceidratio or parentbased_ of these",
+    ),
+    (
+        "OTEL_TRACES_SAMPLER_ARG",
+        Some("1"),
+        "The ratio of traceidratio samplers, from 0 to 1",
+    ),
+    (
+        "OTEL_BSP_MAX_QUEUE_SIZE",
+        Some("2048"),
+        "Finished spans waiting for export, at most; more are dropped and counted",
+    ),
+    (
+        "OTEL_SDK_DISABLED",
+        Some("false"),
+        "`true` exports no traces",
+    ),
+    (
+        "OTEL_TRACES_EXPORTER",
+        Some("otlp"),
+        "`none` exports no traces",
+    ),
+];
+
+/// The declared default of the variable `name`.
+fn default_of(name: &str) -> Option<&'static str> {
+    SETTINGS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .and_then(|(_, default, _)| *default)
+}
+
+/// The command line: every setting as its flag, read from its environment
+/// variable when the flag is not given; `--help` lists them with their
+/// defaults, `--version` gives the API's and the model's versions.
+pub fn command() -> clap::Command {
+    let version = format!(
+        "{} (model {})",
+        env!("CARGO_PKG_VERSION"),
+        classification_model::model_version()
+    );
+    clap::Command::new("classification_api")
+        .version(version)
+        .about("Serves the classification model: REST, the Open Inference Protocol (REST and gRPC), the web app")
+        .after_help("Each setting is an environment variable, or the flag of the same name.")
+        .args(SETTINGS.iter().map(|&(name, default, help)| {
+            clap::Arg::new(name)
+                .long(name.to_ascii_lowercase().replace('_', "-"))
+                .env(name)
+                .value_name(name)
+                .help(help)
+                .hide_env_values(true)
+                .default_value(default)
+        }))
+}
 
 /// Service settings. Every field has a default and an environment variable.
 #[derive(Debug, Clone, PartialEq)]
@@ -293,6 +524,18 @@ impl fmt::Debug for HistoryStore {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(pub String);
 
+impl Secret {
+    /// Whether an `Authorization` value (HTTP's header, gRPC's metadata),
+    /// `Bearer <token>`, carries this key (compared in constant time).
+    pub fn is_bearer_of(&self, authorization: Option<&[u8]>) -> bool {
+        use subtle::ConstantTimeEq as _;
+        let Some((scheme, token)) = authorization.and_then(|v| v.split_at_checked(7)) else {
+            return false;
+        };
+        scheme.eq_ignore_ascii_case(b"bearer ") && bool::from(token.ct_eq(self.0.as_bytes()))
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(<redacted>)")
@@ -300,89 +543,63 @@ impl fmt::Debug for Secret {
 }
 
 impl Default for Config {
+    /// Every setting at its declared default.
     fn default() -> Self {
-        Self {
-            host: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            port: 8002,
-            grpc_port: Some(8081),
-            max_body_bytes: 1024 * 1024,
-            max_batch: 10_000,
-            shutdown_grace: Duration::from_secs(10),
-            header_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
-            max_in_flight: 256,
-            max_connections: 4096,
-            api_key: None,
-            model_path: None,
-            models_dir: None,
-            default_version: None,
-            shadow_version: None,
-            cors_origins: None,
-            history: HistoryStore::Sqlite(PathBuf::from(DEFAULT_HISTORY_PATH)),
-            keep_names: false,
-            retention_days: None,
-            monitoring_refresh: Duration::from_secs(30),
-            admin_key: None,
-            admin_loopback: true,
-            address_file: None,
-            traces: None,
-        }
+        Config::from_lookup(|_| None).expect("the declared defaults are valid")
     }
 }
 
 impl Config {
-    /// Reads the configuration from the process environment.
+    /// Reads the configuration from the command line and the process
+    /// environment; `--help` and `--version` answer and exit, as does an
+    /// unknown flag.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
+        let matches = command().get_matches();
+        Self::from_lookup(|name| matches.get_one::<String>(name).cloned())
     }
 
-    /// Reads the configuration through `lookup` (for tests).
+    /// Reads the configuration through `lookup` (a variable's value, if
+    /// set); a variable unset or blank has its declared default.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let d = Config::default();
-        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
-        let host = match get("HOST") {
-            None => d.host,
-            Some(h) if h.trim() == "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            Some(h) => h.trim().parse().map_err(|_| {
+        let get = |name: &'static str| {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| default_of(name).map(str::to_owned))
+        };
+        let host = match get("HOST").unwrap_or_default() {
+            h if h.trim() == "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            h => h.trim().parse().map_err(|_| {
                 ConfigError::new("HOST", &h, "an IP address such as 0.0.0.0 or 127.0.0.1")
             })?,
         };
         Ok(Config {
             host,
-            port: parse(get("PORT"), "PORT", d.port, "a port number from 0 to 65535")?,
+            port: parse(get("PORT"), "PORT", "a port number from 0 to 65535")?,
             grpc_port: match get("GRPC_PORT") {
                 Some(off) if off.trim().eq_ignore_ascii_case("off") => None,
                 port => Some(parse(
                     port,
                     "GRPC_PORT",
-                    d.grpc_port.unwrap_or_default(),
                     "a port number from 0 to 65535, or off",
                 )?),
             },
-            max_body_bytes: positive(get("MAX_BODY_BYTES"), "MAX_BODY_BYTES", d.max_body_bytes)?,
-            max_batch: positive(get("MAX_BATCH"), "MAX_BATCH", d.max_batch)?,
+            max_body_bytes: positive(get("MAX_BODY_BYTES"), "MAX_BODY_BYTES")?,
+            max_batch: positive(get("MAX_BATCH"), "MAX_BATCH")?,
             shutdown_grace: Duration::from_secs(parse(
                 get("SHUTDOWN_GRACE_SECS"),
                 "SHUTDOWN_GRACE_SECS",
-                d.shutdown_grace.as_secs(),
                 "a whole number of seconds",
             )?),
             header_timeout: Duration::from_secs(positive(
                 get("HEADER_TIMEOUT_SECS"),
                 "HEADER_TIMEOUT_SECS",
-                d.header_timeout.as_secs(),
             )?),
             request_timeout: Duration::from_secs(positive(
                 get("REQUEST_TIMEOUT_SECS"),
                 "REQUEST_TIMEOUT_SECS",
-                d.request_timeout.as_secs(),
             )?),
-            max_in_flight: positive(get("MAX_IN_FLIGHT"), "MAX_IN_FLIGHT", d.max_in_flight)?,
-            max_connections: positive(
-                get("MAX_CONNECTIONS"),
-                "MAX_CONNECTIONS",
-                d.max_connections,
-            )?,
+            max_in_flight: positive(get("MAX_IN_FLIGHT"), "MAX_IN_FLIGHT")?,
+            max_connections: positive(get("MAX_CONNECTIONS"), "MAX_CONNECTIONS")?,
             api_key: key(lookup("API_KEY"), "API_KEY")?,
             model_path: get("MODEL_PATH").map(PathBuf::from),
             models_dir: get("MODELS_DIR").map(PathBuf::from),
@@ -412,20 +629,15 @@ impl Config {
                         .map_or_else(|| PathBuf::from(DEFAULT_HISTORY_PATH), PathBuf::from),
                 ),
             },
-            keep_names: flag(
-                get("HISTORY_KEEP_NAMES"),
-                "HISTORY_KEEP_NAMES",
-                d.keep_names,
-            )?,
-            admin_loopback: flag(get("ADMIN_LOOPBACK"), "ADMIN_LOOPBACK", d.admin_loopback)?,
+            keep_names: flag(get("HISTORY_KEEP_NAMES"), "HISTORY_KEEP_NAMES")?,
+            admin_loopback: flag(get("ADMIN_LOOPBACK"), "ADMIN_LOOPBACK")?,
             retention_days: match get("HISTORY_RETENTION_DAYS") {
                 None => None,
-                v => Some(positive(v, "HISTORY_RETENTION_DAYS", 1)?),
+                v => Some(positive(v, "HISTORY_RETENTION_DAYS")?),
             },
             monitoring_refresh: Duration::from_secs(positive(
                 get("MONITORING_REFRESH_SECS"),
                 "MONITORING_REFRESH_SECS",
-                d.monitoring_refresh.as_secs(),
             )?),
             admin_key: key(lookup("ADMIN_API_KEY"), "ADMIN_API_KEY")?,
             address_file: get("ADDRESS_FILE").map(PathBuf::from),
@@ -481,17 +693,16 @@ fn version(
         .transpose()
 }
 
-/// A bearer key: at least 16 characters, no surrounding spaces.
 /// `true`/`1` or `false`/`0`, any case.
-fn flag(value: Option<String>, name: &'static str, default: bool) -> Result<bool, ConfigError> {
-    match value.map(|v| v.trim().to_ascii_lowercase()) {
-        None => Ok(default),
-        Some(v) if v == "true" || v == "1" => Ok(true),
-        Some(v) if v == "false" || v == "0" => Ok(false),
-        Some(v) => Err(ConfigError::new(name, &v, "true or false")),
+fn flag(value: Option<String>, name: &'static str) -> Result<bool, ConfigError> {
+    match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        Some("true" | "1") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        other => Err(ConfigError::new(name, other.unwrap_or(""), "true or false")),
     }
 }
 
+/// A bearer key: at least 16 characters, no surrounding spaces.
 fn key(value: Option<String>, name: &'static str) -> Result<Option<Secret>, ConfigError> {
     match value {
         None => Ok(None),
@@ -504,27 +715,23 @@ fn key(value: Option<String>, name: &'static str) -> Result<Option<Secret>, Conf
     }
 }
 
+/// A value of a setting that has a default (so is always given).
 fn parse<T: std::str::FromStr>(
     value: Option<String>,
     name: &'static str,
-    default: T,
     expected: &'static str,
 ) -> Result<T, ConfigError> {
-    match value {
-        None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| ConfigError::new(name, &v, expected)),
-    }
+    let v = value.unwrap_or_default();
+    v.trim()
+        .parse()
+        .map_err(|_| ConfigError::new(name, &v, expected))
 }
 
 fn positive<T: std::str::FromStr + PartialOrd + Default>(
     value: Option<String>,
     name: &'static str,
-    default: T,
 ) -> Result<T, ConfigError> {
-    let v = parse(value.clone(), name, default, "a positive whole number")?;
+    let v = parse(value.clone(), name, "a positive whole number")?;
     if v > T::default() {
         Ok(v)
     } else {

@@ -1,6 +1,6 @@
 //! What stops the service ([`ServiceError`]): its configuration, its model
 //! versions, its address, its history store. What a request gets wrong is
-//! the HTTP layer's (`http::errors`).
+//! the core's (`serving::errors`).
 
 use std::net::SocketAddr;
 
@@ -12,9 +12,15 @@ pub enum ServiceError {
     Config(#[from] ConfigError),
     /// The address could not be bound.
     #[error(
-        "cannot listen on {addr}: {source} (is another process using the port? set PORT to another one)"
+        "{what} {} on {} is taken ({source}): set {setting} to another port, or 0 for a free one",
+        addr.port(),
+        addr.ip()
     )]
     Bind {
+        /// What it is for: `port`, `gRPC port`.
+        what: &'static str,
+        /// The setting that chooses it: `PORT`, `GRPC_PORT`.
+        setting: &'static str,
         /// The address.
         addr: SocketAddr,
         /// Why.

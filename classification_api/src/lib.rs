@@ -3,15 +3,21 @@
 //! The folders are the layers (`docs/ARCHITECTURE.md` has the map and the
 //! path of one prediction through them); each names only those below it:
 //!
-//! - [`http`]: the route table, authentication, reading requests and
-//!   writing answers, the OpenAPI description and the web app;
-//! - [`v2`]: the Open Inference Protocol (REST), on the same steps;
-//! - [`grpc`]: the same protocol over gRPC, on its own port;
-//! - [`serving`]: the model versions, their reloads, scoring and the shadow;
+//! - the adapters, each on the core and none on another:
+//!   - [`http`]: the course's REST endpoints (`/predict`, operations, the
+//!     model, the admin endpoints, the web app, the OpenAPI description);
+//!   - [`v2`]: the Open Inference Protocol over REST;
+//!   - [`grpc`]: the same protocol over gRPC, on its own port;
+//! - [`rest`]: what the two REST adapters share: the router over their
+//!   endpoint tables, access, body reading, the error answer;
+//! - [`serving`]: the core, which knows no protocol: the model versions and
+//!   their reloads, admission, checking and scoring a batch, the tensor
+//!   model, ids, the shadow, and what a request can get wrong;
 //! - [`history`]: the store, its group-commit recorder, rows and monitoring;
-//! - [`telemetry`]: metrics and logs.
+//! - [`telemetry`]: metrics, logs and traces, on plain values.
 //!
-//! [`server`] runs it all with the limits from [`config`].
+//! [`server`] assembles the adapters and runs them with the settings from
+//! [`config`].
 
 pub mod accept;
 pub mod clock;
@@ -20,6 +26,7 @@ pub mod errors;
 pub mod grpc;
 pub mod history;
 pub mod http;
+pub mod rest;
 pub mod server;
 pub mod serving;
 pub mod telemetry;

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -16,12 +16,32 @@ use crate::config::Config;
 use crate::errors::ServiceError;
 use crate::history::recorder::Recorder;
 use crate::history::store::Store;
-use crate::http::auth::Peer;
-use crate::http::routes::routes;
-use crate::http::state::AppState;
+use crate::rest::auth::Peer;
+use crate::rest::endpoint::Table;
+use crate::rest::routes::routes;
+use crate::rest::spec::Spec;
 use crate::serving::models::{Loaded, Registry};
 use crate::serving::reload;
 use crate::serving::shadow::Shadow;
+use crate::serving::state::AppState;
+
+/// The REST adapters' endpoints, `/predict` first: the course's (`http`),
+/// then the inference protocol's (`v2`).
+pub static TABLE: LazyLock<Table> = LazyLock::new(|| {
+    let mut endpoints = crate::http::endpoints::endpoints();
+    endpoints.extend(crate::v2::endpoints());
+    Table {
+        endpoints,
+        spec: &SPEC,
+    }
+});
+
+/// The OpenAPI description of [`TABLE`]: the course adapter's frame with
+/// the inference protocol's part merged in.
+pub static SPEC: Spec = Spec::new(|history| {
+    use utoipa::OpenApi as _;
+    crate::http::openapi::document([crate::v2::ApiDoc::openapi()], TABLE.operations(history))
+});
 
 /// Largest request head (request line and headers) in bytes; larger gets 431.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -31,12 +51,22 @@ pub async fn run(config: Config) -> Result<(), ServiceError> {
     let addr = config.addr();
     let listener = TcpListener::bind(addr)
         .await
-        .map_err(|source| ServiceError::Bind { addr, source })?;
+        .map_err(|source| ServiceError::Bind {
+            what: "port",
+            setting: "PORT",
+            addr,
+            source,
+        })?;
     let grpc = match config.grpc_addr() {
         Some(addr) => Some(
             TcpListener::bind(addr)
                 .await
-                .map_err(|source| ServiceError::Bind { addr, source })?,
+                .map_err(|source| ServiceError::Bind {
+                    what: "gRPC port",
+                    setting: "GRPC_PORT",
+                    addr,
+                    source,
+                })?,
         ),
         None => None,
     };
@@ -105,7 +135,7 @@ impl Ready {
             config.default_version.clone(),
             config.shadow_version.clone(),
         )?;
-        let mut state = AppState::new(registry, &config, &crate::http::endpoints::labels());
+        let mut state = AppState::new(registry, &config, &TABLE.labels());
         reload::record(&state.reloader(), &loaded, "start");
         let store = Store::open(&config.history).await?;
         if let Some(version) = &loaded.shadow {
@@ -202,8 +232,10 @@ async fn refresh_monitoring(state: Arc<AppState>, every: Duration) {
             version: Some(model.version().to_owned()),
             ..Default::default()
         };
-        match crate::http::admin::report(&model, recorder, filter).await {
-            Ok(report) => state.metrics.record_monitoring(&report),
+        match crate::history::report::report(&model, recorder, filter).await {
+            Ok(report) => state
+                .metrics
+                .record_monitoring(report.figures(), report.psi()),
             Err(e) => tracing::warn!(error = %e, "monitoring refresh failed"),
         }
         tokio::time::sleep(every).await;
@@ -235,7 +267,7 @@ async fn serve(
     config: &Config,
     signal: impl Future<Output = ()>,
 ) {
-    let service = warp::service(routes(state.clone()));
+    let service = warp::service(routes(state.clone(), &TABLE));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(config.header_timeout)
@@ -258,7 +290,7 @@ async fn serve(
                     let mut service = service.clone();
                     async move {
                         let response = tower_service::Service::call(&mut service, request).await?;
-                        Ok::<_, std::convert::Infallible>(crate::http::output::unstream(response))
+                        Ok::<_, std::convert::Infallible>(crate::rest::reply::unstream(response))
                     }
                 },
             ),

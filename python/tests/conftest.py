@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASET = ROOT / "classification_model" / "datasets" / "titanic.csv"
-TEXT_RULES = ROOT / "classification_api" / "tests" / "text_rules.json"
+TEXT_RULES = ROOT / "classification_api" / "tests" / "it" / "text_rules.json"
 
 
 def unavailable(why: str) -> None:

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use anyhow::{Context as _, anyhow, bail};
 
-use crate::{Result, current_version, root, service};
+use crate::{Result, current_version, root, service, target_dir};
 
 /// The service's user and group in the image.
 pub const UID: u32 = 10001;
@@ -32,7 +32,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     service::use_profile("deploy");
     service::build_release()?;
-    let context = root().join("target/image");
+    let context = target_dir().join("image");
     stage(&service::binary(), &context)?;
     // for another builder: the ARG values, one KEY=VALUE a line
     let values = build_args()?;

@@ -6,7 +6,7 @@ use std::process::Command;
 use crate::service::{Server, build_bare_warp, build_release};
 use crate::wrk::WrkArgs;
 use crate::wrk::{PASSENGER, Wrk};
-use crate::{Result, root, v2_bodies};
+use crate::{Result, root, target_dir, v2_bodies};
 
 /// The history backend a load test stores into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -67,7 +67,7 @@ pub fn run(o: Args) -> Result<()> {
         return grpc(&o);
     }
     if o.traces {
-        let wrk = Wrk::new(&o.wrk, root().join("target/loadtest"))?;
+        let wrk = Wrk::new(&o.wrk, target_dir().join("loadtest"))?;
         std::fs::create_dir_all(&wrk.dir).with_context(|| wrk.dir.display().to_string())?;
         let report = crate::otlp_sink::compare(&wrk)?;
         println!("{report}");
@@ -86,7 +86,7 @@ pub fn run(o: Args) -> Result<()> {
     }
     build_release()?;
     let bare = build_bare_warp()?;
-    let dir = root().join("target/loadtest");
+    let dir = target_dir().join("loadtest");
     std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
     let wrk = Wrk::new(&o.wrk, dir.clone())?;
 
@@ -146,7 +146,7 @@ fn history(o: &Args, kind: Backend) -> Result<()> {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     };
-    let wrk = Wrk::new(&o.wrk, root().join("target/loadtest"))?;
+    let wrk = Wrk::new(&o.wrk, target_dir().join("loadtest"))?;
     let rows = o.rows;
     std::fs::create_dir_all(&wrk.dir).with_context(|| wrk.dir.display().to_string())?;
     let store: Vec<(String, String)> = match kind {
@@ -352,7 +352,7 @@ fn curl(args: &[&str]) -> Result<(String,)> {
 /// one record, then the 1309 dataset rows (JSON records, V2 JSON, V2 with
 /// binary tensors in and out).
 fn v2(o: &Args) -> Result<()> {
-    let wrk = Wrk::new(&o.wrk, root().join("target/loadtest"))?;
+    let wrk = Wrk::new(&o.wrk, target_dir().join("loadtest"))?;
     std::fs::create_dir_all(&wrk.dir).with_context(|| wrk.dir.display().to_string())?;
     let data = std::fs::read(root().join("classification_model/datasets/titanic.csv"))
         .map_err(|e| anyhow!("the dataset: {e}"))?;
@@ -416,7 +416,7 @@ fn v2(o: &Args) -> Result<()> {
 
 /// `--grpc`: see [`crate::grpc_load`].
 fn grpc(o: &Args) -> Result<()> {
-    let wrk = Wrk::new(&o.wrk, root().join("target/loadtest"))?;
+    let wrk = Wrk::new(&o.wrk, target_dir().join("loadtest"))?;
     std::fs::create_dir_all(&wrk.dir).with_context(|| wrk.dir.display().to_string())?;
     let data = std::fs::read(root().join("classification_model/datasets/titanic.csv"))
         .map_err(|e| anyhow!("the dataset: {e}"))?;

@@ -13,7 +13,7 @@ use crate::service::{Server, build_release, status};
 use crate::train::install;
 use crate::wrk::Wrk;
 use crate::wrk::WrkArgs;
-use crate::{Result, root};
+use crate::{Result, root, target_dir};
 
 /// Time between two reloads while `wrk` runs.
 const EVERY: Duration = Duration::from_millis(250);
@@ -22,7 +22,7 @@ const EVERY: Duration = Duration::from_millis(250);
 const ARRIVALS: u64 = 10;
 
 pub fn run(o: &WrkArgs) -> Result<()> {
-    let wrk = Wrk::new(o, root().join("target/loadtest"))?;
+    let wrk = Wrk::new(o, target_dir().join("loadtest"))?;
     let models = wrk.dir.join("models");
     let _ = std::fs::remove_dir_all(&models);
     std::fs::create_dir_all(&models).with_context(|| models.display().to_string())?;

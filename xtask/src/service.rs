@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::{Result, root};
+use crate::{Result, root, target_dir};
 
 /// `cargo build --release -p classification_api`.
 pub fn build_release() -> Result<()> {
@@ -27,7 +27,7 @@ pub fn release_xtask() -> Result<std::path::PathBuf> {
     if !status.success() {
         return Err(anyhow!("building xtask in release failed"));
     }
-    Ok(root().join("target/release/xtask"))
+    Ok(target_dir().join("release/xtask"))
 }
 
 /// The cargo profile load tests build and run: `release` unless
@@ -45,7 +45,7 @@ fn profile() -> &'static str {
 
 /// Where the chosen profile's binaries are.
 fn profile_dir() -> PathBuf {
-    root().join("target").join(profile())
+    target_dir().join(profile())
 }
 
 /// The service binary of the profile in use.

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::service::{Server, build_release};
-use crate::{Result, root};
+use crate::{Result, target_dir};
 
 const VALID: &str = r#"{"pclass": 3, "name": "Braund, Mr. Owen Harris", "sex": "male", "age": 22, "sibsp": 1, "parch": 0, "fare": 7.25, "embarked": "S"}"#;
 
@@ -89,7 +89,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let Args { duration, clients } = args;
     build_release()?;
-    let dir = root().join("target/soak");
+    let dir = target_dir().join("soak");
     std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
     let server = Server::start(&dir)?;
     let addr = server.addr;

@@ -1,7 +1,7 @@
 //! gRPC messages to and from the protocol's common form: a request's input
 //! tensors become [`Tensor`]s for [`columns`] (typed `contents` as
 //! elements, `raw_input_contents` as Triton's binary encoding), a scored
-//! batch becomes `raw_output_contents`, and an [`ApiError`] a
+//! batch becomes `raw_output_contents`, and a [`RequestError`] a
 //! [`tonic::Status`] with the same message REST gives.
 
 use std::borrow::Cow;
@@ -15,12 +15,12 @@ use crate::grpc::inference::model_infer_response::InferOutputTensor;
 use crate::grpc::inference::{
     InferParameter, InferTensorContents, ModelInferRequest, ModelInferResponse,
 };
-use crate::http::errors::{ApiError, ErrorItem};
-use crate::http::input::Batch;
-use crate::http::scoring::Scored;
-use crate::v2::request::{Tensor, TensorData, columns};
-use crate::v2::response;
-use crate::v2::tensor::{Datatype, Element, Elements};
+use crate::serving::batch::Batch;
+use crate::serving::errors::{ErrorItem, RequestError};
+use crate::serving::scoring::Scored;
+use crate::serving::tensor::datatype::{Datatype, Element, Elements};
+use crate::serving::tensor::inputs::{Tensor, TensorData, columns};
+use crate::serving::tensor::outputs::{self, explained};
 
 /// A `ModelInfer` request, read.
 #[derive(Debug)]
@@ -37,7 +37,7 @@ pub struct Infer {
 }
 
 /// Reads a `ModelInfer` request of at most `max_rows` rows.
-pub fn infer_request(request: ModelInferRequest, max_rows: usize) -> Result<Infer, ApiError> {
+pub fn infer_request(request: ModelInferRequest, max_rows: usize) -> Result<Infer, RequestError> {
     let ModelInferRequest {
         id,
         parameters,
@@ -47,7 +47,7 @@ pub fn infer_request(request: ModelInferRequest, max_rows: usize) -> Result<Infe
         ..
     } = request;
     if !raw.is_empty() && raw.len() != inputs.len() {
-        return Err(ApiError::BadRequest(vec![ErrorItem::field(
+        return Err(RequestError::BadRequest(vec![ErrorItem::field(
             "raw_input_contents",
             format!(
                 "has {} entries for {} inputs: send one per input, in the inputs' order",
@@ -81,13 +81,26 @@ pub fn infer_request(request: ModelInferRequest, max_rows: usize) -> Result<Infe
     let batch = columns(tensors, max_rows, 0)?;
     let outputs: Option<Vec<(String, bool)>> =
         (!outputs.is_empty()).then(|| outputs.into_iter().map(|o| (o.name, true)).collect());
-    let asked = matches!(
-        parameters.get("explain"),
+    let asked = match parameters.get("explain") {
+        None => false,
         Some(InferParameter {
-            parameter_choice: Some(ParameterChoice::BoolParam(true))
-        })
-    );
-    let explain = response::explained(asked, outputs.as_deref())?;
+            parameter_choice: Some(ParameterChoice::BoolParam(explain)),
+        }) => *explain,
+        Some(other) => {
+            let given = match other.parameter_choice {
+                Some(ParameterChoice::StringParam(_)) => "a string_param",
+                Some(ParameterChoice::Int64Param(_)) => "an int64_param",
+                Some(ParameterChoice::DoubleParam(_)) => "a double_param",
+                Some(ParameterChoice::Uint64Param(_)) => "a uint64_param",
+                Some(ParameterChoice::BoolParam(_)) | None => "no value",
+            };
+            return Err(RequestError::BadRequest(vec![ErrorItem::field(
+                "parameters.explain",
+                format!("must be a bool_param (true or false), got {given}"),
+            )]));
+        }
+    };
+    let explain = explained(asked, outputs.as_deref())?;
     Ok(Infer {
         batch,
         id,
@@ -181,7 +194,7 @@ pub fn infer_response(
     scored: &Scored,
     outputs: Option<&[(String, bool)]>,
 ) -> ModelInferResponse {
-    let chosen = response::outputs(scored, outputs, true);
+    let chosen = outputs::outputs(scored, outputs, true);
     let n = i64::try_from(scored.ids.len()).unwrap_or(i64::MAX);
     let mut tensors = Vec::with_capacity(chosen.len());
     let mut raw = Vec::with_capacity(chosen.len());
@@ -209,31 +222,23 @@ pub fn infer_response(
 
 /// The gRPC status of an error, with the message REST's protocol routes
 /// give.
-pub fn status(error: &ApiError) -> tonic::Status {
-    let inner = match error {
-        ApiError::Protocol(inner) | ApiError::Prediction { error: inner, .. } => inner,
-        other => other,
-    };
-    let code = match inner {
-        ApiError::BadRequest(_)
-        | ApiError::Invalid(_)
-        | ApiError::UnsupportedMediaType(_)
-        | ApiError::LengthRequired(_) => Code::InvalidArgument,
-        ApiError::Unauthorized => {
+pub fn status(error: &RequestError) -> tonic::Status {
+    let code = match error {
+        RequestError::BadRequest(_) | RequestError::Invalid(_) => Code::InvalidArgument,
+        RequestError::Unauthorized => {
             return tonic::Status::unauthenticated(
                 "send the API key as `authorization: Bearer <key>` metadata",
             );
         }
-        ApiError::Forbidden(_) => Code::PermissionDenied,
-        ApiError::NotFound | ApiError::NotFoundItem(_) => Code::NotFound,
-        ApiError::MethodNotAllowed(_) => Code::Unimplemented,
-        ApiError::Timeout(_) => Code::DeadlineExceeded,
-        ApiError::TooLarge(_) => Code::ResourceExhausted,
-        ApiError::Conflict(_) => Code::AlreadyExists,
-        ApiError::Busy | ApiError::StoreUnavailable(_) => Code::Unavailable,
-        ApiError::Internal | ApiError::Protocol(_) | ApiError::Prediction { .. } => Code::Internal,
+        RequestError::Forbidden(_) => Code::PermissionDenied,
+        RequestError::NotFound(_) => Code::NotFound,
+        RequestError::Timeout(_) => Code::DeadlineExceeded,
+        RequestError::TooLarge(_) => Code::ResourceExhausted,
+        RequestError::Conflict(_) => Code::AlreadyExists,
+        RequestError::Busy | RequestError::StoreUnavailable(_) => Code::Unavailable,
+        RequestError::Internal => Code::Internal,
     };
-    tonic::Status::new(code, error.protocol_message())
+    tonic::Status::new(code, error.to_string())
 }
 
 /// A status code's name, as gRPC writes it (`INVALID_ARGUMENT`).

@@ -13,8 +13,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_server::Health;
 use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 
-use crate::http::handlers::unready;
-use crate::http::state::AppState;
+use crate::serving::state::AppState;
 
 /// The services a check may name.
 pub const SERVICES: [&str; 2] = ["", "inference.GRPCInferenceService"];
@@ -36,7 +35,7 @@ impl Checks {
 }
 
 fn serving(state: &AppState) -> ServingStatus {
-    if unready(state).is_none() {
+    if state.unready().is_none() {
         ServingStatus::Serving
     } else {
         ServingStatus::NotServing
@@ -49,7 +48,7 @@ fn known(service: &str) -> Result<(), Status> {
     } else {
         Err(Status::not_found(format!(
             "no service {:?}: this server reports on \"\" (all) and inference.GRPCInferenceService",
-            crate::http::errors::shorten(service)
+            crate::serving::errors::shorten(service)
         )))
     }
 }

@@ -2,7 +2,8 @@
 //! (`GRPC_PORT`): the `inference.GRPCInferenceService` of
 //! `proto/grpc_service.proto` ([`service`]), whose requests take the same
 //! steps as REST's `infer` through the same code ([`convert`] turns its
-//! messages into [`crate::v2::request::Tensor`]s and back), and the standard
+//! messages into the core's [`crate::serving::tensor::inputs::Tensor`]s and
+//! back), and the standard
 //! `grpc.health.v1.Health` ([`health`]); [`server`] serves both.
 
 pub mod convert;

@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::grpc::health::Checks;
 use crate::grpc::inference::grpc_inference_service_server::GrpcInferenceServiceServer;
 use crate::grpc::service::Inference;
-use crate::http::state::AppState;
+use crate::serving::state::AppState;
 
 /// How often an idle connection is pinged, and how long a ping may wait.
 const KEEPALIVE: Duration = Duration::from_secs(60);

@@ -19,12 +19,11 @@ use crate::grpc::inference::{
     ModelReadyRequest, ModelReadyResponse, ServerLiveRequest, ServerLiveResponse,
     ServerMetadataRequest, ServerMetadataResponse, ServerReadyRequest, ServerReadyResponse,
 };
-use crate::http::errors::ApiError;
-use crate::http::handlers::unready;
-use crate::http::scoring;
-use crate::http::state::AppState;
+use crate::serving::errors::RequestError;
+use crate::serving::scoring;
+use crate::serving::state::AppState;
+use crate::serving::tensor::metadata;
 use crate::telemetry::{logging, traces};
-use crate::v2;
 
 /// The service, over the HTTP server's state.
 #[derive(Debug, Clone)]
@@ -49,12 +48,14 @@ impl Inference {
     ) -> Result<Response<R>, Status>
     where
         F: FnOnce(T, String) -> Fut,
-        Fut: Future<Output = Result<R, ApiError>>,
+        Fut: Future<Output = Result<R, RequestError>>,
     {
         let started = Instant::now();
         let (metadata, _, message) = request.into_parts();
         let headers = metadata.into_headers();
-        let request_id = crate::http::ids::request_id_or_new(&headers);
+        let request_id = crate::serving::ids::request_id_or_new(
+            headers.get("x-request-id").and_then(|v| v.to_str().ok()),
+        );
         let span = traces::Request::start(
             || {
                 (
@@ -70,12 +71,16 @@ impl Inference {
         );
         let allowed = !protected
             || self.state.api_key.as_ref().is_none_or(|key| {
-                crate::http::auth::authorized(headers.get(warp::http::header::AUTHORIZATION), key)
+                key.is_bearer_of(
+                    headers
+                        .get(warp::http::header::AUTHORIZATION)
+                        .map(|v| v.as_bytes()),
+                )
             });
         let result = if allowed {
             span.around(f(message, request_id.clone())).await
         } else {
-            Err(ApiError::Unauthorized)
+            Err(RequestError::Unauthorized)
         };
         let result = result.map_err(|error| {
             scoring::count_failure(&self.state, &error);
@@ -143,7 +148,7 @@ impl GrpcInferenceService for Inference {
         &self,
         request: Request<ServerReadyRequest>,
     ) -> Result<Response<ServerReadyResponse>, Status> {
-        let ready = unready(&self.state).is_none();
+        let ready = self.state.unready().is_none();
         self.call("ServerReady", false, request, |_, _| async move {
             Ok(ServerReadyResponse { ready })
         })
@@ -157,9 +162,9 @@ impl GrpcInferenceService for Inference {
         let state = self.state.clone();
         self.call("ModelReady", false, request, |r, _| async move {
             let models = state.models.current();
-            v2::find(&models, &r.name, version(&r.version))?;
+            models.find(&r.name, version(&r.version))?;
             Ok(ModelReadyResponse {
-                ready: unready(&state).is_none(),
+                ready: state.unready().is_none(),
             })
         })
         .await
@@ -170,7 +175,7 @@ impl GrpcInferenceService for Inference {
         request: Request<ServerMetadataRequest>,
     ) -> Result<Response<ServerMetadataResponse>, Status> {
         self.call("ServerMetadata", false, request, |_, _| async {
-            let m = v2::response::server_metadata();
+            let m = metadata::server_metadata();
             Ok(ServerMetadataResponse {
                 name: m.name,
                 version: m.version,
@@ -187,9 +192,9 @@ impl GrpcInferenceService for Inference {
         let state = self.state.clone();
         self.call("ModelMetadata", false, request, |r, _| async move {
             let models = state.models.current();
-            let model = v2::find(&models, &r.name, version(&r.version))?;
-            let m = v2::response::model_metadata(model, &models);
-            let tensors = |list: Vec<v2::response::TensorMetadata>| {
+            let model = models.find(&r.name, version(&r.version))?;
+            let m = metadata::model_metadata(model, &models);
+            let tensors = |list: Vec<metadata::TensorMetadata>| {
                 list.into_iter()
                     .map(|t| TensorMetadata {
                         name: t.name,
@@ -227,14 +232,10 @@ async fn infer(
     state: &AppState,
     request: ModelInferRequest,
     request_id: &str,
-) -> Result<ModelInferResponse, ApiError> {
+) -> Result<ModelInferResponse, RequestError> {
     // the versions as the request found them, whatever a reload does meanwhile
     let models = state.models.current();
-    let model = v2::find(
-        &models,
-        &request.model_name,
-        version(&request.model_version),
-    )?;
+    let model = models.find(&request.model_name, version(&request.model_version))?;
     let chosen = models.shadowing(model);
     let permit = scoring::admit(state)?;
     let infer = crate::telemetry::traces::Child::within("parse", || {

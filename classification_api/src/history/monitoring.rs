@@ -102,6 +102,28 @@ pub struct MonitoringReport {
     pub timeline: Timeline,
 }
 
+impl MonitoringReport {
+    /// The report's headline figures, as the monitoring gauges show them
+    /// (NaN where there is none yet).
+    pub fn figures(&self) -> [(&'static str, f64); 7] {
+        let live = self.live.as_ref();
+        [
+            ("records", self.count as f64),
+            ("positive_rate", self.positive_rate.unwrap_or(f64::NAN)),
+            ("feedback_rows", live.map_or(0.0, |l| l.rows as f64)),
+            ("accuracy", live.map_or(f64::NAN, |l| l.accuracy)),
+            ("roc_auc", live.and_then(|l| l.roc_auc).unwrap_or(f64::NAN)),
+            ("log_loss", live.map_or(f64::NAN, |l| l.log_loss)),
+            ("brier", live.map_or(f64::NAN, |l| l.brier)),
+        ]
+    }
+
+    /// Each feature's PSI against the training data.
+    pub fn psi(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.drift.iter().map(|f| (f.feature.as_str(), f.psi))
+    }
+}
+
 /// Records served per bucket of time, the buckets as wide as needed to
 /// cover the records in at most [`MAX_BUCKETS`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -13,18 +13,39 @@ fn name_index() -> Option<usize> {
     FIELDS.iter().position(|f| f.feature == "title")
 }
 
+/// A batch as it was served: what its history rows are made of.
+#[derive(Debug, Clone, Copy)]
+pub struct Served<'a> {
+    /// The version that scored it.
+    pub model: &'a Model,
+    /// The records, checked.
+    pub batch: &'a CheckedBatch<'a>,
+    /// Its predictions.
+    pub result: &'a PredictionResult,
+    /// Each record's id.
+    pub ids: &'a [String],
+    /// The ids the records brought (the rest were made by the server).
+    pub client_ids: &'a [Option<String>],
+    /// The request's id.
+    pub request_id: &'a str,
+    /// When it was served, in microseconds since the epoch.
+    pub time_us: i64,
+    /// Whether names are stored as given (else only their titles).
+    pub keep_names: bool,
+}
+
 /// The rows for a predicted batch (every passenger valid).
-#[allow(clippy::too_many_arguments)]
-pub fn new_rows(
-    model: &Model,
-    batch: &CheckedBatch<'_>,
-    result: &PredictionResult,
-    ids: &[String],
-    client_ids: &[Option<String>],
-    request_id: &str,
-    time_us: i64,
-    keep_names: bool,
-) -> Vec<NewRow> {
+pub fn new_rows(served: &Served<'_>) -> Vec<NewRow> {
+    let Served {
+        model,
+        batch,
+        result,
+        ids,
+        client_ids,
+        request_id,
+        time_us,
+        keep_names,
+    } = *served;
     let bins = model.drift_bins(batch);
     let name = name_index();
     (0..batch.len())
@@ -75,8 +96,19 @@ mod tests {
         let batch = CheckedBatch::new(vec![p]).unwrap();
         let predictions = model.score(&batch, &Default::default());
         let result = PredictionResult::new(&predictions, model.version());
-        let rows =
-            |keep| new_rows(model, &batch, &result, &["a".into()], &[None], "r", 1, keep).remove(0);
+        let rows = |keep_names| {
+            new_rows(&Served {
+                model,
+                batch: &batch,
+                result: &result,
+                ids: &["a".into()],
+                client_ids: &[None],
+                request_id: "r",
+                time_us: 1,
+                keep_names,
+            })
+            .remove(0)
+        };
         let minimised = rows(false);
         assert_eq!(minimised.inputs[1], Input::Text("Mr".into()));
         assert_eq!(minimised.inputs[0], Input::Integer(3));

@@ -1,36 +1,38 @@
 //! The admin handlers: the prediction history (pages, one record, CSV
 //! export), ground-truth feedback and monitoring. Only routed when history
-//! is on, behind the admin key or loopback ([`crate::http::auth::check`]).
+//! is on, behind the admin key or loopback ([`crate::rest::auth::check`]).
 
 use bytes::Bytes;
-use classification_model::Model;
 use futures_util::StreamExt;
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
-use crate::history::monitoring::{self, MonitoringReport};
+use crate::history::monitoring::MonitoringReport;
 use crate::history::recorder::Recorder;
+use crate::history::report::report;
 use crate::history::store::{FeedbackProblem, Filter};
-use crate::http::errors::{ApiError, ErrorItem};
 use crate::http::input::{self, Format};
 use crate::http::output::{self, FeedbackResponse, HistoryPage};
 use crate::http::query::{self, HistoryQuery, MonitoringQuery};
-use crate::http::request::{Body, Request};
-use crate::http::state::AppState;
+use crate::rest::errors::ApiError;
+use crate::rest::reply;
+use crate::rest::request::{Body, Request};
+use crate::serving::errors::{ErrorItem, RequestError};
 use crate::serving::models::ReloadReport;
 use crate::serving::reload;
+use crate::serving::state::AppState;
 
 fn answer(result: Result<Response, ApiError>) -> Response {
     result.unwrap_or_else(warp::Reply::into_response)
 }
 
 fn history(state: &AppState) -> Result<&Recorder, ApiError> {
-    state.history.as_ref().ok_or(ApiError::NotFound)
+    state.history.as_ref().ok_or(ApiError::NoRoute)
 }
 
-fn failed(recorder: &Recorder, e: &sqlx::Error) -> ApiError {
+fn failed(recorder: &Recorder, e: &sqlx::Error) -> RequestError {
     tracing::warn!(error = %e, "history query failed");
-    ApiError::StoreUnavailable(recorder.store.unavailable(e).to_string())
+    RequestError::StoreUnavailable(recorder.store.unavailable(e).to_string())
 }
 
 /// `GET /history`: a page of stored predictions, newest first; every
@@ -43,10 +45,10 @@ fn failed(recorder: &Recorder, e: &sqlx::Error) -> ApiError {
             (HistoryPage = "application/json"),
             (String = "text/csv"),
         )),
-        (status = 400, description = "A bad query parameter (named)", body = crate::http::errors::ErrorResponse),
-        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::http::errors::ErrorResponse),
-        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::http::errors::ErrorResponse),
-        (status = 503, description = "The history store is unavailable", body = crate::http::errors::ErrorResponse),
+        (status = 400, description = "A bad query parameter (named)", body = crate::rest::errors::ErrorResponse),
+        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::rest::errors::ErrorResponse),
+        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::rest::errors::ErrorResponse),
+        (status = 503, description = "The history store is unavailable", body = crate::rest::errors::ErrorResponse),
     ))]
 pub async fn list(r: Request) -> Response {
     answer(list_page(&r.state, r.query.as_deref(), &r.headers).await)
@@ -77,7 +79,7 @@ async fn list_page(
     } else {
         None
     };
-    Ok(output::json(
+    Ok(reply::json(
         &HistoryPage {
             items: rows.into_iter().map(output::history_item).collect(),
             next_cursor,
@@ -111,28 +113,40 @@ fn csv_export(recorder: &Recorder, filter: Filter) -> Response {
             }
             Ok(Bytes::from(out))
         });
-    output::streamed(header.chain(rows), "text/csv; charset=utf-8")
+    reply::streamed(header.chain(rows), "text/csv; charset=utf-8")
 }
 
 /// `GET /history/{id}`: one record with its feedback.
 #[utoipa::path(get, path = "/history/{id}", tag = "history",
-    params(("id" = String, Path, description = "The record's id")),
+    params(RecordPath),
     security((), ("admin_key" = [])),
     responses(
         (status = 200, description = "The record", body = crate::http::output::HistoryItem),
-        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::http::errors::ErrorResponse),
-        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::http::errors::ErrorResponse),
-        (status = 404, description = "No record has this id", body = crate::http::errors::ErrorResponse),
-        (status = 503, description = "The history store is unavailable", body = crate::http::errors::ErrorResponse),
+        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::rest::errors::ErrorResponse),
+        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::rest::errors::ErrorResponse),
+        (status = 404, description = "No record has this id", body = crate::rest::errors::ErrorResponse),
+        (status = 503, description = "The history store is unavailable", body = crate::rest::errors::ErrorResponse),
     ))]
 pub async fn item(r: Request) -> Response {
-    answer(one(&r.state, r.param(0)).await)
+    let path = r.path::<RecordPath>();
+    answer(match path {
+        Ok(path) => one(&r.state, &path.id).await,
+        Err(e) => Err(e.into()),
+    })
+}
+
+/// The path of one stored record.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+struct RecordPath {
+    /// The record's id (percent-encoded as any path segment).
+    id: String,
 }
 
 async fn one(state: &AppState, id: &str) -> Result<Response, ApiError> {
     let recorder = history(state)?;
     let id = percent_decode(id).ok_or_else(|| {
-        ApiError::BadRequest(vec![ErrorItem::field(
+        RequestError::BadRequest(vec![ErrorItem::field(
             "id",
             "is not valid percent-encoded UTF-8",
         )])
@@ -151,12 +165,13 @@ async fn one(state: &AppState, id: &str) -> Result<Response, ApiError> {
                 .and_then(|model| output::explain_stored(model, &row.inputs));
             let mut item = output::history_item(row);
             item.explanation = explanation;
-            Ok(output::json(&item, StatusCode::OK))
+            Ok(reply::json(&item, StatusCode::OK))
         }
-        None => Err(ApiError::NotFoundItem(ErrorItem::field(
+        None => Err(RequestError::NotFound(ErrorItem::field(
             "id",
             format!("no record has the id {id:?}"),
-        ))),
+        ))
+        .into()),
     }
 }
 
@@ -182,13 +197,13 @@ fn percent_decode(text: &str) -> Option<String> {
     security((), ("admin_key" = [])),
     responses(
         (status = 200, description = "Every item applied", body = FeedbackResponse),
-        (status = 400, description = "Not a feedback body", body = crate::http::errors::ErrorResponse),
-        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::http::errors::ErrorResponse),
-        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::http::errors::ErrorResponse),
-        (status = 413, description = "Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` items", body = crate::http::errors::ErrorResponse),
-        (status = 415, description = "Content-Type is not JSON", body = crate::http::errors::ErrorResponse),
-        (status = 422, description = "Bad items: an unknown id, a value other than 0 or 1, or a value conflicting with the stored or an earlier one; nothing was applied", body = crate::http::errors::ErrorResponse),
-        (status = 503, description = "The history store is unavailable", body = crate::http::errors::ErrorResponse),
+        (status = 400, description = "Not a feedback body", body = crate::rest::errors::ErrorResponse),
+        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::rest::errors::ErrorResponse),
+        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::rest::errors::ErrorResponse),
+        (status = 413, description = "Body over `MAX_BODY_BYTES` or more than `MAX_BATCH` items", body = crate::rest::errors::ErrorResponse),
+        (status = 415, description = "Content-Type is not JSON", body = crate::rest::errors::ErrorResponse),
+        (status = 422, description = "Bad items: an unknown id, a value other than 0 or 1, or a value conflicting with the stored or an earlier one; nothing was applied", body = crate::rest::errors::ErrorResponse),
+        (status = 503, description = "The history store is unavailable", body = crate::rest::errors::ErrorResponse),
     ))]
 pub async fn feedback(r: Request) -> Response {
     let Request {
@@ -212,7 +227,7 @@ async fn apply_feedback(
             "send JSON (Content-Type: application/json)",
         )));
     }
-    let bytes = input::read_body(headers, body, state.body).await?;
+    let bytes = crate::rest::body::read_body(headers, body, state.body).await?;
     let items = input::feedback(&bytes, state.max_batch)?;
     let problems = recorder
         .store
@@ -220,7 +235,7 @@ async fn apply_feedback(
         .await
         .map_err(|e| failed(recorder, &e))?;
     if !problems.is_empty() {
-        return Err(ApiError::Invalid(
+        return Err(RequestError::Invalid(
             problems
                 .into_iter()
                 .map(|(row, problem)| match problem {
@@ -239,9 +254,10 @@ async fn apply_feedback(
                     ),
                 })
                 .collect(),
-        ));
+        )
+        .into());
     }
-    Ok(output::json(
+    Ok(reply::json(
         &FeedbackResponse {
             accepted: items.len(),
         },
@@ -257,10 +273,10 @@ async fn apply_feedback(
     security((), ("admin_key" = [])),
     responses(
         (status = 200, description = "The figures", body = MonitoringReport),
-        (status = 400, description = "A bad query parameter (named), or a version not served", body = crate::http::errors::ErrorResponse),
-        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::http::errors::ErrorResponse),
-        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::http::errors::ErrorResponse),
-        (status = 503, description = "The history store is unavailable", body = crate::http::errors::ErrorResponse),
+        (status = 400, description = "A bad query parameter (named), or a version not served", body = crate::rest::errors::ErrorResponse),
+        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::rest::errors::ErrorResponse),
+        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::rest::errors::ErrorResponse),
+        (status = 503, description = "The history store is unavailable", body = crate::rest::errors::ErrorResponse),
     ))]
 pub async fn monitoring(r: Request) -> Response {
     answer(monitoring_report(&r.state, r.query.as_deref()).await)
@@ -274,8 +290,8 @@ async fn monitoring_report(state: &AppState, query: Option<&str>) -> Result<Resp
     // drift is measured against a version's own training data
     let model = models
         .get(filter.version.as_deref())
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::NotFoundItem(item) => ApiError::BadRequest(vec![item]),
+        .map_err(|e| match e {
+            RequestError::NotFound(item) => RequestError::BadRequest(vec![item]),
             other => other,
         })?
         .clone();
@@ -283,32 +299,7 @@ async fn monitoring_report(state: &AppState, query: Option<&str>) -> Result<Resp
     let report = report(&model, recorder, filter)
         .await
         .map_err(|e| failed(recorder, &e))?;
-    Ok(output::json(&report, StatusCode::OK))
-}
-
-/// The monitoring report on `filter`'s rows, served by `model`.
-pub async fn report(
-    model: &Model,
-    recorder: &Recorder,
-    filter: Filter,
-) -> Result<MonitoringReport, sqlx::Error> {
-    let shadow = recorder.store.shadow_sums(&filter).await?;
-    let timeline = match recorder.store.span(&filter).await? {
-        Some((first, last)) => {
-            let width = monitoring::bucket_width(first, last);
-            monitoring::timeline(width, recorder.store.timeline(&filter, width).await?)
-        }
-        None => monitoring::Timeline::default(),
-    };
-    let mut report = monitoring::report(
-        model,
-        recorder.store.bin_counts(filter.clone()),
-        recorder.store.feedback_pairs(filter),
-    )
-    .await?;
-    report.shadow = shadow.into_iter().map(Into::into).collect();
-    report.timeline = timeline;
-    Ok(report)
+    Ok(reply::json(&report, StatusCode::OK))
 }
 
 /// `POST /admin/reload`: reads `MODELS_DIR` again and says what is served.
@@ -316,12 +307,12 @@ pub async fn report(
     security((), ("admin_key" = [])),
     responses(
         (status = 200, description = "Reloaded: the versions served now, and the files refused (the others serve; a refused file's version keeps its previous load, if it had one)", body = ReloadReport),
-        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::http::errors::ErrorResponse),
-        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::http::errors::ErrorResponse),
+        (status = 401, description = "`ADMIN_API_KEY` is set and the bearer token is missing or wrong", body = crate::rest::errors::ErrorResponse),
+        (status = 403, description = "No `ADMIN_API_KEY` is set and the client is not on loopback", body = crate::rest::errors::ErrorResponse),
     ))]
 pub async fn admin_reload(r: Request) -> Response {
     let report = reload::reload(r.state.reloader(), "POST /admin/reload").await;
-    output::json(&report, StatusCode::OK)
+    reply::json(&report, StatusCode::OK)
 }
 
 #[cfg(test)]

@@ -2,20 +2,20 @@
 //! [`input`], answers through [`output`], and
 //! fails with an [`ApiError`].
 
-use std::sync::atomic::Ordering;
-
 use warp::Reply;
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
-use crate::http::errors::ApiError;
 use crate::http::input::{self, Format};
-use crate::http::output::{self, HealthResponse, ModelInfo, PredictResponse, StatusResponse};
+use crate::http::output::{self, HealthResponse, ModelInfo, PredictResponse};
 use crate::http::query::{self, ModelQuery, PredictQuery};
-use crate::http::request::{Body, Request};
-use crate::http::scoring;
-use crate::http::state::AppState;
+use crate::rest::errors::ApiError;
+use crate::rest::reply::{self, StatusResponse};
+use crate::rest::request::{Body, Request};
+use crate::serving::errors::RequestError;
 use crate::serving::models::Models;
+use crate::serving::scoring;
+use crate::serving::state::AppState;
 
 /// The service's name, as `/health` reports it.
 pub const SERVICE_NAME: &str = "Titanic Survival Classification API";
@@ -25,7 +25,7 @@ pub const SERVICE_NAME: &str = "Titanic Survival Classification API";
     responses((status = 200, description = "The service is up", body = HealthResponse)))]
 pub async fn health(r: Request) -> Response {
     let state = r.state;
-    output::json(
+    reply::json(
         &HealthResponse {
             name: SERVICE_NAME.into(),
             api_version: env!("CARGO_PKG_VERSION").into(),
@@ -39,12 +39,7 @@ pub async fn health(r: Request) -> Response {
 #[utoipa::path(get, path = "/health/live", tag = "operations",
     responses((status = 200, description = "Alive", body = StatusResponse)))]
 pub async fn live(_: Request) -> Response {
-    alive()
-}
-
-/// The liveness answer.
-pub fn alive() -> Response {
-    status("alive", StatusCode::OK)
+    reply::alive()
 }
 
 /// `GET /health/ready`: 200 while serving, 503 once shutdown has begun.
@@ -54,38 +49,7 @@ pub fn alive() -> Response {
         (status = 503, description = "Shutting down, or the history store is down (the status says why)", body = StatusResponse),
     ))]
 pub async fn ready(r: Request) -> Response {
-    readiness(&r.state)
-}
-
-/// The readiness answer: 503 once shutdown has begun, or while the history
-/// store is down.
-pub fn readiness(state: &AppState) -> Response {
-    match unready(state) {
-        Some(why) => status(&why, StatusCode::SERVICE_UNAVAILABLE),
-        None => status("ready", StatusCode::OK),
-    }
-}
-
-/// Why the server is not ready (shutting down, or the history store is
-/// down), or `None` while it is.
-pub fn unready(state: &AppState) -> Option<String> {
-    if !state.ready.load(Ordering::Relaxed) {
-        return Some("shutting down".into());
-    }
-    state
-        .history
-        .as_ref()
-        .and_then(|h| h.health.problem())
-        .map(|problem| format!("not ready: {problem}"))
-}
-
-fn status(status: &str, code: StatusCode) -> Response {
-    output::json(
-        &StatusResponse {
-            status: status.into(),
-        },
-        code,
-    )
+    reply::readiness(&r.state)
 }
 
 /// `GET /model[?version=X]`: the default version's (or X's) metadata, its
@@ -94,15 +58,15 @@ fn status(status: &str, code: StatusCode) -> Response {
     params(ModelQuery),
     responses(
         (status = 200, description = "The model", body = ModelInfo),
-        (status = 400, description = "An unknown query parameter", body = crate::http::errors::ErrorResponse),
-        (status = 404, description = "No such version is served", body = crate::http::errors::ErrorResponse),
+        (status = 400, description = "An unknown query parameter", body = crate::rest::errors::ErrorResponse),
+        (status = 404, description = "No such version is served", body = crate::rest::errors::ErrorResponse),
     ))]
 pub async fn model_info(r: Request) -> Response {
     let answer = || -> Result<Response, ApiError> {
         let query: ModelQuery = query::parse(r.query.as_deref())?;
         let models = r.state.models.current();
         let model = models.get(query.version.as_deref())?;
-        Ok(output::json(
+        Ok(reply::json(
             &output::model_info(model, &models),
             StatusCode::OK,
         ))
@@ -120,7 +84,7 @@ pub async fn metrics(r: Request) -> Response {
             .metrics
             .record_store_up(history.health.problem().is_none());
     }
-    output::typed(
+    reply::typed(
         Response::new(state.metrics.render().into()),
         "application/openmetrics-text; version=1.0.0; charset=utf-8",
     )
@@ -155,12 +119,12 @@ pub async fn predict(r: Request) -> Response {
         body,
         ..
     } = r;
-    let request_id = crate::http::ids::request_id_or_new(&headers);
+    let request_id = crate::rest::request::request_id(&headers);
     // the versions as the request found them, whatever a reload does meanwhile
     let models = state.models.current();
     let query = query::parse::<PredictQuery>(query.as_deref());
     let result = predict_batch(query.clone(), &headers, body, &state, &models, &request_id).await;
-    scoring::answer(&state, &request_id, result, |e| {
+    reply::answer(&state, &request_id, result, |e| {
         let version = query
             .ok()
             .and_then(|q| q.version)
@@ -172,7 +136,7 @@ pub async fn predict(r: Request) -> Response {
 }
 
 async fn predict_batch(
-    query: Result<PredictQuery, ApiError>,
+    query: Result<PredictQuery, RequestError>,
     headers: &HeaderMap,
     body: Body,
     state: &AppState,
@@ -182,7 +146,7 @@ async fn predict_batch(
     let query = query?;
     let chosen = models.choose(query.version.as_deref())?;
     let format = input::body_format(headers)?;
-    let bytes = input::read_body(headers, body, state.body).await?;
+    let bytes = crate::rest::body::read_body(headers, body, state.body).await?;
     let permit = scoring::admit(state)?;
     let batch = crate::telemetry::traces::Child::within("parse", || {
         input::parse(format, &bytes, state.max_batch)

@@ -1,27 +1,21 @@
-//! What a request brings: its body (read within limits), its formats
-//! (content negotiation), and the passengers parsed from it.
+//! What a `/predict` or `/feedback` request brings: its formats (content
+//! negotiation), and the records parsed from its body.
 
 use std::cell::Cell;
 use std::marker::PhantomData;
 
-use bytes::{Buf, Bytes, BytesMut};
 use classification_model::Passenger;
 use classification_model::csv::read_passengers_csv_at_most;
 use classification_model::schema::{check_passenger, explain_keyed_record};
-use futures_util::{FutureExt, Stream, StreamExt};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use warp::http::{HeaderMap, header};
 
-use crate::http::errors::{ApiError, ErrorItem};
-use crate::http::ids::{ID_RULE, Identified, RecordId, check_ids, valid_id};
-use crate::http::state::BodyLimits;
-
-/// How far past the limit an oversized body is read (and dropped) before its
-/// 413, so that clients that write their whole body before reading see the
-/// answer instead of a reset connection.
-pub const DRAIN_FACTOR: u64 = 8;
+use crate::rest::errors::ApiError;
+use crate::serving::batch::Batch;
+use crate::serving::errors::{ErrorItem, RequestError};
+use crate::serving::ids::{ID_RULE, Identified, RecordId, check_ids, valid_id};
 
 /// `POST /predict` body: the passengers to score.
 // The documented shape (utoipa reads `deny_unknown_fields` as
@@ -128,8 +122,8 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for Items<'_, T> {
 }
 
 /// The 413 for a batch of more than `max` records.
-pub fn too_many_records(max: usize) -> ApiError {
-    ApiError::TooLarge(ErrorItem::field(
+pub fn too_many_records(max: usize) -> RequestError {
+    RequestError::TooLarge(ErrorItem::field(
         "inputs",
         format!("has more than the {max} records one request may carry: split the batch"),
     ))
@@ -181,38 +175,9 @@ pub fn answer_format(headers: &HeaderMap) -> Format {
     }
 }
 
-/// Passengers parsed from a body, with the CSV line of each where the body
-/// was CSV.
-#[derive(Debug, Default)]
-pub struct Batch {
-    /// The passengers, in order.
-    pub passengers: Vec<Passenger>,
-    /// The ids the records carried (JSON only), checked: valid and unique.
-    pub ids: Vec<Option<String>>,
-    /// For CSV, the line each record starts on.
-    pub lines: Option<Vec<u64>>,
-}
-
-impl Batch {
-    /// Adds the CSV line to errors that name a row.
-    pub fn locate(&self, items: Vec<ErrorItem>) -> Vec<ErrorItem> {
-        Self::locate_in(self.lines.as_deref(), items)
-    }
-
-    /// Adds the line of `lines` (a CSV body's) to errors that name a row.
-    pub fn locate_in(lines: Option<&[u64]>, mut items: Vec<ErrorItem>) -> Vec<ErrorItem> {
-        if let Some(lines) = lines {
-            for item in &mut items {
-                item.line = item.row.and_then(|r| lines.get(r).copied());
-            }
-        }
-        items
-    }
-}
-
 /// Parses a body into at most `max_batch` passengers (413 past that, found
 /// before the rest is read).
-pub fn parse(format: Format, bytes: &[u8], max_batch: usize) -> Result<Batch, ApiError> {
+pub fn parse(format: Format, bytes: &[u8], max_batch: usize) -> Result<Batch, RequestError> {
     match format {
         Format::Json => {
             let records = parse_json(bytes, max_batch)?;
@@ -232,10 +197,10 @@ pub fn parse(format: Format, bytes: &[u8], max_batch: usize) -> Result<Batch, Ap
             Err(classification_model::Error::TooManyRows { max_rows }) => {
                 Err(too_many_records(max_rows))
             }
-            Err(classification_model::Error::Csv(errors)) => Err(ApiError::Invalid(
+            Err(classification_model::Error::Csv(errors)) => Err(RequestError::Invalid(
                 errors.into_iter().map(ErrorItem::from).collect(),
             )),
-            Err(e) => Err(ApiError::Invalid(vec![ErrorItem::field(
+            Err(e) => Err(RequestError::Invalid(vec![ErrorItem::field(
                 "body",
                 e.to_string(),
             )])),
@@ -244,9 +209,9 @@ pub fn parse(format: Format, bytes: &[u8], max_batch: usize) -> Result<Batch, Ap
 }
 
 /// A JSON body: `{"inputs": [records]}`, at most `max` of them.
-fn parse_json(bytes: &[u8], max: usize) -> Result<Vec<Identified>, ApiError> {
+fn parse_json(bytes: &[u8], max: usize) -> Result<Vec<Identified>, RequestError> {
     let shape = |field: &str, detail: String| {
-        ApiError::BadRequest(vec![ErrorItem::field(
+        RequestError::BadRequest(vec![ErrorItem::field(
             field,
             format!("the body must be a JSON object {{\"inputs\": [records]}}{detail}"),
         )])
@@ -301,125 +266,7 @@ fn parse_json(bytes: &[u8], max: usize) -> Result<Vec<Identified>, ApiError> {
         );
     }
     items.sort_by_key(|e| e.row);
-    Err(ApiError::Invalid(items))
-}
-
-/// Reads the body within `limits`. An oversized body is read on and dropped
-/// up to [`DRAIN_FACTOR`] times the limit before its 413, unless the client
-/// waits for `100 Continue` or declared a length beyond that.
-pub async fn read_body(
-    headers: &HeaderMap,
-    body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
-    limits: BodyLimits,
-) -> Result<Bytes, ApiError> {
-    let mut span = crate::telemetry::traces::Child::start("read body");
-    let bytes = read_within(headers, body, limits).await;
-    if let Ok(bytes) = &bytes {
-        span.set("bytes", bytes.len() as i64);
-    }
-    bytes
-}
-
-async fn read_within(
-    headers: &HeaderMap,
-    mut body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
-    limits: BodyLimits,
-) -> Result<Bytes, ApiError> {
-    let limit = limits.max_bytes;
-    let too_large = || {
-        ApiError::TooLarge(ErrorItem::field(
-            "body",
-            format!("the body is larger than the {limit} bytes allowed: split the batch"),
-        ))
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let drain_bound = (limit as u64).saturating_mul(DRAIN_FACTOR);
-    if declared.is_some_and(|n| n > limit as u64) {
-        let waits = headers
-            .get(header::EXPECT)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-        if waits || declared.is_some_and(|n| n > drain_bound) {
-            return Err(too_large());
-        }
-    }
-    let mut buf =
-        BytesMut::with_capacity(declared.map_or(8 * 1024, |n| n.min(limit as u64) as usize));
-    let mut seen: u64 = 0;
-    // What has already arrived is taken without arming a timer: a small
-    // request usually comes whole with its headers.
-    loop {
-        match body.next().now_or_never() {
-            Some(Some(chunk)) => take(chunk, &mut buf, &mut seen, limit)?,
-            Some(None) => return finish(buf, seen, limit, too_large),
-            None => break,
-        }
-    }
-    let read = async {
-        while let Some(chunk) = body.next().await {
-            take(chunk, &mut buf, &mut seen, limit)?;
-            if seen > drain_bound {
-                break;
-            }
-        }
-        Ok(())
-    };
-    match tokio::time::timeout(limits.timeout, read).await {
-        Ok(Ok(())) => finish(buf, seen, limit, too_large),
-        Ok(Err(e)) => Err(e),
-        // an oversized body that is still coming: its 413 now
-        Err(_) if seen > limit as u64 => Err(too_large()),
-        Err(_) => Err(ApiError::Timeout(ErrorItem::field(
-            "body",
-            format!(
-                "the body took longer than {} s to arrive",
-                limits.timeout.as_secs()
-            ),
-        ))),
-    }
-}
-
-/// Keeps one chunk while within `limit`; past it only counts.
-fn take(
-    chunk: Result<impl Buf, warp::Error>,
-    buf: &mut BytesMut,
-    seen: &mut u64,
-    limit: usize,
-) -> Result<(), ApiError> {
-    let mut chunk = chunk.map_err(|e| {
-        ApiError::BadRequest(vec![ErrorItem::field(
-            "body",
-            format!("cannot read the body: {e}"),
-        )])
-    })?;
-    let n = chunk.remaining();
-    *seen += n as u64;
-    if *seen <= limit as u64 {
-        while chunk.has_remaining() {
-            let part = chunk.chunk();
-            let len = part.len();
-            buf.extend_from_slice(part);
-            chunk.advance(len);
-        }
-    } else {
-        chunk.advance(n);
-    }
-    Ok(())
-}
-
-fn finish(
-    buf: BytesMut,
-    seen: u64,
-    limit: usize,
-    too_large: impl Fn() -> ApiError,
-) -> Result<Bytes, ApiError> {
-    if seen > limit as u64 {
-        Err(too_large())
-    } else {
-        Ok(buf.freeze())
-    }
+    Err(RequestError::Invalid(items))
 }
 
 #[cfg(test)]
@@ -501,9 +348,9 @@ pub struct FeedbackItem {
 }
 
 /// Reads a feedback body: every item's problems, or the (id, survived) pairs.
-pub fn feedback(bytes: &[u8], max_batch: usize) -> Result<Vec<(String, i64)>, ApiError> {
+pub fn feedback(bytes: &[u8], max_batch: usize) -> Result<Vec<(String, i64)>, RequestError> {
     let body: FeedbackBody = serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::BadRequest(vec![ErrorItem::field(
+        RequestError::BadRequest(vec![ErrorItem::field(
             "body",
             format!(
                 "the body must be a JSON object {{\"feedback\": [{{\"id\": \"...\", \"survived\": 0 or 1}}]}}: {e}"
@@ -512,13 +359,13 @@ pub fn feedback(bytes: &[u8], max_batch: usize) -> Result<Vec<(String, i64)>, Ap
     })?;
     let n = body.feedback.len();
     if n == 0 {
-        return Err(ApiError::Invalid(vec![ErrorItem::field(
+        return Err(RequestError::Invalid(vec![ErrorItem::field(
             "feedback",
             "is empty: send at least one item",
         )]));
     }
     if n > max_batch {
-        return Err(ApiError::TooLarge(ErrorItem::field(
+        return Err(RequestError::TooLarge(ErrorItem::field(
             "feedback",
             format!("has {n} items, more than the {max_batch} one request may carry: split it"),
         )));
@@ -540,7 +387,7 @@ pub fn feedback(bytes: &[u8], max_batch: usize) -> Result<Vec<(String, i64)>, Ap
             .map(|i| (i.id, i.survived as i64))
             .collect())
     } else {
-        Err(ApiError::Invalid(items))
+        Err(RequestError::Invalid(items))
     }
 }
 

@@ -8,17 +8,15 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use crate::history::monitoring::{
     DriftBin, FeatureDrift, HistogramBin, MonitoringReport, ShadowAgreement, TimeBucket, Timeline,
 };
-use crate::http::errors::{ErrorItem, ErrorResponse, ProtocolError};
 use crate::http::input::{FeedbackBody, FeedbackItem, PredictBody};
 use crate::http::output::{
     FeedbackResponse, HealthResponse, HistoryItem, HistoryPage, ModelInfo, PredictResponse,
-    StatusResponse, VersionInfo,
 };
+use crate::rest::errors::ErrorResponse;
+use crate::rest::reply::StatusResponse;
+use crate::serving::errors::ErrorItem;
 use crate::serving::models::{Refused, ReloadReport};
-use crate::v2::request::{InferRequest, Parameters, RequestInput, RequestOutput};
-use crate::v2::response::{
-    InferResponse, ModelMetadata, ResponseOutput, ServerMetadata, TensorMetadata,
-};
+use crate::serving::versions::VersionInfo;
 
 /// The API description.
 #[derive(OpenApi)]
@@ -43,16 +41,12 @@ When the server runs with `API_KEY`, `POST /predict` requires `Authorization: Be
         HistoryItem, HistoryPage, FeedbackResponse, FeedbackBody, FeedbackItem,
         MonitoringReport, HistogramBin, FeatureDrift, DriftBin, ShadowAgreement, Timeline, TimeBucket,
         classification_model::metrics::LiveScores, classification_model::metrics::Scores,
-        ProtocolError, ServerMetadata, ModelMetadata, TensorMetadata, InferRequest, RequestInput,
-        RequestOutput, Parameters, InferResponse, ResponseOutput,
     )),
     tags(
         (name = "prediction", description = "Survival predictions"),
         (name = "model", description = "The model versions served: the embedded one, and those in MODELS_DIR \
 (reloaded when it changes, on SIGHUP and on `POST /admin/reload`, which takes the admin key)"),
         (name = "operations", description = "Health, readiness and metrics"),
-        (name = "inference protocol", description = "The Open Inference Protocol (KServe V2, REST), with Triton's binary tensor data extension: \
-one input per dataset column (MLServer's pandas convention)"),
         (name = "history", description = "Admin: stored predictions, feedback and monitoring (absent with HISTORY=off; \
 `Authorization: Bearer <ADMIN_API_KEY>` when that is set, else loopback clients only)"),
     )
@@ -78,10 +72,17 @@ impl utoipa::Modify for AdminKey {
     }
 }
 
-/// The description as JSON, with the operations of `paths` (path, method,
-/// operation).
-pub fn document(paths: impl Iterator<Item = (&'static str, HttpMethod, Operation)>) -> String {
+/// The description as JSON, with the other adapters' frames (their
+/// schemas and tags) merged in, and the operations of `paths` (path,
+/// method, operation).
+pub fn document(
+    others: impl IntoIterator<Item = utoipa::openapi::OpenApi>,
+    paths: impl IntoIterator<Item = (&'static str, HttpMethod, Operation)>,
+) -> String {
     let mut doc = ApiDoc::openapi();
+    for other in others {
+        doc.merge(other);
+    }
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     for (path, method, operation) in paths {
         doc.paths.add_path_operation(path, vec![method], operation);
@@ -90,11 +91,11 @@ pub fn document(paths: impl Iterator<Item = (&'static str, HttpMethod, Operation
     // the exact record schema, with the validator's own patterns, and
     // the record's own id
     let mut passenger = classification_model::schema::json_schema();
-    passenger["properties"][crate::http::ids::ID_KEY] = serde_json::json!({
+    passenger["properties"][crate::serving::ids::ID_KEY] = serde_json::json!({
         "type": "string",
         "minLength": 1,
-        "maxLength": crate::http::ids::MAX_ID_CHARS,
-        "pattern": crate::http::ids::ID_PATTERN,
+        "maxLength": crate::serving::ids::MAX_ID_CHARS,
+        "pattern": crate::serving::ids::ID_PATTERN,
         "description": "The record's own id, unique among stored records; the server makes one (a UUIDv7) when absent"
     });
     value["components"]["schemas"]["Passenger"] = passenger;

@@ -2,7 +2,6 @@
 //! renderings.
 
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
 
 use classification_model::{
     Explanation, FieldValue, Model, PredictionResult,
@@ -11,12 +10,13 @@ use classification_model::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use warp::Reply;
-use warp::http::{HeaderValue, StatusCode, header};
+use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::http::errors::ErrorItem;
+use crate::rest::reply::{json, typed};
+use crate::serving::errors::ErrorItem;
 use crate::serving::models::Models;
+use crate::serving::versions::{VersionInfo, versions};
 
 /// `GET /health`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -201,14 +201,6 @@ pub fn history_csv_line(row: &crate::history::store::StoredRow, out: &mut Vec<u8
     out.extend_from_slice(line.as_bytes());
 }
 
-/// `GET /health/live` and `GET /health/ready`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct StatusResponse {
-    /// `alive`, `ready`, or `shutting down`.
-    #[schema(example = "ready")]
-    pub status: String,
-}
-
 /// `GET /model`: what the model is, takes and learned.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ModelInfo {
@@ -232,43 +224,6 @@ pub struct ModelInfo {
     pub versions: Vec<VersionInfo>,
 }
 
-/// One version served.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct VersionInfo {
-    /// The version.
-    pub version: String,
-    /// `default` (unversioned requests get it), `shadow` (scores every
-    /// request too, off the response path) or `other`.
-    pub role: String,
-    /// `embedded`, or its artifact file.
-    pub source: String,
-    /// What it was trained on (SHA-256 of the data, row counts).
-    pub training_data: TrainingData,
-    /// Metrics from training.
-    pub metrics: Metrics,
-    /// Where its training report is served (`/reports/...`), if the
-    /// binary carries one.
-    pub report: Option<String>,
-}
-
-/// Every version `models` serves, oldest first.
-pub fn versions(models: &Models) -> Vec<VersionInfo> {
-    models
-        .iter()
-        .map(|loaded| {
-            let a = loaded.model.artifact();
-            VersionInfo {
-                version: a.model_version().to_owned(),
-                role: models.role(a.model_version()).to_owned(),
-                source: loaded.source.describe(),
-                training_data: a.training_data().clone(),
-                metrics: a.metrics().clone(),
-                report: crate::http::web::report_path(a.model_name(), a.model_version()),
-            }
-        })
-        .collect()
-}
-
 /// What `/model` says of `model`, among `models`.
 pub fn model_info(model: &Model, models: &Models) -> ModelInfo {
     let a = model.artifact();
@@ -285,58 +240,6 @@ pub fn model_info(model: &Model, models: &Models) -> ModelInfo {
     }
 }
 
-/// A body too large to hold, sent as its stream yields it. Warp's replies
-/// hold whole bodies, so the stream rides in the response's extensions and
-/// the server sends it ([`unstream`]).
-#[derive(Clone)]
-pub struct StreamedBody(Arc<Mutex<Option<BodyStream>>>);
-
-type BodyStream = futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>;
-
-/// A response whose body is `stream`.
-pub fn streamed(
-    stream: impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static,
-    content_type: &'static str,
-) -> Response {
-    let mut response = Response::new(Default::default());
-    response
-        .extensions_mut()
-        .insert(StreamedBody(Arc::new(Mutex::new(Some(Box::pin(stream))))));
-    typed(response, content_type)
-}
-
-/// The body a response is sent with: its own, or its [`StreamedBody`].
-pub type SentBody<B> = http_body_util::Either<
-    B,
-    http_body_util::StreamBody<
-        futures_util::stream::Map<
-            BodyStream,
-            fn(
-                Result<bytes::Bytes, std::io::Error>,
-            ) -> Result<hyper::body::Frame<bytes::Bytes>, std::io::Error>,
-        >,
-    >,
->;
-
-/// Swaps in a response's [`StreamedBody`], if it has one.
-pub fn unstream<B>(mut response: warp::http::Response<B>) -> warp::http::Response<SentBody<B>> {
-    use futures_util::StreamExt;
-    let stream = response
-        .extensions_mut()
-        .remove::<StreamedBody>()
-        .and_then(|s| s.0.lock().ok().and_then(|mut s| s.take()));
-    match stream {
-        None => response.map(http_body_util::Either::Left),
-        Some(stream) => {
-            let frame: fn(Result<bytes::Bytes, std::io::Error>) -> _ =
-                |r| r.map(hyper::body::Frame::data);
-            response.map(|_| {
-                http_body_util::Either::Right(http_body_util::StreamBody::new(stream.map(frame)))
-            })
-        }
-    }
-}
-
 /// Appends a CSV field, quoted when it must be (as the `csv` crate's
 /// `QuoteStyle::Necessary`): the one CSV writer of the answers.
 fn csv_field(out: &mut String, value: &str) {
@@ -347,27 +250,6 @@ fn csv_field(out: &mut String, value: &str) {
     } else {
         out.push_str(value);
     }
-}
-
-/// The response, with its request's id in `X-Request-Id`.
-pub fn tag_request(mut response: Response, request_id: &str) -> Response {
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        response.headers_mut().insert("x-request-id", value);
-    }
-    response
-}
-
-/// `body` as JSON with `status`.
-pub fn json<T: Serialize>(body: &T, status: StatusCode) -> Response {
-    warp::reply::with_status(warp::reply::json(body), status).into_response()
-}
-
-/// `response` with a fixed content type.
-pub fn typed(mut response: Response, content_type: &'static str) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
 }
 
 /// Predictions as JSON.

@@ -8,9 +8,9 @@ use serde::de::{self, DeserializeOwned, Deserializer};
 use utoipa::IntoParams;
 
 use crate::history::store::{Cursor, Filter};
-use crate::http::errors::{ApiError, ErrorItem, shorten};
-use crate::http::ids::MAX_ID_CHARS;
 use crate::http::input::hex_byte;
+use crate::serving::errors::{ErrorItem, RequestError, shorten};
+use crate::serving::ids::MAX_ID_CHARS;
 
 /// Largest `/history` page.
 pub const MAX_PAGE: usize = 1000;
@@ -18,33 +18,114 @@ pub const MAX_PAGE: usize = 1000;
 /// Default `/history` page.
 pub const DEFAULT_PAGE: usize = 100;
 
-/// Reads a query string (without its `?`) into `T`.
-pub fn parse<T: DeserializeOwned>(query: Option<&str>) -> Result<T, ApiError> {
-    let pairs = form_urlencoded::parse(query.unwrap_or_default().as_bytes());
-    let de = serde_urlencoded::Deserializer::new(pairs);
+/// Reads a query string (without its `?`) into `T`: an unknown or
+/// repeated parameter, or a bad value, is a 400 naming it.
+pub fn parse<T: DeserializeOwned>(query: Option<&str>) -> Result<T, RequestError> {
+    let pairs = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .map(|(k, v)| (k.into_owned(), Text(v.into_owned())));
+    let de = de::value::MapDeserializer::<_, QueryError>::new(pairs);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let message = e.inner().to_string();
-        let (field, message) = match quoted_after(&message, "unknown field `") {
-            Some(name) => (
-                name.to_owned(),
-                format!(
-                    "unknown query parameter: {}",
-                    message.split_once(", ").map_or("", |(_, rest)| rest)
-                ),
+        let (field, message) = match e.into_inner() {
+            QueryError::Unknown { field, expected } => (
+                field,
+                format!("unknown query parameter: expected {}", one_of(expected)),
             ),
-            None => match quoted_after(&message, "duplicate field `") {
-                Some(name) => (name.to_owned(), "is given more than once".to_owned()),
-                None => (path, message),
-            },
+            QueryError::Repeated(field) => (field.to_owned(), "is given more than once".to_owned()),
+            QueryError::Value(message) => (path, message),
         };
-        ApiError::BadRequest(vec![ErrorItem::field(shorten(&field), message)])
+        RequestError::BadRequest(vec![ErrorItem::field(shorten(&field), message)])
     })
 }
 
-/// The text between `prefix` and the next backtick, if `message` starts so.
-fn quoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
-    message.strip_prefix(prefix)?.split('`').next()
+/// What is wrong with a query, as the declared query type finds it.
+#[derive(Debug)]
+enum QueryError {
+    /// A parameter the type does not declare.
+    Unknown {
+        field: String,
+        expected: &'static [&'static str],
+    },
+    /// A parameter given twice.
+    Repeated(&'static str),
+    /// A bad value (its parameter is the error's path).
+    Value(String),
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueryError::Unknown { field, expected } => {
+                write!(f, "unknown field `{field}`, expected {}", one_of(expected))
+            }
+            QueryError::Repeated(field) => write!(f, "duplicate field `{field}`"),
+            QueryError::Value(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+impl de::Error for QueryError {
+    fn custom<T: std::fmt::Display>(message: T) -> Self {
+        QueryError::Value(message.to_string())
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        QueryError::Unknown {
+            field: field.to_owned(),
+            expected,
+        }
+    }
+
+    fn duplicate_field(field: &'static str) -> Self {
+        QueryError::Repeated(field)
+    }
+}
+
+/// A parameter's value: text, which an `Option` field reads as present.
+struct Text(String);
+
+impl<'de> de::IntoDeserializer<'de, QueryError> for Text {
+    type Deserializer = Self;
+
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+impl<'de> Deserializer<'de> for Text {
+    type Error = QueryError;
+
+    fn deserialize_any<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, QueryError> {
+        visitor.visit_string(self.0)
+    }
+
+    fn deserialize_option<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, QueryError> {
+        visitor.visit_some(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// The parameters a query takes, as serde lists expected fields.
+fn one_of(names: &[&str]) -> String {
+    match names {
+        [] => "none".to_owned(),
+        [one] => format!("`{one}`"),
+        [a, b] => format!("`{a}` or `{b}`"),
+        more => format!(
+            "one of {}",
+            more.iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// `POST /predict`'s query.
@@ -124,13 +205,13 @@ impl HistoryQuery {
     }
 
     /// For the CSV export, which has no pages: 400 naming a page parameter.
-    pub fn without_pages(&self) -> Result<(), ApiError> {
+    pub fn without_pages(&self) -> Result<(), RequestError> {
         let given = [
             ("limit", self.limit.is_some()),
             ("cursor", self.cursor.is_some()),
         ];
         match given.iter().find(|(_, set)| *set) {
-            Some((name, _)) => Err(ApiError::BadRequest(vec![ErrorItem::field(
+            Some((name, _)) => Err(RequestError::BadRequest(vec![ErrorItem::field(
                 *name,
                 "is for JSON pages: the CSV export has every matching record",
             )])),

@@ -10,14 +10,11 @@ use warp::reply::Response;
 
 use warp::Reply as _;
 
-use crate::http::errors::ApiError;
-use crate::http::request::Request;
+use crate::rest::errors::ApiError;
+use crate::rest::request::Request;
 
 /// The app's files: HTML, CSS and JS modules, written by hand, with no build step.
 static APP: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/web");
-
-/// The training reports `cargo xtask train` writes, one per version.
-static REPORTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../reports");
 
 /// The app's policy: its own files and the API, nothing inline, no frames.
 const APP_POLICY: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; \
@@ -36,11 +33,23 @@ pub async fn index(_: Request) -> Response {
 
 /// `GET /app/{file}`: one of the app's files.
 #[utoipa::path(get, path = "/app/{file}", tag = "operations",
-    params(("file" = String, Path, description = "A file of the web app", example = "app.js")),
+    params(AppPath),
     responses((status = 200, description = "The file", content_type = "text/javascript", body = String),
-        (status = 404, description = "No such file", body = crate::http::errors::ErrorResponse)))]
+        (status = 404, description = "No such file", body = crate::rest::errors::ErrorResponse)))]
 pub async fn asset(r: Request) -> Response {
-    app_file(r.param(0))
+    match r.path::<AppPath>() {
+        Ok(path) => app_file(&path.file),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// The path of one of the web app's files.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+struct AppPath {
+    /// A file of the web app.
+    #[param(example = "app.js")]
+    file: String,
 }
 
 fn app_file(name: &str) -> Response {
@@ -50,34 +59,35 @@ fn app_file(name: &str) -> Response {
             content_type(file.path().to_str()),
             APP_POLICY,
         ),
-        None => ApiError::NotFound.into_response(),
+        None => ApiError::NoRoute.into_response(),
     }
 }
 
 /// `GET /reports/{file}`: a training report (`GET /model` links each version's).
 #[utoipa::path(get, path = "/reports/{file}", tag = "operations",
-    params(("file" = String, Path, description = "The report's file name")),
+    params(ReportPath),
     responses((status = 200, description = "The report: HTML with inline SVG figures", content_type = "text/html", body = String),
-        (status = 404, description = "No such report", body = crate::http::errors::ErrorResponse)))]
+        (status = 404, description = "No such report", body = crate::rest::errors::ErrorResponse)))]
 pub async fn report(r: Request) -> Response {
-    report_file(r.param(0))
-}
-
-fn report_file(name: &str) -> Response {
-    match REPORTS
-        .get_file(name)
-        .filter(|f| f.path().extension().is_some_and(|e| e == "html"))
-    {
-        Some(file) => page(file.contents(), "text/html; charset=utf-8", REPORT_POLICY),
-        None => ApiError::NotFound.into_response(),
+    match r.path::<ReportPath>() {
+        Ok(path) => report_file(&path.file),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
-/// Where the training report of `name` at `version` is served, if the
-/// binary carries one.
-pub fn report_path(name: &str, version: &str) -> Option<String> {
-    let file = format!("{name}_v{version}.html");
-    REPORTS.get_file(&file).map(|_| format!("/reports/{file}"))
+/// The path of a training report.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+struct ReportPath {
+    /// The report's file name.
+    file: String,
+}
+
+fn report_file(name: &str) -> Response {
+    match crate::serving::reports::report(name) {
+        Some(contents) => page(contents, "text/html; charset=utf-8", REPORT_POLICY),
+        None => ApiError::NoRoute.into_response(),
+    }
 }
 
 fn content_type(path: Option<&str>) -> &'static str {
@@ -136,6 +146,7 @@ mod tests {
     #[test]
     fn the_embedded_models_report_is_served_without_scripts() {
         let model = classification_model::Model::embedded().unwrap();
+        let report_path = crate::serving::reports::report_path;
         let path = report_path(model.name(), model.version()).unwrap();
         let r = report_file(path.trim_start_matches("/reports/"));
         assert_eq!(r.status(), 200);

@@ -14,19 +14,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::errors::ServiceError;
-
-/// What a request can ask of the versions served that they cannot give.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ModelsError {
-    /// No version of that name is loaded (or it is not a version at all).
-    #[error("no version {asked:?} is served: the versions are {}", served.join(", "))]
-    NotServed {
-        /// The version asked for, as given.
-        asked: String,
-        /// The versions served, oldest first.
-        served: Vec<String>,
-    },
-}
+use crate::serving::errors::{ErrorItem, RequestError, shorten};
 
 /// Largest artifact file read (the course model's is about 10 KB).
 pub const MAX_ARTIFACT_BYTES: u64 = 16 * 1024 * 1024;
@@ -151,8 +139,9 @@ impl Models {
         self.versions.keys().map(ToString::to_string).collect()
     }
 
-    /// The model of `version`, or the default.
-    pub fn get(&self, version: Option<&str>) -> Result<&Arc<Model>, ModelsError> {
+    /// The model of `version`, or the default (not found: no such version
+    /// is loaded, or it is not a version at all).
+    pub fn get(&self, version: Option<&str>) -> Result<&Arc<Model>, RequestError> {
         let Some(asked) = version else {
             return Ok(self.default_model());
         };
@@ -160,14 +149,36 @@ impl Models {
             .ok()
             .and_then(|v| self.versions.get(&v))
             .map(|l| &l.model)
-            .ok_or_else(|| ModelsError::NotServed {
-                asked: asked.to_owned(),
-                served: self.names(),
+            .ok_or_else(|| {
+                RequestError::NotFound(ErrorItem::field(
+                    "version",
+                    format!(
+                        "no version {:?} is served: the versions are {}",
+                        shorten(asked),
+                        self.names().join(", ")
+                    ),
+                ))
             })
     }
 
+    /// The model a request names, at its version if one is given (else the
+    /// default).
+    pub fn find(&self, name: &str, version: Option<&str>) -> Result<&Arc<Model>, RequestError> {
+        let served = self.default_model().name();
+        if name != served {
+            return Err(RequestError::NotFound(ErrorItem::field(
+                "model",
+                format!(
+                    "no model is named {:?}: this server serves {served:?}",
+                    shorten(name),
+                ),
+            )));
+        }
+        self.get(version)
+    }
+
     /// [`get`](Self::get), with the shadow model that also scores it.
-    pub fn choose(&self, version: Option<&str>) -> Result<Chosen, ModelsError> {
+    pub fn choose(&self, version: Option<&str>) -> Result<Chosen, RequestError> {
         Ok(self.shadowing(self.get(version)?))
     }
 

@@ -60,9 +60,12 @@ pub fn record(state: &Reloader, report: &ReloadReport, trigger: &'static str) {
         shadow = report.shadow.as_deref().unwrap_or("none"),
         "model versions loaded"
     );
-    state
-        .metrics
-        .record_reload(&state.models.current(), report.refused.len());
+    let models = state.models.current();
+    let roles = models.names().into_iter().map(|version| {
+        let role = models.role(&version);
+        (version, role)
+    });
+    state.metrics.record_reload(roles, report.refused.len());
 }
 
 /// Watches `MODELS_DIR` (if set) and reloads after each burst of changes.

@@ -10,9 +10,6 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
-use crate::history::monitoring::MonitoringReport;
-use crate::serving::models::Models;
-
 /// A route's path pattern (`/history/{id}`) and its method, as labels.
 pub type Route = (&'static str, &'static str);
 
@@ -303,39 +300,39 @@ impl Metrics {
 
     /// Records a load of the model versions: what is served, and how many
     /// files were refused.
-    pub fn record_reload(&self, models: &Models, refused: usize) {
+    pub fn record_reload(
+        &self,
+        versions: impl IntoIterator<Item = (String, &'static str)>,
+        refused: usize,
+    ) {
         self.loads.inc();
         self.refused.inc_by(refused as u64);
         self.versions.clear();
-        for version in models.names() {
-            let role = models.role(&version);
+        for (version, role) in versions {
             self.versions
                 .get_or_create(&VersionLabels { version, role })
                 .set(1);
         }
     }
 
-    /// Sets the monitoring gauges from a report.
-    pub fn record_monitoring(&self, report: &MonitoringReport) {
-        let set = |figure, value: f64| {
+    /// Sets the monitoring gauges: each figure (`records`, `accuracy`...,
+    /// NaN where there is none yet) and each feature's PSI.
+    pub fn record_monitoring<'a>(
+        &self,
+        figures: impl IntoIterator<Item = (&'static str, f64)>,
+        drift: impl IntoIterator<Item = (&'a str, f64)>,
+    ) {
+        for (figure, value) in figures {
             self.monitoring
                 .get_or_create(&FigureLabels { figure })
                 .set(value);
-        };
-        set("records", report.count as f64);
-        set("positive_rate", report.positive_rate.unwrap_or(f64::NAN));
-        let live = report.live.as_ref();
-        set("feedback_rows", live.map_or(0.0, |l| l.rows as f64));
-        set("accuracy", live.map_or(f64::NAN, |l| l.accuracy));
-        set("roc_auc", live.and_then(|l| l.roc_auc).unwrap_or(f64::NAN));
-        set("log_loss", live.map_or(f64::NAN, |l| l.log_loss));
-        set("brier", live.map_or(f64::NAN, |l| l.brier));
-        for f in &report.drift {
+        }
+        for (feature, psi) in drift {
             self.drift
                 .get_or_create(&FeatureLabels {
-                    feature: f.feature.clone(),
+                    feature: feature.to_owned(),
                 })
-                .set(f.psi);
+                .set(psi);
         }
     }
 

@@ -1,45 +1,77 @@
-//! Handlers of the Open Inference Protocol (V2, REST): server and model
-//! metadata and readiness, and `infer`, which reads its batch through
-//! [`request`], scores it through the same [`scoring`] steps as
-//! `/predict`, and answers through [`response`] ([`tensor`] reads and
-//! writes the binary tensor data).
+//! The Open Inference Protocol (V2) over REST: server and model metadata
+//! and readiness, and `infer`, which reads its batch through [`request`]
+//! (the tensors by the core's tensor model), scores it through the same
+//! core steps as `/predict`, and answers through [`response`]. Its
+//! endpoints ([`endpoints`]) and their description ([`ApiDoc`]) are handed
+//! to whoever assembles the REST table.
 
-use std::sync::Arc;
-
-use classification_model::Model;
+use utoipa::OpenApi;
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
-use crate::http::errors::{ApiError, ErrorItem, ProtocolError, shorten};
-use crate::http::input;
-use crate::http::output::{self, StatusResponse};
-use crate::http::request::{Body, Request};
-use crate::http::scoring;
-use crate::http::state::AppState;
-use crate::serving::models::Models;
+use crate::rest::endpoint::{Endpoint, boxed};
+use crate::rest::errors::{ApiError, ProtocolError};
+use crate::rest::reply::{self, StatusResponse};
+use crate::rest::request::{Access, Body, Request};
+use crate::serving::scoring;
+use crate::serving::state::AppState;
+use crate::serving::tensor::metadata::{self, ModelMetadata, ServerMetadata, TensorMetadata};
+use crate::serving::tensor::outputs::explained;
 
 pub mod request;
 pub mod response;
-pub mod tensor;
 
-use self::request::InferRequest;
-pub use self::response::SERVER_NAME;
-use self::response::{InferResponse, ModelMetadata, ServerMetadata};
+use self::request::{InferRequest, Parameters, RequestInput, RequestOutput};
+use self::response::{InferResponse, ResponseOutput};
 
-/// The path of a model, in the OpenAPI description.
-#[derive(utoipa::IntoParams)]
+/// This adapter's endpoints, `infer` first.
+pub fn endpoints() -> Vec<Endpoint> {
+    use Access::*;
+    vec![
+        Endpoint::new::<__path_infer>(Protocol, |r| boxed(infer(r))),
+        Endpoint::new::<__path_infer_version>(Protocol, |r| boxed(infer_version(r))),
+        Endpoint::new::<__path_server_metadata>(Open, |r| boxed(server_metadata(r))),
+        Endpoint::new::<__path_live>(Open, |r| boxed(live(r))),
+        Endpoint::new::<__path_ready>(Open, |r| boxed(ready(r))),
+        Endpoint::new::<__path_model_metadata>(Open, |r| boxed(model_metadata(r))),
+        Endpoint::new::<__path_model_ready>(Open, |r| boxed(model_ready(r))),
+        Endpoint::new::<__path_version_metadata>(Open, |r| boxed(version_metadata(r))),
+        Endpoint::new::<__path_version_ready>(Open, |r| boxed(version_ready(r))),
+    ]
+}
+
+/// This adapter's part of the OpenAPI description: its schemas and tag
+/// (the operations come from [`endpoints`]).
+#[derive(OpenApi)]
+#[openapi(
+    components(schemas(
+        ProtocolError, ServerMetadata, ModelMetadata, TensorMetadata, InferRequest, RequestInput,
+        RequestOutput, Parameters, InferResponse, ResponseOutput,
+    )),
+    tags(
+        (name = "inference protocol", description = "The Open Inference Protocol (KServe V2, REST), with Triton's binary tensor data extension: \
+one input per dataset column (MLServer's pandas convention)"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The path of a model.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]
-#[allow(dead_code)] // described, never built: the route table reads the path
 struct ModelPath {
     /// The model's name.
     #[param(example = "titanic_classification_model")]
     name: String,
+    /// The model's version (only in the paths that name one).
+    #[param(ignore)]
+    #[serde(default)]
+    version: Option<String>,
 }
 
-/// The path of a model's version, in the OpenAPI description.
-#[derive(utoipa::IntoParams)]
+/// The path of a model's version.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]
-#[allow(dead_code)] // described, never built
+#[allow(dead_code)] // read as a `ModelPath`; this declares the version for the description
 struct VersionPath {
     /// The model's name.
     #[param(example = "titanic_classification_model")]
@@ -84,30 +116,7 @@ enum InferResponses<'a> {
 #[utoipa::path(get, path = "/v2", tag = "inference protocol",
     responses((status = 200, description = "Server metadata", body = ServerMetadata)))]
 pub async fn server_metadata(_: Request) -> Response {
-    output::json(&response::server_metadata(), StatusCode::OK)
-}
-
-/// The model a request names, at its version if one is given (else the
-/// default), among the versions the request found.
-pub fn find<'a>(
-    models: &'a Models,
-    name: &str,
-    version: Option<&str>,
-) -> Result<&'a Arc<Model>, ApiError> {
-    let served = models.default_model().name();
-    if name != served {
-        return Err(ApiError::NotFoundItem(ErrorItem::field(
-            "model",
-            format!(
-                "no model is named {:?}: this server serves {served:?}",
-                shorten(name),
-            ),
-        ))
-        .in_protocol());
-    }
-    models
-        .get(version)
-        .map_err(|e| ApiError::from(e).in_protocol())
+    reply::json(&metadata::server_metadata(), StatusCode::OK)
 }
 
 /// `GET /v2/models/{name}[/versions/{version}]`: inputs, outputs, versions.
@@ -118,11 +127,16 @@ pub fn find<'a>(
         (status = 404, description = "No such model", body = ProtocolError),
     ))]
 pub async fn model_metadata(r: Request) -> Response {
-    let models = r.state.models.current();
-    match find(&models, r.param(0), r.params.get(1).map(String::as_str)) {
-        Ok(model) => output::json(&response::model_metadata(model, &models), StatusCode::OK),
-        Err(e) => warp::Reply::into_response(e),
-    }
+    let answer = || -> Result<Response, ApiError> {
+        let path: ModelPath = r.path()?;
+        let models = r.state.models.current();
+        let model = models.find(&path.name, path.version.as_deref())?;
+        Ok(reply::json(
+            &metadata::model_metadata(model, &models),
+            StatusCode::OK,
+        ))
+    };
+    answer().unwrap_or_else(|e| warp::Reply::into_response(e.in_protocol()))
 }
 
 /// `GET /v2/models/{name}[/versions/{version}]/ready`: 200 while the model
@@ -135,13 +149,16 @@ pub async fn model_metadata(r: Request) -> Response {
         (status = 404, description = "No such model", body = ProtocolError),
     ))]
 pub async fn model_ready(r: Request) -> Response {
-    match find(
-        &r.state.models.current(),
-        r.param(0),
-        r.params.get(1).map(String::as_str),
-    ) {
-        Ok(_) => crate::http::handlers::readiness(&r.state),
-        Err(e) => warp::Reply::into_response(e),
+    let found = r.path().and_then(|path: ModelPath| {
+        r.state
+            .models
+            .current()
+            .find(&path.name, path.version.as_deref())
+            .map(|_| ())
+    });
+    match found {
+        Ok(()) => reply::readiness(&r.state),
+        Err(e) => warp::Reply::into_response(ApiError::from(e).in_protocol()),
     }
 }
 
@@ -153,25 +170,25 @@ pub async fn model_ready(r: Request) -> Response {
     request_body(content = InferRequest, content_type = "application/json"),
     responses(InferResponses))]
 pub async fn infer(r: Request) -> Response {
+    let request_id = r.request_id();
+    let path = r.path::<ModelPath>();
     let Request {
         state,
-        params,
         headers,
         body,
         ..
     } = r;
-    let request_id = crate::http::ids::request_id_or_new(&headers);
-    let name = params.first().map_or("", String::as_str);
-    let version = params.get(1).map(String::as_str);
-    let result = infer_batch(name, version, &headers, body, &state, &request_id).await;
-    scoring::answer(&state, &request_id, result, |e| {
+    let result = match path {
+        Ok(path) => infer_batch(&path, &headers, body, &state, &request_id).await,
+        Err(e) => Err(e.into()),
+    };
+    reply::answer(&state, &request_id, result, |e| {
         warp::Reply::into_response(e.in_protocol())
     })
 }
 
 async fn infer_batch(
-    name: &str,
-    version: Option<&str>,
+    path: &ModelPath,
     headers: &HeaderMap,
     body: Body,
     state: &AppState,
@@ -179,13 +196,13 @@ async fn infer_batch(
 ) -> Result<Response, ApiError> {
     // the versions as the request found them, whatever a reload does meanwhile
     let models = state.models.current();
-    let chosen = models.shadowing(find(&models, name, version)?);
-    let bytes = input::read_body(headers, body, state.body).await?;
+    let chosen = models.shadowing(models.find(&path.name, path.version.as_deref())?);
+    let bytes = crate::rest::body::read_body(headers, body, state.body).await?;
     let permit = scoring::admit(state)?;
     let request = crate::telemetry::traces::Child::within("parse", || {
         request::parse(headers, &bytes, state.max_batch)
     })?;
-    let explain = response::explained(request.explain, request.outputs.as_deref())?;
+    let explain = explained(request.explain, request.outputs.as_deref())?;
     let scored = scoring::score(state, &chosen, permit, request.batch, explain, request_id).await?;
     Ok(response::infer_response(
         &chosen.model,
@@ -200,7 +217,7 @@ async fn infer_batch(
 #[utoipa::path(get, path = "/v2/health/live", tag = "inference protocol",
     responses((status = 200, description = "Alive", body = StatusResponse)))]
 pub async fn live(_: Request) -> Response {
-    crate::http::handlers::alive()
+    reply::alive()
 }
 
 /// `GET /v2/health/ready`: as `/health/ready`.
@@ -210,7 +227,7 @@ pub async fn live(_: Request) -> Response {
         (status = 503, description = "Shutting down, or the history store is down", body = StatusResponse),
     ))]
 pub async fn ready(r: Request) -> Response {
-    crate::http::handlers::readiness(&r.state)
+    reply::readiness(&r.state)
 }
 
 /// `GET /v2/models/{name}/versions/{version}`: as without the version, for

@@ -5,15 +5,13 @@
 
 use std::borrow::Cow;
 
-use classification_model::schema::{Column, FIELDS};
-use classification_model::{FieldValue, Passenger};
 use serde::Deserialize;
 use warp::http::HeaderMap;
 
-use crate::http::errors::{ApiError, ErrorItem, shorten};
-use crate::http::ids::{ID_KEY, check_ids};
-use crate::http::input::Batch;
-use crate::v2::tensor::{self, Datatype, Elements, INPUT_DATATYPES};
+use crate::serving::batch::Batch;
+use crate::serving::errors::RequestError;
+use crate::serving::tensor::datatype::Elements;
+use crate::serving::tensor::inputs::{Tensor, TensorData, bad, columns};
 
 /// The header giving the length of the JSON part of a body with binary data.
 pub const HEADER_LENGTH: &str = "inference-header-content-length";
@@ -110,7 +108,7 @@ pub struct Infer {
 
 /// Splits a body into its JSON header and binary part by
 /// `Inference-Header-Content-Length` (absent: all JSON).
-fn split<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<(&'a [u8], &'a [u8]), ApiError> {
+fn split<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<(&'a [u8], &'a [u8]), RequestError> {
     let Some(value) = headers.get(HEADER_LENGTH) else {
         return Ok((body, &[]));
     };
@@ -131,46 +129,9 @@ fn split<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<(&'a [u8], &'a [u8])
     Ok(body.split_at(n))
 }
 
-fn bad(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::BadRequest(vec![ErrorItem::field(field, message)])
-}
-
-/// A problem with one input as a whole: `input "age" has ...`.
-fn bad_input(name: &str, message: impl std::fmt::Display) -> ApiError {
-    ApiError::BadRequest(vec![input_item(name, message)])
-}
-
-fn input_item(name: &str, message: impl std::fmt::Display) -> ErrorItem {
-    ErrorItem::message(format!("input {:?} {message}", shorten(name)))
-}
-
-/// One input tensor, whichever protocol brought it (REST's JSON, or gRPC).
-#[derive(Debug)]
-pub struct Tensor<'a> {
-    /// The input's name: a dataset column, or `id`.
-    pub name: Cow<'a, str>,
-    /// Its shape: `[N]` or `[N, 1]`.
-    pub shape: Vec<i64>,
-    /// Its datatype's protocol name.
-    pub datatype: Cow<'a, str>,
-    /// Its values.
-    pub data: TensorData<'a>,
-}
-
-/// An input tensor's values, as its protocol carries them.
-#[derive(Debug)]
-pub enum TensorData<'a> {
-    /// Elements (REST's JSON `data`, gRPC's typed `contents`).
-    Elements(Elements),
-    /// Triton's binary encoding (REST's binary part, gRPC's raw contents).
-    Binary(&'a [u8]),
-    /// No usable values: what is wrong, said of the input.
-    Unusable(String),
-}
-
 /// Reads an `infer` body (with `headers` for its binary part, if any) of
 /// at most `max_rows` rows (413 beyond, before anything is allocated).
-pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer, ApiError> {
+pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer, RequestError> {
     let (json, mut binary) = split(headers, body)?;
     let request: InferRequest = serde_json::from_slice(json).map_err(|e| {
         bad(
@@ -228,205 +189,14 @@ pub fn parse(headers: &HeaderMap, body: &[u8], max_rows: usize) -> Result<Infer,
     })
 }
 
-/// The passengers and ids the input tensors give, one tensor per dataset
-/// column (and `id`), of at most `max_rows` rows (413 beyond, before
-/// anything is allocated). `leftover` counts binary bytes no input took.
-pub fn columns(
-    tensors: Vec<Tensor<'_>>,
-    max_rows: usize,
-    leftover: usize,
-) -> Result<Batch, ApiError> {
-    let n = rows(&tensors)?;
-    if n > max_rows {
-        return Err(ApiError::TooLarge(ErrorItem::field(
-            "inputs",
-            format!(
-                "have {n} rows, more than the {max_rows} one request may carry: split the batch"
-            ),
-        )));
-    }
-    let mut passengers = vec![Passenger::default(); n];
-    let mut ids = None;
-    // the columns given, as bits (Column::bit), and whether `id` was
-    let (mut seen, mut seen_id) = (0u32, false);
-    let mut items = Vec::new();
-    for input in tensors {
-        let name = input.name.as_ref();
-        let column = Column::of(name);
-        if column.is_none() && name != ID_KEY {
-            return Err(bad_input(
-                name,
-                format!(
-                    "is no input of this model: the inputs are the dataset's columns ({}) and {ID_KEY}",
-                    classification_model::schema::column_names()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
-        let repeated = match column {
-            Some(c) => {
-                let bit = 1u32 << c.position();
-                let before = seen;
-                seen |= bit;
-                before & bit != 0
-            }
-            None => std::mem::replace(&mut seen_id, true),
-        };
-        if repeated {
-            return Err(bad_input(name, "is given more than once"));
-        }
-        let datatype = Datatype::parse(&input.datatype).ok_or_else(|| {
-            bad_input(
-                name,
-                format!(
-                    "has datatype {:?}: send {INPUT_DATATYPES}",
-                    shorten(&input.datatype)
-                ),
-            )
-        })?;
-        if column.is_none() {
-            ids = Some(vec![None; n]);
-        }
-        match input.data {
-            TensorData::Unusable(why) => return Err(bad_input(name, why)),
-            TensorData::Binary(data) => {
-                let values =
-                    tensor::binary_values(datatype, n, data).map_err(|e| bad_input(name, e))?;
-                for (row, v) in values.into_iter().enumerate() {
-                    place(column, row, v, &mut passengers, &mut ids, &mut items);
-                }
-            }
-            TensorData::Elements(Elements(elements)) => {
-                if elements.len() != n {
-                    return Err(bad_input(
-                        name,
-                        format!("has {} values for its shape's {n} rows", elements.len()),
-                    ));
-                }
-                for (row, element) in elements.into_iter().enumerate() {
-                    match tensor::json_value(datatype, element) {
-                        Ok(v) => place(column, row, v, &mut passengers, &mut ids, &mut items),
-                        Err(e) => items.push(ErrorItem::at(row, name, e)),
-                    }
-                }
-            }
-        }
-    }
-    if leftover > 0 {
-        return Err(bad(
-            "body",
-            format!(
-                "has {leftover} bytes of binary data that no input's binary_data_size accounts for"
-            ),
-        ));
-    }
-    if !items.is_empty() {
-        return Err(ApiError::BadRequest(items));
-    }
-    let missing: Vec<ErrorItem> = FIELDS
-        .iter()
-        .enumerate()
-        // a feature field's position among the columns is its index
-        .filter(|(i, f)| f.required && seen & (1u32 << i) == 0)
-        .map(|(_, f)| f)
-        .map(|f| input_item(f.name, format!("is required: {}", f.expected())))
-        .collect();
-    if !missing.is_empty() {
-        return Err(ApiError::BadRequest(missing));
-    }
-    let ids = check_ids(
-        ids.unwrap_or_else(|| vec![None; n])
-            .iter()
-            .map(Option::as_deref),
-    )?;
-    Ok(Batch {
-        passengers,
-        ids,
-        lines: None,
-    })
-}
-
-/// The number of rows every input's shape gives, `[N]` or `[N, 1]` alike.
-fn rows(inputs: &[Tensor<'_>]) -> Result<usize, ApiError> {
-    let mut n: Option<(usize, &str)> = None;
-    for input in inputs {
-        let rows = match input.shape.as_slice() {
-            [rows] | [rows, 1] => usize::try_from(*rows).ok(),
-            _ => None,
-        }
-        .ok_or_else(|| {
-            bad_input(
-                &input.name,
-                format!(
-                    "has shape {:?}: send [N] or [N, 1], N rows of one column",
-                    input.shape
-                ),
-            )
-        })?;
-        match n {
-            Some((first, first_name)) if first != rows => {
-                return Err(bad_input(
-                    &input.name,
-                    format!(
-                        "has {rows} rows, but input {first_name:?} has {first}: every input must have the same"
-                    ),
-                ));
-            }
-            Some(_) => {}
-            None => n = Some((rows, &input.name)),
-        }
-    }
-    n.map(|(rows, _)| rows)
-        .ok_or_else(|| bad("inputs", "is empty: send one input per column"))
-}
-
-/// Puts one value where its input goes: a passenger's field, a record's
-/// id (`column` is `None`: text, or missing for none), or nowhere (an
-/// ignored column).
-fn place(
-    column: Option<Column>,
-    row: usize,
-    value: FieldValue,
-    passengers: &mut [Passenger],
-    ids: &mut Option<Vec<Option<String>>>,
-    items: &mut Vec<ErrorItem>,
-) {
-    match column {
-        Some(column) => {
-            let slot = column
-                .field_index()
-                .and_then(|i| passengers.get_mut(row).and_then(|p| p.value_mut(i)));
-            if let Some(slot) = slot {
-                *slot = value;
-            }
-        }
-        None => {
-            let id = match value {
-                FieldValue::Missing => None,
-                FieldValue::Text(t) => Some(t),
-                _ => {
-                    items.push(ErrorItem::at(
-                        row,
-                        ID_KEY,
-                        "must be text (BYTES): a record's id",
-                    ));
-                    None
-                }
-            };
-            if let Some(slot) = ids.as_mut().and_then(|ids| ids.get_mut(row)) {
-                *slot = id;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::serving::tensor::datatype;
+    use classification_model::FieldValue;
     use warp::http::HeaderValue;
 
-    fn parse_json(body: &str) -> Result<Infer, ApiError> {
+    fn parse_json(body: &str) -> Result<Infer, RequestError> {
         parse(&HeaderMap::new(), body.as_bytes(), 10)
     }
 
@@ -450,7 +220,7 @@ mod tests {
         assert_eq!(infer.batch.ids, vec![None]);
     }
 
-    fn message(e: ApiError) -> String {
+    fn message(e: RequestError) -> String {
         e.items()
             .iter()
             .map(|i| format!("{:?} {:?} {}", i.field, i.row, i.message))
@@ -478,7 +248,7 @@ mod tests {
         assert!(e.contains("has 2 rows, but input \"pclass\" has 1"), "{e}");
         // a huge N is refused before anything is allocated
         let huge = r#"{"inputs": [{"name": "pclass", "shape": [9223372036854775806], "datatype": "INT64", "data": [1]}]}"#;
-        assert!(matches!(parse_json(huge), Err(ApiError::TooLarge(_))));
+        assert!(matches!(parse_json(huge), Err(RequestError::TooLarge(_))));
         let e = message(parse_json(&ONE.replace("\"INT32\"", "\"BOOL\"")).unwrap_err());
         assert!(e.contains("has datatype \"BOOL\""), "{e}");
         let e = message(parse_json(&ONE.replace("\"sex\"", "\"id\"")).unwrap_err());
@@ -494,8 +264,8 @@ mod tests {
             {"name": "parch", "shape": [2], "datatype": "FP32", "parameters": {"binary_data_size": 8}}
         ]}"#;
         let mut body = header.as_bytes().to_vec();
-        tensor::put_int64(&mut body, [1, 3].into_iter());
-        tensor::put_bytes(&mut body, ["male", "female"].into_iter());
+        datatype::put_int64(&mut body, [1, 3].into_iter());
+        datatype::put_bytes(&mut body, ["male", "female"].into_iter());
         body.extend_from_slice(&0f32.to_le_bytes());
         body.extend_from_slice(&f32::NAN.to_le_bytes());
         let mut headers = HeaderMap::new();
