@@ -30,6 +30,11 @@ pub const SETTINGS: &[(&str, Option<&str>, &str)] = &[
         "Port of the Open Inference Protocol's gRPC service (0 picks a free one; `off` serves none)",
     ),
     (
+        "RUST_LOG",
+        Some("info"),
+        "Log filter: a level, or `target=level` directives; `info` logs one line per request, `warn` drops them",
+    ),
+    (
         "API_KEY",
         None,
         "When set (16+ characters), /predict and inference require `Authorization: Bearer <key>`",
@@ -309,6 +314,8 @@ pub struct Config {
     pub address_file: Option<PathBuf>,
     /// `OTEL_*`: where traces go; `None` (the default) exports none.
     pub traces: Option<TraceSettings>,
+    /// `RUST_LOG`: the log filter (default `info`).
+    pub log: String,
 }
 
 /// Trace export, from OpenTelemetry's standard variables.
@@ -555,7 +562,7 @@ impl Config {
     /// unknown flag.
     pub fn from_env() -> Result<Self, ConfigError> {
         let matches = command().get_matches();
-        Self::from_lookup(|name| matches.get_one::<String>(name).cloned())
+        Self::from_lookup(|name| matches.try_get_one::<String>(name).ok().flatten().cloned())
     }
 
     /// Reads the configuration through `lookup` (a variable's value, if
@@ -641,6 +648,7 @@ impl Config {
             )?),
             admin_key: key(lookup("ADMIN_API_KEY"), "ADMIN_API_KEY")?,
             address_file: get("ADDRESS_FILE").map(PathBuf::from),
+            log: get("RUST_LOG").unwrap_or_default(),
             traces: TraceSettings::from_lookup(get)?,
             cors_origins: match get("CORS_ORIGINS") {
                 None => None,
@@ -753,6 +761,23 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn every_variable_read_is_declared() {
+        let read = std::cell::RefCell::new(Vec::new());
+        Config::from_lookup(|name| {
+            read.borrow_mut().push(name.to_owned());
+            None
+        })
+        .unwrap();
+        for name in read.into_inner() {
+            assert!(
+                default_of(&name).is_some() || SETTINGS.iter().any(|(n, _, _)| *n == name),
+                "{name}"
+            );
+        }
+        assert_eq!(Config::default().log, "info");
     }
 
     #[test]

@@ -27,7 +27,8 @@ async fn main() -> ExitCode {
         Some(Err(e)) => (None, Some(e)),
         None => (None, None),
     };
-    let _flush_on_exit = classification_api::telemetry::logging::init(traces.as_ref());
+    let log = config.as_ref().ok().map(|c| c.log.as_str());
+    let _flush_on_exit = classification_api::telemetry::logging::init(log, traces.as_ref());
     let result = match (config, traces_failed) {
         (_, Some(e)) => Err(e),
         (Ok(config), None) => classification_api::server::run(config).await,

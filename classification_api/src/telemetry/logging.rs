@@ -188,13 +188,16 @@ pub fn without_spans(targets: Targets) -> Targets {
     )
 }
 
-/// Logs to standard output with the `RUST_LOG` filter (default `info`),
-/// and records spans into `traces` if they are on.
-pub fn init(traces: Option<&crate::telemetry::traces::Tracing>) -> FlushGuard {
+/// Logs to standard output with the `RUST_LOG` filter `filter_text`
+/// (`None`: `info`), and records spans into `traces` if they are on.
+pub fn init(
+    filter_text: Option<&str>,
+    traces: Option<&crate::telemetry::traces::Tracing>,
+) -> FlushGuard {
     use std::io::IsTerminal;
     let (writer, guard) = batch_writer(Box::new(std::io::stdout()));
     let _ = WRITER.set(writer.clone());
-    let (targets, problem) = filter(std::env::var("RUST_LOG").ok().as_deref());
+    let (targets, problem) = filter(filter_text);
     let log = tracing_subscriber::fmt::layer()
         .with_writer(move || writer.clone())
         .with_ansi(std::io::stdout().is_terminal())

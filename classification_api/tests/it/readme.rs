@@ -164,3 +164,28 @@ fn cited_files_exist() {
     }
     assert!(cited > 20, "only {cited} paths found");
 }
+
+#[test]
+fn every_setting_is_in_the_readme_and_every_variable_there_is_a_setting() {
+    let readme = include_str!("../../../README.md");
+    let declared: Vec<&str> = classification_api::config::SETTINGS
+        .iter()
+        .map(|(name, _, _)| *name)
+        .collect();
+    for name in &declared {
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "{name} is not in the README"
+        );
+    }
+    // the configuration table's rows name declared settings only
+    let table = readme
+        .split("| variable | default | meaning |")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("the README's configuration table");
+    for row in table.lines().skip(2) {
+        let name = row.split('`').nth(1).unwrap_or_default();
+        assert!(declared.contains(&name), "{name} is not declared");
+    }
+}
