@@ -1,42 +1,47 @@
 //! The course's REST endpoints (`/predict`, operations, the model, the
 //! web app, the admin endpoints, the OpenAPI description), each declared
-//! once: its handler's `#[utoipa::path]` and its line of [`endpoints`].
+//! once: its handler's `#[utoipa::path]` and its line of [`endpoints`]'s
+//! table.
 
 use std::sync::OnceLock;
 
 use warp::reply::Response;
 
-use crate::http::{admin, handlers, openapi, web};
-use crate::rest::endpoint::{Endpoint, boxed};
+use crate::http::admin::{
+    __path_admin_reload, __path_feedback, __path_item, __path_list, __path_monitoring,
+    admin_reload, feedback, item, list, monitoring,
+};
+use crate::http::handlers::{
+    __path_health, __path_live, __path_metrics, __path_model_info, __path_predict, __path_ready,
+    health, live, metrics, model_info, predict, ready,
+};
+use crate::http::openapi;
+use crate::http::web::{__path_asset, __path_index, __path_report, asset, index, report};
+use crate::rest::endpoint::endpoint_table;
 use crate::rest::reply;
 use crate::rest::request::{Access, Request};
 
-/// This adapter's endpoints, the hot ones first.
-pub fn endpoints() -> Vec<Endpoint> {
-    use Access::*;
-    use handlers::*;
-    let admin = Admin { always: false };
-    vec![
-        Endpoint::new::<__path_predict>(Predict, |r| boxed(predict(r))),
-        Endpoint::new::<__path_health>(Open, |r| boxed(health(r))),
-        Endpoint::new::<__path_live>(Open, |r| boxed(live(r))),
-        Endpoint::new::<__path_ready>(Open, |r| boxed(ready(r))),
-        Endpoint::new::<__path_model_info>(Open, |r| boxed(model_info(r))),
-        Endpoint::new::<__path_metrics>(Open, |r| boxed(metrics(r))),
-        Endpoint::new::<web::__path_index>(Open, |r| boxed(web::index(r))),
-        Endpoint::new::<web::__path_asset>(Open, |r| boxed(web::asset(r))),
-        Endpoint::new::<web::__path_report>(Open, |r| boxed(web::report(r))),
-        Endpoint::new::<__path_openapi_json>(Open, |r| boxed(openapi_json(r))),
-        Endpoint::new::<__path_docs>(Open, |r| boxed(docs(r))),
-        Endpoint::new::<admin::__path_list>(admin, |r| boxed(admin::list(r))),
-        Endpoint::new::<admin::__path_item>(admin, |r| boxed(admin::item(r))),
-        Endpoint::new::<admin::__path_feedback>(admin, |r| boxed(admin::feedback(r))),
-        Endpoint::new::<admin::__path_monitoring>(admin, |r| boxed(admin::monitoring(r))),
-        Endpoint::new::<admin::__path_admin_reload>(Admin { always: true }, |r| {
-            boxed(admin::admin_reload(r))
-        }),
-    ]
-}
+endpoint_table!(Described {
+    predict: Access::Predict,
+    health: Access::Open,
+    live: Access::Open,
+    ready: Access::Open,
+    model_info: Access::Open,
+    metrics: Access::Open,
+    index: Access::Open,
+    asset: Access::Open,
+    report: Access::Open,
+    openapi_json: Access::Open,
+    docs: Access::Open,
+    list: ADMIN,
+    item: ADMIN,
+    feedback: ADMIN,
+    monitoring: ADMIN,
+    admin_reload: Access::Admin { always: true },
+});
+
+/// The history's admin endpoints: absent with `HISTORY=off`.
+const ADMIN: Access = Access::Admin { always: false };
 
 /// `GET /openapi.json`: the OpenAPI 3.1 description.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",

@@ -25,52 +25,47 @@ pub struct Endpoint {
     pub access: Access,
     /// What answers it.
     pub handler: fn(Request) -> Reply,
-    /// Its OpenAPI operation.
-    operation: fn() -> Operation,
-    /// Its OpenAPI tags (the `tag` of its `#[utoipa::path]`).
-    tags: Vec<&'static str>,
+    /// Its OpenAPI operation, with its tags.
+    pub operation: Operation,
 }
 
 impl Endpoint {
-    /// The endpoint `P` (a `#[utoipa::path]`) declares, answered by
-    /// `handler` for callers `access` admits.
-    pub fn new<P>(access: Access, handler: fn(Request) -> Reply) -> Endpoint
-    where
-        // the tags are read as utoipa's `OpenApi` derive reads them
-        P: utoipa::Path + utoipa::__dev::Tags<'static>,
-    {
-        let method = match P::methods().as_slice() {
-            [HttpMethod::Get] => Method::GET,
-            [HttpMethod::Post] => Method::POST,
-            other => panic!(
-                "{}: one GET or POST, not {} methods",
-                P::path(),
-                other.len()
-            ),
+    /// The endpoint that `doc` (an adapter's derived description of its
+    /// handlers' `#[utoipa::path]`s) gives the operation `operation_id` (its
+    /// handler's name), answered by `handler` for callers `access` admits.
+    /// Panics, at start, for an operation `doc` lacks or one that is not
+    /// one GET or POST: the table is the code's, not input.
+    pub fn described(
+        doc: &utoipa::openapi::OpenApi,
+        operation_id: &str,
+        access: Access,
+        handler: fn(Request) -> Reply,
+    ) -> Endpoint {
+        let is = |o: &Option<Operation>| {
+            o.as_ref()
+                .is_some_and(|o| o.operation_id.as_deref() == Some(operation_id))
+        };
+        let (path, item) = doc
+            .paths
+            .paths
+            .iter()
+            .find(|(_, item)| is(&item.get) || is(&item.post))
+            .unwrap_or_else(|| panic!("{operation_id}: not among the described paths"));
+        let (method, operation) = match (&item.get, &item.post) {
+            (Some(op), None) => (Method::GET, op.clone()),
+            (None, Some(op)) => (Method::POST, op.clone()),
+            _ => panic!("{path}: one GET or POST"),
         };
         // leaked once per endpoint, at start: labels, routes and spans borrow them
-        let path: &'static str = P::path().leak();
+        let path: &'static str = path.clone().leak();
         Endpoint {
             span_name: format!("{method} {path}").leak(),
             method,
             path,
             access,
             handler,
-            operation: P::operation,
-            tags: P::tags(),
+            operation,
         }
-    }
-
-    /// Its OpenAPI operation, with its tags.
-    pub fn operation(&self) -> Operation {
-        let mut operation = (self.operation)();
-        let tags = operation.tags.get_or_insert_with(Vec::new);
-        for tag in &self.tags {
-            if !tags.iter().any(|t| t == tag) {
-                tags.push((*tag).to_owned());
-            }
-        }
-        operation
     }
 
     /// Whether it is served with `HISTORY=off`.
@@ -114,6 +109,33 @@ fn trimmed(path: &str) -> &str {
         _ => path,
     }
 }
+
+/// Declares an adapter's endpoints once: each handler (a function with a
+/// `#[utoipa::path]`, in scope) with who may call it, the hot ones first.
+/// Makes `$doc`, the handlers' OpenAPI paths as utoipa's derive describes
+/// them (tags included), and `endpoints()`, the adapter's table.
+macro_rules! endpoint_table {
+    ($doc:ident { $($handler:ident: $access:expr),* $(,)? }) => {
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($handler),*))]
+        struct $doc;
+
+        /// This adapter's endpoints, the hot ones first.
+        pub fn endpoints() -> Vec<$crate::rest::endpoint::Endpoint> {
+            let doc = <$doc as utoipa::OpenApi>::openapi();
+            vec![$(
+                $crate::rest::endpoint::Endpoint::described(
+                    &doc,
+                    stringify!($handler),
+                    $access,
+                    |r| $crate::rest::endpoint::boxed($handler(r)),
+                )
+            ),*]
+        }
+    };
+}
+
+pub(crate) use endpoint_table;
 
 /// Boxes a handler's future.
 pub fn boxed<F: Future<Output = Response> + Send + 'static>(f: F) -> Reply {
@@ -166,7 +188,7 @@ impl Table {
                 } else {
                     HttpMethod::Get
                 };
-                (e.path, method, e.operation())
+                (e.path, method, e.operation.clone())
             })
             .collect()
     }

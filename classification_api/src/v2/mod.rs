@@ -9,7 +9,7 @@ use utoipa::OpenApi;
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
-use crate::rest::endpoint::{Endpoint, boxed};
+use crate::rest::endpoint::endpoint_table;
 use crate::rest::errors::{ApiError, ProtocolError};
 use crate::rest::reply::{self, StatusResponse};
 use crate::rest::request::{Access, Body, Request};
@@ -24,21 +24,17 @@ pub mod response;
 use self::request::{InferRequest, Parameters, RequestInput, RequestOutput};
 use self::response::{InferResponse, ResponseOutput};
 
-/// This adapter's endpoints, `infer` first.
-pub fn endpoints() -> Vec<Endpoint> {
-    use Access::*;
-    vec![
-        Endpoint::new::<__path_infer>(Protocol, |r| boxed(infer(r))),
-        Endpoint::new::<__path_infer_version>(Protocol, |r| boxed(infer_version(r))),
-        Endpoint::new::<__path_server_metadata>(Open, |r| boxed(server_metadata(r))),
-        Endpoint::new::<__path_live>(Open, |r| boxed(live(r))),
-        Endpoint::new::<__path_ready>(Open, |r| boxed(ready(r))),
-        Endpoint::new::<__path_model_metadata>(Open, |r| boxed(model_metadata(r))),
-        Endpoint::new::<__path_model_ready>(Open, |r| boxed(model_ready(r))),
-        Endpoint::new::<__path_version_metadata>(Open, |r| boxed(version_metadata(r))),
-        Endpoint::new::<__path_version_ready>(Open, |r| boxed(version_ready(r))),
-    ]
-}
+endpoint_table!(Described {
+    infer: Access::Protocol,
+    infer_version: Access::Protocol,
+    server_metadata: Access::Open,
+    live: Access::Open,
+    ready: Access::Open,
+    model_metadata: Access::Open,
+    model_ready: Access::Open,
+    version_metadata: Access::Open,
+    version_ready: Access::Open,
+});
 
 /// This adapter's part of the OpenAPI description: its schemas and tag
 /// (the operations come from [`endpoints`]).
