@@ -16,7 +16,7 @@ mod typed_json;
 const DATA: &[u8] = include_bytes!("../datasets/titanic.csv");
 
 fn prediction(c: &mut Criterion) {
-    let passengers = read_dataset(DATA).expect("dataset").passengers;
+    let passengers = read_dataset(DATA).expect("dataset").passengers().to_vec();
     let one: Vec<Passenger> = passengers[..1].to_vec();
     make_prediction(&one).expect("warm up");
     c.bench_function("make_prediction/1 passenger", |b| {

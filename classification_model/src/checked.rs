@@ -230,6 +230,51 @@ pub fn check_passenger(row: usize, p: &Passenger) -> Vec<FieldError> {
 mod tests {
     use super::*;
 
+    fn valid() -> Passenger {
+        Passenger {
+            pclass: 3.into(),
+            sex: "male".into(),
+            age: 22.into(),
+            sibsp: 1.into(),
+            parch: 0.into(),
+            fare: 7.25.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_valid_passenger_is_prepared_for_the_pipeline() {
+        let p = Passenger {
+            sex: " FeMale ".into(),
+            embarked: "s".into(),
+            cabin: "  C22 C26".into(),
+            name: "Allison, Mrs. X".into(),
+            sibsp: "2".into(),
+            ..valid()
+        };
+        let batch = CheckedBatch::new(vec![p]).unwrap();
+        let r = batch.record(0);
+        assert_eq!(r.sex, Some("female"));
+        assert_eq!(r.embarked, Some("S"));
+        assert_eq!(r.cabin.as_deref(), Some("C22"));
+        assert_eq!(r.title, Some("Mrs"));
+        assert_eq!(r.sibsp, 2.0);
+        let missing = Passenger {
+            age: "?".into(),
+            fare: FieldValue::Missing,
+            cabin: " ".into(),
+            embarked: "".into(),
+            name: "\t".into(),
+            ..valid()
+        };
+        let batch = CheckedBatch::new(vec![missing]).unwrap();
+        let r = batch.record(0);
+        assert_eq!(
+            (r.age, r.fare, r.cabin, r.embarked, r.title),
+            (None, None, None, None, None)
+        );
+    }
+
     #[test]
     fn every_problem_is_listed_and_valid_batches_keep_their_text() {
         let good = Passenger {

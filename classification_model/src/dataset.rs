@@ -1,19 +1,33 @@
 //! Reading a labelled dataset: the same CSV reader and field rules as
-//! prediction, plus the `survived` label.
+//! prediction, plus the `survived` label, checked once into the
+//! [`CheckedBatch`] that training takes as it is.
 
+use crate::checked::CheckedBatch;
+use crate::data_preparation::Record;
 use crate::errors::{Error, FieldError, FieldErrors, Result};
 use crate::fields::LABEL;
 use crate::passenger::{Passenger, read_csv};
-use crate::validation;
 use crate::value::Checked;
 
-/// A labelled dataset: passengers and whether each survived.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A labelled dataset, checked: passengers and whether each survived.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
-    /// The passengers, in file order.
-    pub passengers: Vec<Passenger>,
+    /// The passengers, in file order, checked.
+    batch: CheckedBatch<'static>,
     /// `survived` (0 or 1) for each passenger.
     pub survived: Vec<u8>,
+}
+
+impl Dataset {
+    /// The passengers, in file order, as read.
+    pub fn passengers(&self) -> &[Passenger] {
+        self.batch.passengers()
+    }
+
+    /// The passengers prepared for the pipeline, in file order.
+    pub(crate) fn records(&self) -> Vec<Record<'_>> {
+        self.batch.records().collect()
+    }
 }
 
 /// Reads a labelled dataset from CSV with the dataset's header.
@@ -32,20 +46,25 @@ pub fn read_dataset(csv_bytes: &[u8]) -> Result<Dataset> {
             Err(message) => errors.push(FieldError::new(row, LABEL.name, message)),
         }
     }
-    if let Err(e) = validation::validate(&rows.passengers) {
-        errors.extend(e.0);
-    }
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.row);
-        return Err(Error::Invalid(FieldErrors(errors)));
-    }
     if rows.passengers.is_empty() {
         return Err(Error::Data("the dataset has no rows".into()));
     }
-    Ok(Dataset {
-        passengers: rows.passengers,
-        survived,
-    })
+    // each record is checked here, once: training takes the batch as it is
+    let batch = match CheckedBatch::new(rows.passengers) {
+        Ok(batch) => Some(batch),
+        Err(Error::Invalid(e)) => {
+            errors.extend(e.0);
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    match batch {
+        Some(batch) if errors.is_empty() => Ok(Dataset { batch, survived }),
+        _ => {
+            errors.sort_by_key(|e| e.row);
+            Err(Error::Invalid(FieldErrors(errors)))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -55,7 +74,8 @@ mod tests {
     #[test]
     fn reads_the_committed_dataset() {
         let data = read_dataset(include_bytes!("../datasets/titanic.csv")).unwrap();
-        assert_eq!(data.passengers.len(), 1309);
+        assert_eq!(data.passengers().len(), 1309);
+        assert_eq!(data.records().len(), 1309);
         assert_eq!(data.survived.iter().filter(|s| **s == 1).count(), 500);
     }
 

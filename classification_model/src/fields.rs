@@ -371,6 +371,7 @@ fields! {
 pub const IGNORED_COLUMNS: [&str; 5] = ["survived", "ticket", "boat", "body", "home.dest"];
 
 /// The label column of a training dataset.
+#[cfg(any(test, feature = "train"))]
 pub const LABEL: Field = Field::integer(0, 1, "1 if the passenger survived").named("survived");
 
 /// A dataset column: a feature field of [`FIELDS`] or one of the

@@ -27,8 +27,6 @@ mod training;
 mod transformers;
 #[cfg(feature = "train")]
 mod tuning;
-#[cfg(any(test, feature = "train"))]
-mod validation;
 mod value;
 
 pub use checked::CheckedBatch;
@@ -45,10 +43,8 @@ pub use value::FieldValue;
 /// may carry, and the checks one record gets.
 pub mod schema {
     pub use crate::checked::{Stored, check_passenger};
-    pub use crate::data_preparation::title;
     pub use crate::fields::{
-        Column, FIELDS, FeatureSpec, Field, IGNORED_COLUMNS, Kind, LABEL, N_FIELDS, column_names,
-        feature_specs, features,
+        Column, FIELDS, FeatureSpec, Field, Kind, N_FIELDS, column_names, feature_specs, features,
     };
     pub use crate::passenger::{
         ExtraKey, KeyProblem, Keyed, explain_json_record, explain_keyed_record,

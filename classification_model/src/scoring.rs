@@ -229,7 +229,6 @@ impl Scorer {
 mod tests {
     use super::*;
     use crate::dataset::read_dataset;
-    use crate::validation::validate;
     use crate::{Model, Passenger};
 
     /// Steps 1-8 one after the other, on the full encoded row.
@@ -252,7 +251,7 @@ mod tests {
     #[test]
     fn with_every_derived_feature_it_agrees_and_shares_each_among_its_features() {
         let data = read_dataset(include_bytes!("../datasets/titanic.csv")).unwrap();
-        let records = validate(&data.passengers).unwrap();
+        let records = data.records();
         let all = DerivedFeatures::from_set([true; 5]);
         let config = crate::artifact::PipelineConfig {
             c: 0.1,
@@ -292,7 +291,7 @@ mod tests {
     #[test]
     fn agrees_with_the_step_by_step_pipeline_on_every_row() {
         let data = read_dataset(include_bytes!("../datasets/titanic.csv")).unwrap();
-        let mut extra = data.passengers.clone();
+        let mut extra = data.passengers().to_vec();
         // values never seen in training, missing values, odd cabins
         extra.push(Passenger {
             pclass: 2.into(),
@@ -304,7 +303,8 @@ mod tests {
             name: "Nobody, Rev. X".into(),
             ..Default::default()
         });
-        let records = validate(&extra).unwrap();
+        let extra = crate::checked::CheckedBatch::new(extra).unwrap();
+        let records: Vec<_> = extra.records().collect();
         let pipeline = &Model::embedded().unwrap().artifact().pipeline;
         let scorer = Scorer::new(pipeline).unwrap();
         for r in &records {

@@ -12,7 +12,6 @@ use crate::metrics::Scores;
 use crate::pipeline::Pipeline;
 use crate::scoring::Scorer;
 use crate::split::train_test_split;
-use crate::validation::validate;
 
 /// Trains the model on a labelled CSV file's bytes and returns the artifact
 /// for model version `version`. Deterministic: the same bytes, config and
@@ -29,7 +28,7 @@ pub fn train(
         )));
     }
     let data = read_dataset(csv_bytes)?;
-    let records = validate(&data.passengers).map_err(Error::Invalid)?;
+    let records = data.records();
     let (train_rows, test_rows) = train_test_split(records.len(), config.test_size, config.seed);
     if train_rows.is_empty() {
         return Err(Error::Training("the split leaves no training rows".into()));

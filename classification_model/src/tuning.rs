@@ -15,7 +15,6 @@ use crate::errors::{Error, Result};
 use crate::metrics::CrossValidation;
 use crate::pipeline::ClassWeight;
 use crate::split::train_test_split;
-use crate::validation::validate;
 
 /// The `C` values tried: a log grid from 1e-4 to 1e2, two points a decade.
 pub const C_GRID: [f64; 13] = [
@@ -69,7 +68,7 @@ pub fn tune(csv_bytes: &[u8], base: &TrainingConfig) -> Result<Tuning> {
         )));
     }
     let data = read_dataset(csv_bytes)?;
-    let records = validate(&data.passengers).map_err(Error::Invalid)?;
+    let records = data.records();
     let (train_rows, _test_rows_never_read) =
         train_test_split(records.len(), base.test_size, base.seed);
     let x: Vec<_> = train_rows.iter().map(|&i| records[i].clone()).collect();

@@ -98,7 +98,7 @@ fn assert_matches(artifact: &Artifact, golden: &Value) {
 
 fn assert_probabilities(model: &Model, golden: &Value) {
     let data = read_dataset(DATA).unwrap();
-    let result = model.predict(&data.passengers).unwrap();
+    let result = model.predict(data.passengers()).unwrap();
     let expected = floats(&golden["probabilities"]);
     assert_eq!(result.len(), 1309);
     for (row, (p, e)) in result.iter().zip(&expected).enumerate() {
@@ -153,12 +153,12 @@ fn the_course_preset_reproduces_the_reference_split_model() {
 #[test]
 fn make_prediction_scores_with_the_embedded_tuned_model() {
     let data = read_dataset(DATA).unwrap();
-    let result = make_prediction(&data.passengers).unwrap();
+    let result = make_prediction(data.passengers()).unwrap();
     let version = semver::Version::parse(model_version()).unwrap();
     let tuned = Model::from_artifact(train(DATA, &tuned(), &version).unwrap()).unwrap();
     assert_eq!(
         result,
-        PredictionResult::new(&tuned.predict(&data.passengers).unwrap(), tuned.version())
+        PredictionResult::new(&tuned.predict(data.passengers()).unwrap(), tuned.version())
     );
     assert_eq!(result.version, model_version());
     // not the course's model
@@ -311,9 +311,9 @@ fn explanations_sum_to_the_log_odds_of_every_dataset_row() {
         explain: true,
         ..PredictOptions::default()
     };
-    let predictions = model.predict_with(&data.passengers, &options).unwrap();
+    let predictions = model.predict_with(data.passengers(), &options).unwrap();
     let result = PredictionResult::new(&predictions, model.version());
-    assert_eq!(result, make_prediction(&data.passengers).unwrap());
+    assert_eq!(result, make_prediction(data.passengers()).unwrap());
     let intercept = model.artifact().summary().intercept;
     for prediction in &predictions {
         let (p, e) = (

@@ -265,10 +265,10 @@ pub fn load(a: LoadArgs) -> Result<()> {
     let data = std::fs::read(crate::root().join("classification_model/datasets/titanic.csv"))
         .map_err(|e| anyhow!("the dataset: {e}"))?;
     let dataset = classification_model::train::read_dataset(&data).map_err(anyhow::Error::from)?;
-    let rows = a.rows.min(dataset.passengers.len());
+    let rows = a.rows.min(dataset.passengers().len());
     let r = run(
         a.addr,
-        &raw_request(&dataset.passengers[..rows]),
+        &raw_request(&dataset.passengers()[..rows]),
         a.connections,
         a.threads,
         Duration::from_secs(a.duration),

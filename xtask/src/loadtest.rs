@@ -357,7 +357,7 @@ fn v2(o: &Args) -> Result<()> {
     let data = std::fs::read(root().join("classification_model/datasets/titanic.csv"))
         .map_err(|e| anyhow!("the dataset: {e}"))?;
     let dataset = classification_model::train::read_dataset(&data).map_err(anyhow::Error::from)?;
-    let all = &dataset.passengers;
+    let all = dataset.passengers();
     let one = &all[..1];
     let infer = format!(
         "/v2/models/{}/infer",
@@ -427,7 +427,7 @@ fn grpc(o: &Args) -> Result<()> {
     let grpc = server
         .grpc
         .ok_or_else(|| anyhow!("the server wrote no gRPC address"))?;
-    let report = crate::grpc_load::compare(&wrk, &url, grpc, &dataset.passengers);
+    let report = crate::grpc_load::compare(&wrk, &url, grpc, dataset.passengers());
     server.stop()?;
     let report = report?;
     println!("{report}");

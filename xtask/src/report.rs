@@ -108,12 +108,12 @@ pub fn render(artifact: &Artifact, csv: &[u8]) -> Result<String> {
     let dataset = read_dataset(csv).map_err(anyhow::Error::from)?;
     let config = artifact.config();
     let (train_rows, test_rows) =
-        train_test_split(dataset.passengers.len(), config.test_size, config.seed);
+        train_test_split(dataset.passengers().len(), config.test_size, config.seed);
     let model = Model::from_artifact(artifact.clone()).map_err(anyhow::Error::from)?;
     let set = |name, rows: &[usize]| -> Result<Set> {
         let passengers: Vec<_> = rows
             .iter()
-            .map(|&i| dataset.passengers[i].clone())
+            .map(|&i| dataset.passengers()[i].clone())
             .collect();
         let batch = CheckedBatch::new(passengers).map_err(anyhow::Error::from)?;
         Ok(Set {

@@ -1,5 +1,5 @@
 //! The monitoring report: the store's grouped counts, feedback, shadow
-//! sums and timeline, folded by [`monitoring`](crate::history::monitoring).
+//! sums and timeline, folded by [`monitoring`].
 
 use classification_model::Model;
 

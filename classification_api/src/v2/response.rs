@@ -50,7 +50,7 @@ pub struct BinarySize {
     binary_data_size: usize,
 }
 
-/// The answer to an `infer` request, with [`outputs`]' arguments.
+/// The answer to an `infer` request, with the outputs [`chosen_outputs`] gives.
 pub fn infer_response(
     model: &Model,
     id: &str,

@@ -78,7 +78,7 @@ fn predictions_equal_the_library_to_the_last_digit_for_every_dataset_row() {
         "../../../classification_model/datasets/titanic.csv"
     ))
     .unwrap();
-    let expected = make_prediction(&data.passengers).unwrap();
+    let expected = make_prediction(data.passengers()).unwrap();
     assert_eq!(r.floats("probabilities"), expected.probabilities);
     assert_eq!(body["predictions"], json!(expected.predictions));
     assert_eq!(body["version"], model_version());

@@ -265,7 +265,7 @@ async fn every_dataset_row_in_typed_and_raw_contents() {
         "../../../classification_model/datasets/titanic.csv"
     ))
     .unwrap();
-    let expected = make_prediction(&data.passengers).unwrap();
+    let expected = make_prediction(data.passengers()).unwrap();
     let typed = infer_request(typed_inputs(&rows));
     let (inputs, raw_contents) = raw(typed_inputs(&rows));
     let raw_request = ModelInferRequest {

@@ -49,7 +49,7 @@ fn explanations_sum_to_the_log_odds_for_every_dataset_row() {
     let data = read_dataset(DATA).unwrap();
     let library = classification_model::Model::embedded()
         .unwrap()
-        .explain(&data.passengers)
+        .explain(data.passengers())
         .unwrap();
     assert_eq!(
         serde_json::to_value(&library).unwrap(),
@@ -74,7 +74,7 @@ fn explanations_sum_to_the_log_odds_for_every_dataset_row() {
 #[test]
 fn csv_gives_the_same_numbers_as_json_for_every_dataset_row() {
     let server = Server::start(&[]);
-    let expected = make_prediction(&read_dataset(DATA).unwrap().passengers).unwrap();
+    let expected = make_prediction(read_dataset(DATA).unwrap().passengers()).unwrap();
     // CSV in, CSV out
     let raw = format!(
         "POST /predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/csv\r\nAccept: text/csv\r\nContent-Length: {}\r\n\r\n{}",

@@ -157,7 +157,7 @@ fn every_dataset_row_as_the_library_scores_it() {
             "../../../classification_model/datasets/titanic.csv"
         ))
         .unwrap();
-        let expected = make_prediction(&data.passengers).unwrap();
+        let expected = make_prediction(data.passengers()).unwrap();
         let probabilities = output(&body, "probabilities");
         assert_eq!(probabilities["datatype"], "FP64");
         assert_eq!(probabilities["shape"], json!([1309]));
