@@ -74,27 +74,6 @@ impl<'a> CheckedBatch<'a> {
         }
     }
 
-    /// Checks every passenger as [`new`](Self::new) does, handing each
-    /// valid one's prepared record to `f` in order instead of keeping the
-    /// batch: one pass, for a caller that scores and is done.
-    pub(crate) fn scan(
-        passengers: &[Passenger],
-        mut f: impl FnMut(&Record<'_>),
-    ) -> Result<(), Error> {
-        let mut errors = Vec::new();
-        for (row, p) in passengers.iter().enumerate() {
-            let values = check_row(row, p, &mut errors);
-            if errors.is_empty() {
-                f(&Record::prepare(checked(p, &values)));
-            }
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Invalid(FieldErrors(errors)))
-        }
-    }
-
     /// Number of passengers.
     pub fn len(&self) -> usize {
         self.passengers.len()

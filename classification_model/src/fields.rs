@@ -291,7 +291,7 @@ macro_rules! fields {
         /// Build one from JSON (`serde_json`), from CSV
         /// ([`read_passengers_csv`](crate::csv::read_passengers_csv)), or directly:
         /// every field is a raw [`FieldValue`], checked when predicted.
-        /// The dataset's other columns ([`IGNORED_COLUMNS`]) are accepted and
+        /// The dataset's other columns ([`column_names`](crate::schema::column_names) lists them after the fields) are accepted and
         /// ignored; any other key is an error naming it, and so is a key
         /// given twice.
         ///
@@ -375,7 +375,7 @@ pub const IGNORED_COLUMNS: [&str; 5] = ["survived", "ticket", "boat", "body", "h
 pub const LABEL: Field = Field::integer(0, 1, "1 if the passenger survived").named("survived");
 
 /// A dataset column: a feature field of [`FIELDS`] or one of the
-/// [`IGNORED_COLUMNS`]. Only [`Column::of`] makes one, so every column is
+/// dataset's other columns. Only [`Column::of`] makes one, so every column is
 /// a real one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column(Which);

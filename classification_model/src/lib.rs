@@ -68,7 +68,9 @@ pub mod train {
     pub use crate::dataset::{Dataset, read_dataset};
     pub use crate::split::train_test_split;
     pub use crate::training::{data_sha256, train};
-    pub use crate::tuning::{C_GRID, CLASS_WEIGHTS, Candidate, Tuning, tune};
+    pub use crate::tuning::{
+        C_GRID, CLASS_WEIGHTS, Candidate, TuneProgress, Tuning, tune, tune_observed,
+    };
 }
 
 mod schema_json;

@@ -343,16 +343,10 @@ impl PredictionResult {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn make_prediction(passengers: &[Passenger]) -> Result<PredictionResult> {
+    // the model's one scoring path and its one threshold
     let model = Model::embedded()?;
-    // the course's shape straight from the scores: no Prediction in between
-    // checked, prepared and scored in one pass: nothing is kept but the answer
-    let mut probabilities = Vec::with_capacity(passengers.len());
-    CheckedBatch::scan(passengers, |record| {
-        probabilities.push(model.scorer.score(record).probability());
-    })?;
-    Ok(PredictionResult {
-        predictions: probabilities.iter().map(|&p| u8::from(p > 0.5)).collect(),
-        probabilities,
-        version: model.version().to_owned(),
-    })
+    Ok(PredictionResult::new(
+        &model.predict(passengers)?,
+        model.version(),
+    ))
 }

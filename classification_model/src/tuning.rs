@@ -61,6 +61,26 @@ pub struct Tuning {
 /// whose grid scores best joins the set if that beats the set without it,
 /// and the search stops when no switch does. Deterministic.
 pub fn tune(csv_bytes: &[u8], base: &TrainingConfig) -> Result<Tuning> {
+    tune_observed(csv_bytes, base, |_| {})
+}
+
+/// How far [`tune`] has come: given after each candidate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TuneProgress {
+    /// Candidates cross-validated so far.
+    pub done: usize,
+    /// The most there can be: forward selection may stop before.
+    pub most: usize,
+    /// The best mean cross-validated ROC-AUC so far.
+    pub best_roc_auc: f64,
+}
+
+/// [`tune`], telling `progress` after each candidate (for a progress bar).
+pub fn tune_observed(
+    csv_bytes: &[u8],
+    base: &TrainingConfig,
+    mut progress: impl FnMut(TuneProgress),
+) -> Result<Tuning> {
     if base.folds < 2 {
         return Err(Error::Training(format!(
             "tuning cross-validates: give at least 2 folds, not {}",
@@ -73,8 +93,35 @@ pub fn tune(csv_bytes: &[u8], base: &TrainingConfig) -> Result<Tuning> {
         train_test_split(records.len(), base.test_size, base.seed);
     let x: Vec<_> = train_rows.iter().map(|&i| records[i].clone()).collect();
     let y: Vec<u8> = train_rows.iter().map(|&i| data.survived[i]).collect();
+    // a grid with the base's switches, then at most one per switch left in
+    // each round of forward selection
+    let left = base
+        .pipeline
+        .derived
+        .set()
+        .iter()
+        .filter(|on| !**on)
+        .count();
+    let most = CLASS_WEIGHTS.len() * C_GRID.len() * (1 + left * (left + 1) / 2);
+    let mut observe = |candidates: &[Candidate]| {
+        progress(TuneProgress {
+            done: candidates.len(),
+            most,
+            best_roc_auc: candidates
+                .iter()
+                .map(|c| c.cross_validation.roc_auc.mean)
+                .fold(f64::NEG_INFINITY, f64::max),
+        })
+    };
     let mut candidates = Vec::new();
-    let mut chosen = grid(&mut candidates, &x, &y, base, base.pipeline.derived)?;
+    let mut chosen = grid(
+        &mut candidates,
+        &x,
+        &y,
+        base,
+        base.pipeline.derived,
+        &mut observe,
+    )?;
     let mut set = base.pipeline.derived;
     loop {
         let mut round: Option<usize> = None;
@@ -84,7 +131,14 @@ pub fn tune(csv_bytes: &[u8], base: &TrainingConfig) -> Result<Tuning> {
                 continue;
             }
             on[switch] = true;
-            let best_here = grid(&mut candidates, &x, &y, base, DerivedFeatures::from_set(on))?;
+            let best_here = grid(
+                &mut candidates,
+                &x,
+                &y,
+                base,
+                DerivedFeatures::from_set(on),
+                &mut observe,
+            )?;
             if round.is_none_or(|r| auc(&candidates, best_here) > auc(&candidates, r)) {
                 round = Some(best_here);
             }
@@ -117,6 +171,7 @@ fn grid(
     y: &[u8],
     base: &TrainingConfig,
     derived: DerivedFeatures,
+    observe: &mut dyn FnMut(&[Candidate]),
 ) -> Result<usize> {
     let first = candidates.len();
     for class_weight in CLASS_WEIGHTS {
@@ -132,6 +187,7 @@ fn grid(
                 derived,
                 cross_validation,
             });
+            observe(candidates);
         }
     }
     Ok(best(candidates, first))

@@ -128,7 +128,14 @@ fn train_to(
 ) -> Result<()> {
     let out = target.dir;
     let bytes = std::fs::read(data).with_context(|| data.display().to_string())?;
-    let artifact = train(&bytes, config, version).map_err(anyhow::Error::from)?;
+    let spinner = crate::tune::spinner(format!(
+        "fitting and cross-validating on {} ({} bytes)",
+        data.display(),
+        bytes.len()
+    ));
+    let artifact = train(&bytes, config, version).map_err(anyhow::Error::from);
+    spinner.finish_and_clear();
+    let artifact = artifact?;
     let m = artifact.metrics();
     println!(
         "trained model {version} on {} of {} rows of {}",

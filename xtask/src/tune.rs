@@ -4,7 +4,7 @@
 use anyhow::{Context as _, anyhow};
 use classification_model::{
     artifact::{ClassWeight, TrainingConfig},
-    train::{Tuning, tune},
+    train::{TuneProgress, Tuning, tune_observed},
 };
 
 use crate::{Result, model_dir};
@@ -42,7 +42,14 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let data = std::fs::read(model_dir().join("datasets/titanic.csv"))
         .map_err(|e| anyhow!("the dataset: {e}"))?;
-    let tuning = tune(&data, &TrainingConfig::default()).map_err(anyhow::Error::from)?;
+    let bar = progress_bar();
+    let tuning = tune_observed(&data, &TrainingConfig::default(), |p: TuneProgress| {
+        bar.set_length(p.most as u64);
+        bar.set_position(p.done as u64);
+        bar.set_message(format!("best ROC-AUC {:.4}", p.best_roc_auc));
+    })
+    .map_err(anyhow::Error::from)?;
+    bar.finish_and_clear();
     print!("{}", table(&tuning));
     let mut json = serde_json::to_string_pretty(&tuning).map_err(anyhow::Error::from)?;
     json.push('\n');
@@ -65,6 +72,39 @@ pub fn run(args: Args) -> Result<()> {
     std::fs::write(&path, json).with_context(|| path.display().to_string())?;
     println!("wrote {}", path.display());
     Ok(())
+}
+
+/// A bar of candidates done (of the most there can be), the best score so
+/// far and the time left, on standard error; hidden when standard output is
+/// no terminal (CI, a pipe), where the table alone is printed.
+fn progress_bar() -> indicatif::ProgressBar {
+    use std::io::IsTerminal as _;
+    if !std::io::stdout().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:30} {pos}/{len} candidates, {msg}, about {eta} left (forward selection may stop sooner)",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// A spinner with `message` and the time taken, for a step that cannot
+/// count its progress; hidden as [`progress_bar`] is.
+pub fn spinner(message: String) -> indicatif::ProgressBar {
+    use std::io::IsTerminal as _;
+    if !std::io::stdout().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        bar.set_style(style);
+    }
+    bar.set_message(message);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
 }
 
 /// The search as a Markdown table, the chosen row marked.
