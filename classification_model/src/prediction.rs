@@ -232,7 +232,7 @@ impl Model {
             .map(|score| {
                 let probability = score.probability();
                 Prediction {
-                    label: u8::from(probability > options.threshold),
+                    label: options.label(probability),
                     probability,
                     explanation: options.explain.then(|| Explanation {
                         baseline: self.scorer.baseline(),
@@ -241,6 +241,17 @@ impl Model {
                 }
             })
             .collect()
+    }
+
+    /// The course's shape of a checked batch's predictions, straight from
+    /// the scores (no [`Prediction`] in between).
+    fn result(&self, batch: &CheckedBatch<'_>, options: &PredictOptions) -> PredictionResult {
+        let probabilities: Vec<f64> = self.scores(batch).map(|s| s.probability()).collect();
+        PredictionResult {
+            predictions: probabilities.iter().map(|&p| options.label(p)).collect(),
+            probabilities,
+            version: self.version().to_owned(),
+        }
     }
 
     /// Each record's score, in order: the one scoring loop.
@@ -308,6 +319,13 @@ impl Default for PredictOptions {
     }
 }
 
+impl PredictOptions {
+    /// A probability's label: 1 above the threshold, else 0. The one rule.
+    pub fn label(&self, probability: f64) -> u8 {
+        u8::from(probability > self.threshold)
+    }
+}
+
 impl PredictionResult {
     /// The course's shape of `predictions` made by `version`.
     pub fn new(predictions: &[Prediction], version: &str) -> Self {
@@ -343,10 +361,7 @@ impl PredictionResult {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn make_prediction(passengers: &[Passenger]) -> Result<PredictionResult> {
-    // the model's one scoring path and its one threshold
+    // the model's one scoring loop and its one threshold
     let model = Model::embedded()?;
-    Ok(PredictionResult::new(
-        &model.predict(passengers)?,
-        model.version(),
-    ))
+    Ok(model.result(&CheckedBatch::new(passengers)?, &PredictOptions::default()))
 }
