@@ -63,12 +63,19 @@ impl Default for TrainingConfig {
 pub struct TrainingData {
     /// SHA-256 of the training CSV file, lowercase hex.
     pub sha256: String,
-    /// Rows in the file.
+    /// Rows in the file with a label: those trained and tested on.
     pub rows: usize,
+    /// Rows in the file without a label, left out (absent when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unlabelled_rows: usize,
     /// Rows the pipeline was fitted on.
     pub train_rows: usize,
     /// Rows held out for testing.
     pub test_rows: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Evaluation metrics from training.

@@ -16,6 +16,8 @@ pub struct Dataset {
     batch: CheckedBatch<'static>,
     /// `survived` (0 or 1) for each passenger.
     pub survived: Vec<u8>,
+    /// Rows of the file without a label (blank or `?`), left out.
+    pub unlabelled: usize,
 }
 
 impl Dataset {
@@ -32,34 +34,60 @@ impl Dataset {
 
 /// Reads a labelled dataset from CSV with the dataset's header.
 ///
-/// Every column must be a dataset column; `survived` must be 0 or 1 on every
-/// row, and every passenger valid. Errors name the data row (0-based) and
+/// Every column must be a dataset column; `survived` must be 0 or 1, or
+/// missing (blank or `?`: the row is left out, and counted); every labelled
+/// passenger valid. Errors name the data row (0-based, as in the file) and
 /// the field.
 pub fn read_dataset(csv_bytes: &[u8]) -> Result<Dataset> {
     let rows = read_csv(csv_bytes, Some(LABEL.name), usize::MAX)?;
     let mut errors = Vec::new();
     let mut survived = Vec::with_capacity(rows.labels.len());
-    for (row, label) in rows.labels.iter().enumerate() {
-        match LABEL.required().check(label) {
-            Ok(Checked::Number(n)) => survived.push(u8::from(n == 1.0)),
+    // the file's row of each passenger kept
+    let mut file_rows = Vec::with_capacity(rows.labels.len());
+    let mut kept = Vec::with_capacity(rows.passengers.len());
+    for (row, (label, passenger)) in rows.labels.iter().zip(rows.passengers).enumerate() {
+        match LABEL.check(label) {
+            Ok(Checked::Number(n)) => {
+                survived.push(u8::from(n == 1.0));
+                file_rows.push(row);
+                kept.push(passenger);
+            }
             Ok(_) => {}
-            Err(message) => errors.push(FieldError::new(row, LABEL.name, message)),
+            Err(message) => {
+                errors.push(FieldError::new(row, LABEL.name, message));
+                file_rows.push(row);
+                kept.push(passenger);
+            }
         }
     }
-    if rows.passengers.is_empty() {
-        return Err(Error::Data("the dataset has no rows".into()));
+    let unlabelled = rows.labels.len() - file_rows.len();
+    if kept.is_empty() {
+        return Err(Error::Data(match unlabelled {
+            0 => "the dataset has no rows".into(),
+            n => format!(
+                "the dataset has no labelled rows ({n} without a {})",
+                LABEL.name
+            ),
+        }));
     }
     // each record is checked here, once: training takes the batch as it is
-    let batch = match CheckedBatch::new(rows.passengers) {
+    let batch = match CheckedBatch::new(kept) {
         Ok(batch) => Some(batch),
         Err(Error::Invalid(e)) => {
-            errors.extend(e.0);
+            errors.extend(e.0.into_iter().map(|mut error| {
+                error.row = file_rows[error.row];
+                error
+            }));
             None
         }
         Err(other) => return Err(other),
     };
     match batch {
-        Some(batch) if errors.is_empty() => Ok(Dataset { batch, survived }),
+        Some(batch) if errors.is_empty() => Ok(Dataset {
+            batch,
+            survived,
+            unlabelled,
+        }),
         _ => {
             errors.sort_by_key(|e| e.row);
             Err(Error::Invalid(FieldErrors(errors)))
@@ -91,6 +119,20 @@ mod tests {
             .collect();
         assert_eq!(fields, [(1, "survived"), (1, "pclass")]);
         assert!(read_dataset(b"pclass,Survived\n1,1\n").is_err());
+        // a row without a label is left out and counted; rows keep the file's numbers
+        let csv = "pclass,survived,sex,sibsp,parch\n1,,female,0,0\n1,1,female,0,0\n9,0,male,0,0\n";
+        let err = read_dataset(csv.as_bytes()).unwrap_err();
+        assert_eq!(err.field_errors().unwrap()[0].row, 2);
+        let data = read_dataset(csv.replace("9,0", "3,0").as_bytes()).unwrap();
+        assert_eq!(
+            (data.survived.as_slice(), data.unlabelled),
+            (&[1u8, 0][..], 1)
+        );
+        let none = read_dataset(b"pclass,survived,sex,sibsp,parch\n1,?,male,0,0\n").unwrap_err();
+        assert!(
+            none.to_string().contains("no labelled rows (1 without"),
+            "{none}"
+        );
         assert!(read_dataset(b"pclass,sex,sibsp,parch\n1,male,0,0\n").is_err());
     }
 }

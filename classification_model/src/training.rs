@@ -75,6 +75,7 @@ pub fn train(
         training_data: TrainingData {
             sha256: data_sha256(csv_bytes),
             rows: records.len(),
+            unlabelled_rows: data.unlabelled,
             train_rows: train_rows.len(),
             test_rows: test_rows.len(),
         },

@@ -143,12 +143,16 @@ pub fn render(artifact: &Artifact, csv: &[u8]) -> Result<String> {
     let td = &artifact.training_data();
     let _ = write!(
         html,
-        "<h2>Data and configuration</h2>\n<p>Training data SHA-256 <code>{}</code>: {} rows, {} to fit, {} held out.</p>\n\
+        "<h2>Data and configuration</h2>\n<p>Training data SHA-256 <code>{}</code>: {} rows, {} to fit, {} held out{}.</p>\n\
          <pre>{}</pre>\n",
         td.sha256,
         td.rows,
         td.train_rows,
         td.test_rows,
+        match td.unlabelled_rows {
+            0 => String::new(),
+            n => format!("; {n} rows without a label left out"),
+        },
         escape(&serde_json::to_string_pretty(config).unwrap_or_default())
     );
     html.push_str(&metrics_table(artifact));

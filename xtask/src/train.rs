@@ -137,11 +137,16 @@ fn train_to(
     spinner.finish_and_clear();
     let artifact = artifact?;
     let m = artifact.metrics();
+    let td = artifact.training_data();
     println!(
-        "trained model {version} on {} of {} rows of {}",
-        artifact.training_data().train_rows,
-        artifact.training_data().rows,
-        data.display()
+        "trained model {version} on {} of {} rows of {}{}",
+        td.train_rows,
+        td.rows,
+        data.display(),
+        match td.unlabelled_rows {
+            0 => String::new(),
+            n => format!(" ({n} rows without a label left out)"),
+        }
     );
     println!(
         "train roc-auc: {:.4}  accuracy: {:.4}",
