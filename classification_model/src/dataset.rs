@@ -39,7 +39,13 @@ impl Dataset {
 /// passenger valid. Errors name the data row (0-based, as in the file) and
 /// the field.
 pub fn read_dataset(csv_bytes: &[u8]) -> Result<Dataset> {
-    let rows = read_csv(csv_bytes, Some(LABEL.name), usize::MAX)?;
+    read_dataset_from(csv_bytes)
+}
+
+/// [`read_dataset`] from a reader (a file), as its bytes arrive: the text is
+/// never held whole beside the values read from it.
+pub fn read_dataset_from(source: impl std::io::Read) -> Result<Dataset> {
+    let rows = read_csv(source, Some(LABEL.name), usize::MAX)?;
     let mut errors = Vec::new();
     let mut survived = Vec::with_capacity(rows.labels.len());
     // the file's row of each passenger kept

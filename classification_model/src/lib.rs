@@ -65,9 +65,9 @@ pub mod csv {
 #[cfg_attr(docsrs, doc(cfg(feature = "train")))]
 pub mod train {
     pub use crate::cross_validation::stratified_folds;
-    pub use crate::dataset::{Dataset, read_dataset};
+    pub use crate::dataset::{Dataset, read_dataset, read_dataset_from};
     pub use crate::split::train_test_split;
-    pub use crate::training::{data_sha256, train};
+    pub use crate::training::{data_sha256, read_dataset_hashed, train, train_from};
     pub use crate::tuning::{
         C_GRID, CLASS_WEIGHTS, Candidate, TuneProgress, Tuning, tune, tune_observed,
     };

@@ -291,13 +291,13 @@ pub fn read_passengers_csv_at_most(bytes: &[u8], max_rows: usize) -> Result<CsvR
 /// [`read_passengers_csv_at_most`], also reading the `label` column, which
 /// must be there.
 pub(crate) fn read_csv(
-    bytes: &[u8],
+    source: impl std::io::Read,
     label: Option<&str>,
     max_rows: usize,
 ) -> Result<CsvRows, Error> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::Headers)
-        .from_reader(bytes);
+        .from_reader(source);
     let header_error = |field: &str, message: String| CsvError::new(1, None, field, message);
     let headers = reader
         .headers()

@@ -5,7 +5,7 @@ use crate::artifact::{
     Artifact, FORMAT_REVISION, MODEL_NAME, Metrics, TrainingConfig, TrainingData,
 };
 use crate::cross_validation::cross_validate;
-use crate::dataset::read_dataset;
+use crate::dataset::{Dataset, read_dataset_from};
 use crate::drift::DriftReference;
 use crate::errors::{Error, Result};
 use crate::metrics::Scores;
@@ -21,13 +21,23 @@ pub fn train(
     config: &TrainingConfig,
     version: &semver::Version,
 ) -> Result<Artifact> {
+    train_from(csv_bytes, config, version)
+}
+
+/// [`train`] on a training file read from `source` (a file) as it arrives:
+/// its text is hashed and parsed on the way, never held whole.
+pub fn train_from(
+    source: impl std::io::Read,
+    config: &TrainingConfig,
+    version: &semver::Version,
+) -> Result<Artifact> {
     if !(0.0..1.0).contains(&config.test_size) {
         return Err(Error::Training(format!(
             "test size must be at least 0 and below 1, got {}",
             config.test_size
         )));
     }
-    let data = read_dataset(csv_bytes)?;
+    let (data, sha256) = read_dataset_hashed(source)?;
     let records = data.records();
     let (train_rows, test_rows) = train_test_split(records.len(), config.test_size, config.seed);
     if train_rows.is_empty() {
@@ -73,7 +83,7 @@ pub fn train(
         model_version: version.to_string(),
         config: config.clone(),
         training_data: TrainingData {
-            sha256: data_sha256(csv_bytes),
+            sha256,
             rows: records.len(),
             unlabelled_rows: data.unlabelled,
             train_rows: train_rows.len(),
@@ -88,11 +98,40 @@ pub fn train(
 }
 
 /// SHA-256 of some bytes, as lowercase hex: the artifact's
+/// A training file read from `source` as [`read_dataset_from`] does, and
+/// the SHA-256 of its bytes (lowercase hex, as `training_data.sha256`).
+pub fn read_dataset_hashed(source: impl std::io::Read) -> Result<(Dataset, String)> {
+    use sha2::Digest as _;
+    /// A reader that hashes what passes through it.
+    struct Hashing<R> {
+        inner: R,
+        hasher: sha2::Sha256,
+    }
+    impl<R: std::io::Read> std::io::Read for Hashing<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.hasher.update(&buf[..n]);
+            Ok(n)
+        }
+    }
+    let mut hashing = Hashing {
+        inner: source,
+        hasher: sha2::Sha256::new(),
+    };
+    let data = read_dataset_from(&mut hashing)?;
+    // whatever the CSV reader left unread (nothing, normally) is the file's too
+    std::io::copy(&mut hashing, &mut std::io::sink())
+        .map_err(|e| Error::Data(format!("cannot read the training data: {e}")))?;
+    Ok((data, hex(&hashing.hasher.finalize())))
+}
+
+/// Lowercase hex.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// `training_data.sha256` of the CSV file trained on.
 pub fn data_sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    use sha2::Digest as _;
+    hex(&sha2::Sha256::digest(bytes))
 }

@@ -151,3 +151,28 @@ fn current_version() -> Result<semver::Version> {
     semver::Version::parse(text.trim())
         .map_err(|e| anyhow!("{}: {:?} is not semver: {e}", path.display(), text.trim()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where cargo puts builds, as cargo says: `CARGO_TARGET_DIR` when the
+    /// tests run with it, else `<root>/target`.
+    #[test]
+    fn the_target_directory_is_the_one_cargo_uses() {
+        let expected = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .map(|dir| {
+                if dir.is_absolute() {
+                    dir
+                } else {
+                    root().join(dir)
+                }
+            })
+            .unwrap_or_else(|| root().join("target"));
+        assert_eq!(target_dir(), expected);
+        // and the test binary itself is in it
+        let exe = std::env::current_exe().unwrap();
+        assert!(exe.starts_with(target_dir()), "{}", exe.display());
+    }
+}

@@ -12,7 +12,7 @@ use classification_model::{
     CheckedBatch, Model,
     artifact::{Artifact, ClassWeight},
     metrics::Scores,
-    train::{Tuning, data_sha256, read_dataset, train_test_split},
+    train::{Tuning, read_dataset_hashed, train_test_split},
 };
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
@@ -44,14 +44,13 @@ pub fn run(args: Args) -> Result<()> {
         .data
         .unwrap_or_else(|| model_dir().join("datasets/titanic.csv"));
     let out = args.out.unwrap_or_else(|| root().join("reports"));
-    let bytes = std::fs::read(&data).with_context(|| data.display().to_string())?;
-    let path = write(&artifact, &bytes, &out)?;
+    let path = write(&artifact, &data, &out)?;
     println!("wrote {}", path.display());
     Ok(())
 }
 
-/// Writes the report of `artifact` (trained on the CSV `data`) into `dir`.
-pub fn write(artifact: &Artifact, data: &[u8], dir: &Path) -> Result<PathBuf> {
+/// Writes the report of `artifact` (trained on the CSV file `data`) into `dir`.
+pub fn write(artifact: &Artifact, data: &Path, dir: &Path) -> Result<PathBuf> {
     let html = render(artifact, data)?;
     std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
     let path = path(dir, artifact);
@@ -96,16 +95,19 @@ struct Set {
     bins: Vec<[u8; classification_model::schema::N_FIELDS]>,
 }
 
-/// The report's HTML.
-pub fn render(artifact: &Artifact, csv: &[u8]) -> Result<String> {
-    let sha = data_sha256(csv);
+/// The report's HTML, from the CSV file `data` the artifact was trained on
+/// (read as it streams, and its SHA-256 checked).
+pub fn render(artifact: &Artifact, data: &Path) -> Result<String> {
+    let file = std::fs::File::open(data).with_context(|| data.display().to_string())?;
+    let (dataset, sha) = read_dataset_hashed(std::io::BufReader::new(file))
+        .map_err(anyhow::Error::from)
+        .with_context(|| data.display().to_string())?;
     if sha != artifact.training_data().sha256 {
         return Err(anyhow!(
             "the data's SHA-256 is {sha}, not the {} the model was trained on: pass --data",
             artifact.training_data().sha256
         ));
     }
-    let dataset = read_dataset(csv).map_err(anyhow::Error::from)?;
     let config = artifact.config();
     let (train_rows, test_rows) =
         train_test_split(dataset.passengers().len(), config.test_size, config.seed);
@@ -648,8 +650,8 @@ mod tests {
         Model::embedded().unwrap().artifact().clone()
     }
 
-    fn data() -> Vec<u8> {
-        std::fs::read(model_dir().join("datasets/titanic.csv")).unwrap()
+    fn data() -> PathBuf {
+        model_dir().join("datasets/titanic.csv")
     }
 
     #[test]
@@ -675,7 +677,10 @@ mod tests {
 
     #[test]
     fn other_data_than_the_models_is_refused() {
-        let e = render(&committed(), b"pclass,survived\n1,1\n").unwrap_err();
+        let other = std::env::temp_dir().join(format!("report-other-{}.csv", std::process::id()));
+        std::fs::write(&other, "pclass,survived,sex,sibsp,parch\n1,1,male,0,0\n").unwrap();
+        let e = render(&committed(), &other).unwrap_err();
+        let _ = std::fs::remove_file(&other);
         assert!(e.to_string().contains("SHA-256"), "{e}");
     }
 }

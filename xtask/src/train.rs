@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use classification_model::{
     artifact::{TrainingConfig, artifact_file_name},
-    train::train,
+    train::train_from,
 };
 
 use crate::{Result, current_version, model_dir};
@@ -127,13 +127,15 @@ fn train_to(
     version: &semver::Version,
 ) -> Result<()> {
     let out = target.dir;
-    let bytes = std::fs::read(data).with_context(|| data.display().to_string())?;
+    // read as it streams: a large file is never held whole beside its rows
+    let file = std::fs::File::open(data).with_context(|| data.display().to_string())?;
     let spinner = crate::tune::spinner(format!(
-        "fitting and cross-validating on {} ({} bytes)",
-        data.display(),
-        bytes.len()
+        "reading, fitting and cross-validating on {}",
+        data.display()
     ));
-    let artifact = train(&bytes, config, version).map_err(anyhow::Error::from);
+    let artifact = train_from(std::io::BufReader::new(file), config, version)
+        .map_err(anyhow::Error::from)
+        .with_context(|| data.display().to_string());
     spinner.finish_and_clear();
     let artifact = artifact?;
     let m = artifact.metrics();
@@ -163,7 +165,7 @@ fn train_to(
     if target.check {
         check(out, &file, &json)?;
         // the embedded version's report is committed too
-        let html = crate::report::render(&artifact, &bytes)?;
+        let html = crate::report::render(&artifact, data)?;
         let path = crate::report::path(&crate::root().join("reports"), &artifact);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(html.as_str()) {
             return Err(anyhow!(
@@ -199,7 +201,7 @@ fn train_to(
     } else {
         out.to_path_buf()
     };
-    let report = crate::report::write(&artifact, &bytes, &reports)?;
+    let report = crate::report::write(&artifact, data, &reports)?;
     println!("wrote {}", report.display());
     if target.only {
         // as with the artifacts: the embedded version's, and no other
