@@ -13,6 +13,7 @@ use crate::rest::endpoint::endpoint_table;
 use crate::rest::errors::{ApiError, ProtocolError};
 use crate::rest::reply::{self, StatusResponse};
 use crate::rest::request::{Access, Body, Request};
+use crate::serving::errors::RequestError;
 use crate::serving::scoring;
 use crate::serving::state::AppState;
 use crate::serving::tensor::metadata::{self, ModelMetadata, ServerMetadata, TensorMetadata};
@@ -58,22 +59,30 @@ struct ModelPath {
     /// The model's name.
     #[param(example = "titanic_classification_model")]
     name: String,
-    /// The model's version (only in the paths that name one).
+    /// The model's version (only from a [`VersionPath`]).
     #[param(ignore)]
-    #[serde(default)]
+    #[serde(skip)]
     version: Option<String>,
 }
 
 /// The path of a model's version.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]
-#[allow(dead_code)] // read as a `ModelPath`; this declares the version for the description
 struct VersionPath {
     /// The model's name.
     #[param(example = "titanic_classification_model")]
     name: String,
     /// The model's version.
     version: String,
+}
+
+impl From<VersionPath> for ModelPath {
+    fn from(path: VersionPath) -> Self {
+        ModelPath {
+            name: path.name,
+            version: Some(path.version),
+        }
+    }
 }
 
 /// `infer`'s answers, with or without a version in the path.
@@ -123,8 +132,12 @@ pub async fn server_metadata(_: Request) -> Response {
         (status = 404, description = "No such model", body = ProtocolError),
     ))]
 pub async fn model_metadata(r: Request) -> Response {
+    metadata_of(r.path::<ModelPath>(), &r)
+}
+
+fn metadata_of(path: Result<ModelPath, RequestError>, r: &Request) -> Response {
     let answer = || -> Result<Response, ApiError> {
-        let path: ModelPath = r.path()?;
+        let path = path?;
         let models = r.state.models.current();
         let model = models.find(&path.name, path.version.as_deref())?;
         Ok(reply::json(
@@ -145,7 +158,11 @@ pub async fn model_metadata(r: Request) -> Response {
         (status = 404, description = "No such model", body = ProtocolError),
     ))]
 pub async fn model_ready(r: Request) -> Response {
-    let found = r.path().and_then(|path: ModelPath| {
+    readiness_of(r.path::<ModelPath>(), &r)
+}
+
+fn readiness_of(path: Result<ModelPath, RequestError>, r: &Request) -> Response {
+    let found = path.and_then(|path| {
         r.state
             .models
             .current()
@@ -166,8 +183,12 @@ pub async fn model_ready(r: Request) -> Response {
     request_body(content = InferRequest, content_type = "application/json"),
     responses(InferResponses))]
 pub async fn infer(r: Request) -> Response {
-    let request_id = r.request_id();
     let path = r.path::<ModelPath>();
+    infer_at(path, r).await
+}
+
+async fn infer_at(path: Result<ModelPath, RequestError>, r: Request) -> Response {
+    let request_id = r.request_id();
     let Request {
         state,
         headers,
@@ -235,7 +256,7 @@ pub async fn ready(r: Request) -> Response {
         (status = 404, description = "No such model or version", body = ProtocolError),
     ))]
 pub async fn version_metadata(r: Request) -> Response {
-    model_metadata(r).await
+    metadata_of(r.path::<VersionPath>().map(ModelPath::from), &r)
 }
 
 /// `GET /v2/models/{name}/versions/{version}/ready`.
@@ -247,7 +268,7 @@ pub async fn version_metadata(r: Request) -> Response {
         (status = 404, description = "No such model or version", body = ProtocolError),
     ))]
 pub async fn version_ready(r: Request) -> Response {
-    model_ready(r).await
+    readiness_of(r.path::<VersionPath>().map(ModelPath::from), &r)
 }
 
 /// `POST /v2/models/{name}/versions/{version}/infer`: as without the
@@ -257,5 +278,6 @@ pub async fn version_ready(r: Request) -> Response {
     request_body(content = InferRequest, content_type = "application/json"),
     responses(InferResponses))]
 pub async fn infer_version(r: Request) -> Response {
-    infer(r).await
+    let path = r.path::<VersionPath>().map(ModelPath::from);
+    infer_at(path, r).await
 }
