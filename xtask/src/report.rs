@@ -440,15 +440,35 @@ fn coefficients(artifact: &Artifact) -> Result<String> {
 fn confusion(sets: &[&Set]) -> String {
     let train = sets[0];
     let evaluated = sets.last().copied().unwrap_or(train);
+    // every distinct training probability as the threshold `P >= t`, in
+    // ascending order, the first best kept: one sorted sweep, each row
+    // leaving the positives once (n log n, not n per threshold)
     let mut best = (0.5, -1.0);
-    let mut thresholds: Vec<f64> = train.probabilities.clone();
-    thresholds.sort_by(f64::total_cmp);
-    thresholds.dedup();
-    for t in thresholds {
-        let m = matrix(train, |p| p >= t);
-        let f1 = 2.0 * m[1][1] as f64 / (2.0 * m[1][1] as f64 + m[0][1] as f64 + m[1][0] as f64);
+    let mut rows: Vec<(f64, u8)> = train
+        .probabilities
+        .iter()
+        .copied()
+        .zip(train.labels.iter().copied())
+        .collect();
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let positives = rows.iter().filter(|(_, y)| *y == 1).count() as u32;
+    // the rows at or above the threshold: at the lowest, all of them
+    let (mut tp, mut fp) = (positives, rows.len() as u32 - positives);
+    let mut i = 0;
+    while i < rows.len() {
+        let t = rows[i].0;
+        let missed = positives - tp;
+        let f1 = 2.0 * tp as f64 / (2.0 * tp as f64 + fp as f64 + missed as f64);
         if f1 > best.1 {
             best = (t, f1);
+        }
+        while i < rows.len() && rows[i].0 == t {
+            if rows[i].1 == 1 {
+                tp -= 1;
+            } else {
+                fp -= 1;
+            }
+            i += 1;
         }
     }
     let mut out = format!(
