@@ -26,6 +26,11 @@ impl Dataset {
         self.batch.passengers()
     }
 
+    /// The passengers, checked: what prediction takes, as it is.
+    pub fn batch(&self) -> &CheckedBatch<'static> {
+        &self.batch
+    }
+
     /// The passengers prepared for the pipeline, in file order.
     pub(crate) fn records(&self) -> Vec<Record<'_>> {
         self.batch.records().collect()
@@ -110,6 +115,7 @@ mod tests {
         let data = read_dataset(include_bytes!("../datasets/titanic.csv")).unwrap();
         assert_eq!(data.passengers().len(), 1309);
         assert_eq!(data.records().len(), 1309);
+        assert_eq!(data.batch().len(), 1309);
         assert_eq!(data.survived.iter().filter(|s| **s == 1).count(), 500);
     }
 

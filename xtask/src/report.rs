@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use classification_model::{
-    CheckedBatch, Model,
+    Model,
     artifact::{Artifact, ClassWeight},
     metrics::Scores,
     train::{Tuning, read_dataset_hashed, train_test_split},
@@ -112,24 +112,21 @@ pub fn render(artifact: &Artifact, data: &Path) -> Result<String> {
     let (train_rows, test_rows) =
         train_test_split(dataset.passengers().len(), config.test_size, config.seed);
     let model = Model::from_artifact(artifact.clone()).map_err(anyhow::Error::from)?;
-    let set = |name, rows: &[usize]| -> Result<Set> {
-        let passengers: Vec<_> = rows
-            .iter()
-            .map(|&i| dataset.passengers()[i].clone())
-            .collect();
-        let batch = CheckedBatch::new(passengers).map_err(anyhow::Error::from)?;
-        Ok(Set {
-            name,
-            labels: rows.iter().map(|&i| dataset.survived[i]).collect(),
-            probabilities: model
-                .score(&batch, &Default::default())
-                .iter()
-                .map(|p| p.probability)
-                .collect(),
-            bins: model.drift_bins(&batch),
-        })
+    // the rows as read and checked, scored and binned once, then split
+    let batch = dataset.batch();
+    let probabilities: Vec<f64> = model
+        .score(batch, &Default::default())
+        .iter()
+        .map(|p| p.probability)
+        .collect();
+    let bins = model.drift_bins(batch);
+    let set = |name, rows: &[usize]| Set {
+        name,
+        labels: rows.iter().map(|&i| dataset.survived[i]).collect(),
+        probabilities: rows.iter().map(|&i| probabilities[i]).collect(),
+        bins: rows.iter().map(|&i| bins[i]).collect(),
     };
-    let sets = [set("train", &train_rows)?, set("test", &test_rows)?];
+    let sets = [set("train", &train_rows), set("test", &test_rows)];
     let sets: Vec<&Set> = sets.iter().filter(|s| !s.labels.is_empty()).collect();
 
     let mut html = String::new();
