@@ -243,35 +243,29 @@ pub fn command() -> clap::Command {
         }))
 }
 
-/// Service settings. Every field has a default and an environment variable.
+/// Service settings, each read from its variable of [`SETTINGS`], which
+/// holds its default and meaning; the notes here are what the type adds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// `HOST` (default `0.0.0.0`, which Railway needs).
+    /// `HOST`.
     pub host: IpAddr,
-    /// `PORT` (default 8002; 0 picks a free port).
+    /// `PORT`; 0 picks a free port.
     pub port: u16,
-    /// `GRPC_PORT`: the port of the Open Inference Protocol's gRPC service
-    /// (default 8081; 0 picks a free port; `off` serves no gRPC).
+    /// `GRPC_PORT`; `None` for `off` (no gRPC).
     pub grpc_port: Option<u16>,
-    /// `MAX_BODY_BYTES`: largest accepted request body, and gRPC message
-    /// (default 1 MiB).
+    /// `MAX_BODY_BYTES`: for a request body and a gRPC message alike.
     pub max_body_bytes: usize,
-    /// `MAX_BATCH`: most records in one request (default 10,000).
+    /// `MAX_BATCH`.
     pub max_batch: usize,
-    /// `SHUTDOWN_GRACE_SECS`: how long in-flight requests may take to finish
-    /// after SIGTERM or Ctrl-C (default 10 s).
+    /// `SHUTDOWN_GRACE_SECS`.
     pub shutdown_grace: Duration,
-    /// `HEADER_TIMEOUT_SECS`: how long a client may take to send its request
-    /// headers (default 10 s).
+    /// `HEADER_TIMEOUT_SECS`.
     pub header_timeout: Duration,
-    /// `REQUEST_TIMEOUT_SECS`: how long a client may take to send its body
-    /// (default 30 s; 408 after that).
+    /// `REQUEST_TIMEOUT_SECS`.
     pub request_timeout: Duration,
-    /// `MAX_IN_FLIGHT`: most `/predict` requests handled at once; more get 503
-    /// with `Retry-After` (default 256).
+    /// `MAX_IN_FLIGHT`.
     pub max_in_flight: usize,
-    /// `MAX_CONNECTIONS`: most open connections; more get 503 and are closed
-    /// (default 4,096).
+    /// `MAX_CONNECTIONS`.
     pub max_connections: usize,
     /// `API_KEY`: when set, `/predict` requires `Authorization: Bearer <key>`.
     pub api_key: Option<Secret>,
@@ -280,41 +274,34 @@ pub struct Config {
     /// `MODELS_DIR`: further versions' artifacts, served beside the base
     /// model and read again on reload.
     pub models_dir: Option<PathBuf>,
-    /// `DEFAULT_MODEL_VERSION`: the version unversioned requests get
-    /// (default: the base model's).
+    /// `DEFAULT_MODEL_VERSION`; `None`: the base model's.
     pub default_version: Option<semver::Version>,
     /// `SHADOW_MODEL_VERSION`: a version that also scores every request, off
     /// the response path, for comparison.
     pub shadow_version: Option<semver::Version>,
-    /// `CORS_ORIGINS`: origins allowed to call the API from a browser,
-    /// comma-separated, or `*` for any; unset = no CORS headers (default).
+    /// `CORS_ORIGINS`, split at commas; `None`: no CORS headers.
     pub cors_origins: Option<Vec<String>>,
     /// Where the prediction history is kept (`HISTORY`, `HISTORY_PATH`,
     /// `DATABASE_URL`).
     pub history: HistoryStore,
-    /// `HISTORY_KEEP_NAMES=true`: store passengers' names; by default only
-    /// the title derived from the name is stored.
+    /// `HISTORY_KEEP_NAMES`.
     pub keep_names: bool,
-    /// `HISTORY_RETENTION_DAYS`: prune history rows older than this (unset =
-    /// keep forever).
+    /// `HISTORY_RETENTION_DAYS`; `None`: keep every row.
     pub retention_days: Option<u32>,
-    /// `MONITORING_REFRESH_SECS`: how often the monitoring gauges of
-    /// `/metrics` are recomputed (default 30 s).
+    /// `MONITORING_REFRESH_SECS`.
     pub monitoring_refresh: Duration,
     /// `ADMIN_API_KEY`: when set, the history endpoints require
     /// `Authorization: Bearer <key>`; unset = loopback clients only.
     pub admin_key: Option<Secret>,
-    /// `ADMIN_LOOPBACK`: whether, without `ADMIN_API_KEY`, a loopback client
-    /// that comes through no proxy may call the admin endpoints (default
-    /// `true`; the image sets `false`).
+    /// `ADMIN_LOOPBACK` (the image sets `false`).
     pub admin_loopback: bool,
     /// `ADDRESS_FILE`: once ready, the server writes the address it listens
     /// on to this file, for a supervisor that starts it with `PORT=0`: the
     /// HTTP address on the first line, the gRPC one (if on) on the second.
     pub address_file: Option<PathBuf>,
-    /// `OTEL_*`: where traces go; `None` (the default) exports none.
+    /// `OTEL_*`: where traces go; `None` exports none.
     pub traces: Option<TraceSettings>,
-    /// `RUST_LOG`: the log filter (default `info`).
+    /// `RUST_LOG`: the log filter.
     pub log: String,
 }
 
@@ -325,20 +312,17 @@ pub struct TraceSettings {
     /// as it is, or `OTEL_EXPORTER_OTLP_ENDPOINT` (with `/v1/traces`
     /// appended for HTTP).
     pub endpoint: String,
-    /// `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`: `grpc` or `http/protobuf`
-    /// (the default).
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`.
     pub protocol: OtlpProtocol,
-    /// `OTEL_SERVICE_NAME` (default `classification_api`).
+    /// `OTEL_SERVICE_NAME`.
     pub service_name: String,
     /// `OTEL_RESOURCE_ATTRIBUTES`: `key=value` pairs.
     pub resource: Vec<(String, String)>,
-    /// `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` (default
-    /// `parentbased_always_on`).
+    /// `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`.
     pub sampler: TraceSampler,
-    /// `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` (milliseconds; default 10 s).
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` (given in milliseconds).
     pub timeout: Duration,
-    /// `OTEL_BSP_MAX_QUEUE_SIZE`: finished spans waiting for export, at
-    /// most (default 2048); more are dropped and counted.
+    /// `OTEL_BSP_MAX_QUEUE_SIZE`: more finished spans are dropped and counted.
     pub queue: usize,
 }
 
@@ -509,7 +493,7 @@ impl TraceSettings {
 pub enum HistoryStore {
     /// `HISTORY=off`: no history, no history endpoints.
     Off,
-    /// A SQLite file (`HISTORY_PATH`, default `data/history.sqlite3`),
+    /// A SQLite file (`HISTORY_PATH`),
     /// created with its directory.
     Sqlite(PathBuf),
     /// `DATABASE_URL=postgres://...`.
